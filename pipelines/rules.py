@@ -1,0 +1,134 @@
+"""Validation rules for team inputs, shared by the cookiecutter hook, the Studio launch path
+and the config loader, so a value accepted at generation time is accepted at run time.
+
+This module imports only the standard library: the pre-generation hook loads it before any
+dependency is installed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROBLEM_TYPES = ("binary_classification", "regression")
+SOURCE_PROVIDERS = ("github", "codecommit")
+# metric name -> (problem type, higher is better)
+METRICS: dict[str, tuple[str, bool]] = {
+    "auc": ("binary_classification", True),
+    "accuracy": ("binary_classification", True),
+    "f1": ("binary_classification", True),
+    "precision": ("binary_classification", True),
+    "recall": ("binary_classification", True),
+    "rmse": ("regression", False),
+    "mae": ("regression", False),
+    "r2": ("regression", True),
+}
+# metrics whose value lies in [0, 1], so a threshold outside that range can never pass
+UNIT_INTERVAL_METRICS = ("auc", "accuracy", "f1", "precision", "recall")
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern[str]
+    form: str  # the expected form, as the error message shows it
+
+
+RULES: dict[str, Rule] = {
+    "project": Rule(
+        re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"),
+        "a slug of 3-32 lowercase letters, digits and hyphens, starting with a letter and "
+        "not ending with a hyphen (e.g. churn-model)",
+    ),
+    "project_name": Rule(
+        re.compile(r"^[A-Za-z][A-Za-z0-9 _-]{1,62}[A-Za-z0-9]$"),
+        "3-64 letters, digits, spaces, hyphens or underscores, starting with a letter",
+    ),
+    "team": Rule(
+        re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$"),
+        "1-64 letters, digits, spaces, dots, hyphens or underscores",
+    ),
+    "owner_email": Rule(
+        re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"),
+        "an e-mail address like jane.doe@example.com",
+    ),
+    "cost_center": Rule(
+        re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"),
+        "a cost-center code of letters, digits, hyphens or underscores (e.g. CC-1234)",
+    ),
+    "aws_region": Rule(
+        re.compile(r"^(us|eu|ap|ca|sa|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|"
+                   r"southeast|northwest|southwest)-[1-9]$"),
+        "an AWS region code like eu-west-1",
+    ),
+    "account_id": Rule(re.compile(r"^\d{12}$"), "a 12-digit AWS account id"),
+    "target_column": Rule(
+        re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$"),
+        "a column name of letters, digits, underscores, dots or hyphens",
+    ),
+    "instance_type": Rule(
+        re.compile(r"^ml\.[a-z][a-z0-9]*\.[a-z0-9]+$"),
+        "a SageMaker instance type like ml.m5.xlarge",
+    ),
+    "github_repository": Rule(
+        re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"),
+        "owner/name of the GitHub repository (e.g. acme/churn-model)",
+    ),
+}
+
+
+def check(field: str, value: object, rule: str | None = None) -> str | None:
+    """None when `value` fits the rule for `field`, otherwise what is wrong."""
+    spec = RULES[rule or field]
+    if not isinstance(value, str) or not spec.pattern.match(value):
+        return f"{field}: {value!r} is not {spec.form}"
+    return None
+
+
+def check_choice(field: str, value: object, choices: tuple[str, ...]) -> str | None:
+    if value not in choices:
+        return f"{field}: {value!r} is not one of {', '.join(choices)}"
+    return None
+
+
+def check_metric(problem_type: str, metric: object, threshold: object) -> list[str]:
+    """The primary metric must fit the problem type and its threshold must be reachable."""
+    problems = []
+    if metric not in METRICS:
+        return [f"primary_metric: {metric!r} is not one of {', '.join(METRICS)}"]
+    if METRICS[metric][0] != problem_type:
+        valid = ", ".join(m for m, (p, _) in METRICS.items() if p == problem_type)
+        problems.append(f"primary_metric: {metric!r} does not fit problem_type {problem_type!r}; use one of {valid}")
+    try:
+        value = float(threshold)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return problems + [f"metric_threshold: {threshold!r} is not a number"]
+    if value != value or value in (float("inf"), float("-inf")):
+        problems.append(f"metric_threshold: {threshold!r} is not a finite number")
+    elif metric in UNIT_INTERVAL_METRICS and not 0.0 <= value <= 1.0:
+        problems.append(f"metric_threshold: {threshold!r} must lie between 0 and 1 for {metric}")
+    elif metric in ("rmse", "mae") and value <= 0:
+        problems.append(f"metric_threshold: {threshold!r} must be positive for {metric} (an upper bound)")
+    elif metric == "r2" and value > 1.0:
+        problems.append(f"metric_threshold: {threshold!r} must be at most 1 for r2")
+    return problems
+
+
+def check_template_inputs(values: dict[str, object]) -> list[str]:
+    """Every problem with a set of template inputs, one line each (empty when all are valid)."""
+    problems: list[str] = []
+    for field in ("project_name", "project", "team", "owner_email", "cost_center", "aws_region",
+                  "target_column", "training_instance_type"):
+        rule = "instance_type" if field == "training_instance_type" else field
+        problems.append(check(field, values.get(field), rule))  # type: ignore[arg-type]
+    for stage in ("dev", "staging", "prod"):
+        problems.append(check(f"{stage}_account_id", values.get(f"{stage}_account_id"), "account_id"))
+    problems.append(check_choice("problem_type", values.get("problem_type"), PROBLEM_TYPES))
+    problems.append(check_choice("use_spot", values.get("use_spot"), ("yes", "no")))
+    problems.append(check_choice("source_provider", values.get("source_provider"), SOURCE_PROVIDERS))
+    if values.get("source_provider") == "github":
+        problems.append(check("github_repository", values.get("github_repository")))
+    found = [p for p in problems if p]
+    if values.get("problem_type") in PROBLEM_TYPES:
+        found += check_metric(str(values["problem_type"]), values.get("primary_metric"),
+                              values.get("metric_threshold"))
+    return found

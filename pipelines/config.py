@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.errors import UserError
 from pipelines.rules import METRICS, PROBLEM_TYPES, RULES, SOURCE_PROVIDERS, check_metric
 from pipelines.wiring import STAGES
 
-class ConfigError(Exception):
+
+class ConfigError(UserError):
     """The team configuration is invalid; the message names the setting and the fix."""
 
 

@@ -13,12 +13,14 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from pipelines.errors import UserError
+
 SSM_ROOT = "ml-factory"
 STAGES = ("dev", "staging", "prod")
 WRITER_MODULE = "infra/modules/sagemaker-project"
 
 
-class WiringError(Exception):
+class WiringError(UserError):
     """The infrastructure wiring is missing or malformed; the message names the fix."""
 
 

@@ -1,0 +1,61 @@
+# One Makefile for the template root and for every generated team repo (copied verbatim).
+# In the template root (cookiecutter.json present) `test` also runs the template-only tests
+# and `demo` renders a team repo into build/demo/ first.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+CHECKOV_VENV ?= .venv-checkov
+UV_VERSION := 0.9.30
+BIN := $(VENV)/bin
+IS_TEMPLATE := $(wildcard cookiecutter.json)
+DEMO_DIR := build/demo
+DEMO_ROWS ?= 20000
+# explicit folders: ruff would otherwise try to parse the Jinja pyproject.toml in {{cookiecutter.project}}/
+LINT_PATHS := $(wildcard pipelines seedcode tests bench infra hooks template_tests)
+
+include infra/checkov.mk
+
+.PHONY: help venv test lint demo lock clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
+	  { echo "ERROR: Python 3.11 is required ($(PYTHON) is $$($(PYTHON) --version 2>&1)); install it or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	@touch $@
+
+venv: $(VENV)/.installed ## create the virtual environment from requirements.lock
+
+lint: venv ## ruff over the code folders
+	$(BIN)/ruff check $(LINT_PATHS)
+
+test: venv $(CHECKOV_VENV)/.installed terraform-native ## run every test (template and project)
+	$(BIN)/ruff check $(LINT_PATHS)
+	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) \
+	  $(BIN)/python -m pytest $(if $(IS_TEMPLATE),tests template_tests,tests)
+
+ifneq ($(IS_TEMPLATE),)
+demo: venv ## render a team repo into build/demo/<slug> and run it there
+	@dir=$$($(BIN)/python -m hooks.render_demo $(DEMO_DIR)) && \
+	  $(MAKE) --no-print-directory -C "$$dir" demo VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV))
+else
+demo: venv $(CHECKOV_VENV)/.installed ## run this project's tests (the local pipeline run lands with the local engine)
+	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) \
+	  $(BIN)/python -m pytest -q tests
+endif
+
+lock: | $(BIN)/python ## re-resolve requirements.in into requirements.lock
+	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
+	$(BIN)/uv pip compile -q --universal --generate-hashes --python-version 3.11 requirements.in -o requirements.lock
+
+clean: ## remove environments, build output and local runs
+	rm -rf $(VENV) $(CHECKOV_VENV) build .ml-factory .pytest_cache .ruff_cache

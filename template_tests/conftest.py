@@ -1,0 +1,34 @@
+"""Fixtures for template-only tests: rendering team repos from this template."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cookiecutter(output_dir: Path, *assignments: str) -> subprocess.CompletedProcess[str]:
+    """Run the cookiecutter CLI the way a user does, without prompts."""
+    return subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output_dir), str(TEMPLATE_ROOT), *assignments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def render(tmp_path: Path):
+    """Render with key=value overrides; returns (completed process, output dir)."""
+
+    def _render(**overrides: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+        out = tmp_path / "out"
+        out.mkdir(exist_ok=True)
+        result = run_cookiecutter(out, *(f"{k}={v}" for k, v in overrides.items()))
+        return result, out
+
+    return _render

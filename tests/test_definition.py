@@ -73,7 +73,8 @@ def test_steps_are_wired_through_properties(steps):
                       for c in steps["Train"]["Arguments"]["InputDataConfig"]}
     assert train_channels["train"] == {"Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}
     assert train_channels["validation"]["Get"].endswith("Outputs['validation'].S3Output.S3Uri")
-    evaluate_inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in steps["Evaluate"]["Arguments"]["ProcessingInputs"]}
+    evaluate_inputs = {i["InputName"]: i["S3Input"]["S3Uri"]
+                       for i in steps["Evaluate"]["Arguments"]["ProcessingInputs"]}
     assert evaluate_inputs["model"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
     quality_input = steps["DataQualityCheck"]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"]
     assert quality_input == {"Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"}

@@ -1,5 +1,5 @@
 # One Makefile for the template root and for every generated team repo (copied verbatim).
-# In the template root (cookiecutter.json present) `test` also runs the template-only tests
+# In the template root (template_tests/ present) `test` also runs the template-only tests
 # and `demo` renders a team repo into build/demo/ first.
 
 SHELL := /bin/bash
@@ -10,10 +10,10 @@ VENV ?= .venv
 CHECKOV_VENV ?= .venv-checkov
 UV_VERSION := 0.9.30
 BIN := $(VENV)/bin
-IS_TEMPLATE := $(wildcard cookiecutter.json)
+IS_TEMPLATE := $(wildcard template_tests)
 DEMO_DIR := build/demo
 DEMO_ROWS ?= 20000
-# explicit folders: ruff would otherwise try to parse the Jinja pyproject.toml in {{cookiecutter.project}}/
+# explicit folders: ruff would otherwise try to parse the template's Jinja pyproject.toml
 LINT_PATHS := $(wildcard pipelines seedcode tests bench infra hooks template_tests)
 
 include infra/checkov.mk

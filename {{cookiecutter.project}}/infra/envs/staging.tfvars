@@ -1,0 +1,19 @@
+# staging stage of {{ cookiecutter.project }}: replace the network ids with your VPC's before `terraform apply`.
+project     = "{{ cookiecutter.project }}"
+team        = "{{ cookiecutter.team }}"
+owner_email = "{{ cookiecutter.owner_email }}"
+cost_center = "{{ cookiecutter.cost_center }}"
+stage       = "staging"
+
+account_id         = "{{ cookiecutter.staging_account_id }}"
+region             = "{{ cookiecutter.aws_region }}"
+vpc_id             = "vpc-00000000000000000"
+private_subnet_ids = ["subnet-00000000000000001", "subnet-00000000000000002"]
+route_table_ids    = ["rtb-00000000000000001"]
+
+source_provider = "{{ cookiecutter.source_provider }}"
+repository      = "{{ cookiecutter.github_repository if cookiecutter.source_provider == 'github' else cookiecutter.project }}"
+branch          = "main"
+
+force_destroy_buckets       = false
+kms_deletion_window_in_days = 30

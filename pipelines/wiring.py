@@ -3,7 +3,7 @@
 Terraform's `sagemaker-project` module writes one SSM parameter per key below, named
 `/ml-factory/<project>/<stage>/<key>`; the pipeline reads exactly those. The Terraform side
 mirrors `WIRING_KEYS` in `infra/modules/sagemaker-project/main.tf` (`local.wiring`), and
-`tests/test_wiring_contract.py` holds both sides together.
+`template_tests/test_wiring_contract.py` holds both sides together.
 """
 
 from __future__ import annotations

@@ -1,0 +1,19 @@
+# Example values for the dev stage: replace every id with your own before `terraform apply`.
+project     = "churn-reference"
+team        = "ml-platform"
+owner_email = "ml-platform@example.com"
+cost_center = "CC-0000"
+stage       = "dev"
+
+account_id         = "111111111111"
+region             = "eu-west-1"
+vpc_id             = "vpc-0a1b2c3d4e5f60001"
+private_subnet_ids = ["subnet-0a1b2c3d4e5f60011", "subnet-0a1b2c3d4e5f60012"]
+route_table_ids    = ["rtb-0a1b2c3d4e5f60021", "rtb-0a1b2c3d4e5f60022"]
+
+source_provider = "github"
+repository      = "example-org/churn-reference"
+branch          = "main"
+
+force_destroy_buckets       = true
+kms_deletion_window_in_days = 7

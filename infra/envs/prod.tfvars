@@ -1,0 +1,19 @@
+# Example values for the prod stage: replace every id with your own before `terraform apply`.
+project     = "churn-reference"
+team        = "ml-platform"
+owner_email = "ml-platform@example.com"
+cost_center = "CC-0000"
+stage       = "prod"
+
+account_id         = "333333333333"
+region             = "eu-west-1"
+vpc_id             = "vpc-0a1b2c3d4e5f60003"
+private_subnet_ids = ["subnet-0a1b2c3d4e5f60051", "subnet-0a1b2c3d4e5f60052", "subnet-0a1b2c3d4e5f60053"]
+route_table_ids    = ["rtb-0a1b2c3d4e5f60061", "rtb-0a1b2c3d4e5f60062", "rtb-0a1b2c3d4e5f60063"]
+
+source_provider = "github"
+repository      = "example-org/churn-reference"
+branch          = "main"
+
+max_session_duration         = 3600
+restrict_access_point_to_vpc = true

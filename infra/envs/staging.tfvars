@@ -1,0 +1,16 @@
+# Example values for the staging stage: replace every id with your own before `terraform apply`.
+project     = "churn-reference"
+team        = "ml-platform"
+owner_email = "ml-platform@example.com"
+cost_center = "CC-0000"
+stage       = "staging"
+
+account_id         = "222222222222"
+region             = "eu-west-1"
+vpc_id             = "vpc-0a1b2c3d4e5f60002"
+private_subnet_ids = ["subnet-0a1b2c3d4e5f60031", "subnet-0a1b2c3d4e5f60032"]
+route_table_ids    = ["rtb-0a1b2c3d4e5f60041", "rtb-0a1b2c3d4e5f60042"]
+
+source_provider = "github"
+repository      = "example-org/churn-reference"
+branch          = "main"

@@ -1,0 +1,127 @@
+# The infrastructure of one project stage, assembled from the versioned module library.
+#
+# In the template every module source reads `source = "./modules/<name>"`. A generated team
+# repository receives these root files only; its post-generation hook rewrites each source
+# into a git URL pinned to the template release (infra/tools/module_sources.py), so keep
+# every source on one line in exactly that form.
+#
+# Order: iam (role names are known up front) -> kms (its policy names the roles) ->
+# data-perimeter (buckets encrypted with the key) -> network -> sagemaker-project (the SSM
+# wiring the pipeline reads) and build-pipeline (CodePipeline + CodeBuild).
+
+locals {
+  name = "${var.project}-${var.stage}"
+
+  # Names several modules must agree on, spelled once here.
+  artifact_bucket_name     = "${local.name}-artifacts-${var.account_id}"
+  data_bucket_name         = "${local.name}-data-${var.account_id}"
+  log_bucket_name          = "${local.name}-logs-${var.account_id}"
+  kms_alias_name           = "alias/ml-factory/${local.name}"
+  sagemaker_pipeline_name  = local.name # pipelines/config.py: Config.pipeline_name
+  model_package_group_name = local.name
+  codebuild_project_name   = "${local.name}-modelbuild"
+  codebuild_log_group_name = "/aws/codebuild/${local.name}-modelbuild"
+  codepipeline_name        = "${local.name}-modelbuild"
+  team_slug                = trim(replace(lower(var.team), "/[^a-z0-9-]+/", "-"), "-")
+}
+
+module "iam" {
+  source = "./modules/iam"
+
+  project                  = var.project
+  stage                    = var.stage
+  artifact_bucket_name     = local.artifact_bucket_name
+  data_bucket_name         = local.data_bucket_name
+  kms_key_alias            = local.kms_alias_name
+  model_package_group_name = local.model_package_group_name
+  sagemaker_pipeline_name  = local.sagemaker_pipeline_name
+  codebuild_project_name   = local.codebuild_project_name
+  codebuild_log_group_name = local.codebuild_log_group_name
+  codepipeline_name        = local.codepipeline_name
+  source_provider          = var.source_provider
+  repository               = var.repository
+  vpc_id                   = var.vpc_id
+  permissions_boundary_arn = var.permissions_boundary_arn
+  max_session_duration     = var.max_session_duration
+  tags                     = local.cost_tags
+}
+
+module "kms" {
+  source = "./modules/kms"
+
+  project                 = var.project
+  stage                   = var.stage
+  alias_name              = local.kms_alias_name
+  key_user_role_arns      = [module.iam.sagemaker_execution_role_arn, module.iam.codebuild_role_arn, module.iam.codepipeline_role_arn]
+  log_group_name_prefixes = [local.codebuild_log_group_name]
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  tags                    = local.cost_tags
+}
+
+module "data_perimeter" {
+  source = "./modules/data-perimeter"
+
+  project              = var.project
+  stage                = var.stage
+  artifact_bucket_name = local.artifact_bucket_name
+  data_bucket_name     = local.data_bucket_name
+  log_bucket_name      = local.log_bucket_name
+  kms_key_arn          = module.kms.key_arn
+  access_points = {
+    (local.team_slug) = {
+      principal_arns = concat([module.iam.sagemaker_execution_role_arn], var.data_access_principal_arns)
+    }
+  }
+  access_point_vpc_id = var.restrict_access_point_to_vpc ? var.vpc_id : null
+  force_destroy       = var.force_destroy_buckets
+  tags                = local.cost_tags
+}
+
+module "network" {
+  source = "./modules/network"
+
+  project                     = var.project
+  stage                       = var.stage
+  vpc_id                      = var.vpc_id
+  private_subnet_ids          = var.private_subnet_ids
+  route_table_ids             = var.route_table_ids
+  interface_endpoint_services = var.interface_endpoint_services
+  allow_job_to_job_traffic    = var.allow_job_to_job_traffic
+  tags                        = local.cost_tags
+}
+
+module "sagemaker_project" {
+  source = "./modules/sagemaker-project"
+
+  project                  = var.project
+  stage                    = var.stage
+  model_package_group_name = local.model_package_group_name
+  execution_role_arn       = module.iam.sagemaker_execution_role_arn
+  artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
+  data_bucket_name         = module.data_perimeter.data_bucket_name
+  kms_key_arn              = module.kms.key_arn
+  subnet_ids               = module.network.subnet_ids
+  security_group_ids       = module.network.security_group_ids
+  tags                     = local.cost_tags
+}
+
+module "build_pipeline" {
+  source = "./modules/build-pipeline"
+
+  project                  = var.project
+  stage                    = var.stage
+  source_provider          = var.source_provider
+  repository               = var.repository
+  branch                   = var.branch
+  connection_arn           = var.connection_arn
+  codebuild_project_name   = local.codebuild_project_name
+  codebuild_log_group_name = local.codebuild_log_group_name
+  codepipeline_name        = local.codepipeline_name
+  codebuild_role_arn       = module.iam.codebuild_role_arn
+  codepipeline_role_arn    = module.iam.codepipeline_role_arn
+  events_role_arn          = module.iam.events_role_arn
+  artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
+  kms_key_arn              = module.kms.key_arn
+  build_timeout_minutes    = var.build_timeout_minutes
+  tags                     = local.cost_tags
+}

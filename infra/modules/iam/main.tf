@@ -1,0 +1,653 @@
+# Least-privilege roles of one project stage: the SageMaker execution role (pipeline steps and
+# jobs), the CodeBuild role (tests, then `python -m pipelines.run --wait`) and the CodePipeline
+# role, plus an EventBridge role when the source is CodeCommit. Every role carries a
+# permissions boundary and a bounded session duration. Policies name the project's resources;
+# actions that AWS cannot scope to a resource (EC2 Describe*, ecr:GetAuthorizationToken,
+# cloudwatch:PutMetricData) are the only ones on "*".
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  name       = "${var.project}-${var.stage}"
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+  arn_suffix = "${local.region}:${local.account_id}" # region:account part of regional ARNs
+
+  role_names = {
+    sagemaker    = "${local.name}-sagemaker-execution"
+    codebuild    = "${local.name}-codebuild"
+    codepipeline = "${local.name}-codepipeline"
+    events       = "${local.name}-events"
+  }
+  sagemaker_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.role_names.sagemaker}"
+
+  artifact_bucket_arn = "arn:${local.partition}:s3:::${var.artifact_bucket_name}"
+  data_bucket_arn     = "arn:${local.partition}:s3:::${var.data_bucket_name}"
+  access_points_arn   = "arn:${local.partition}:s3:${local.arn_suffix}:accesspoint/${local.name}-*"
+  kms_keys_arn        = "arn:${local.partition}:kms:${local.arn_suffix}:key/*"
+  vpc_arn             = "arn:${local.partition}:ec2:${local.arn_suffix}:vpc/${var.vpc_id}"
+  sagemaker_arn       = "arn:${local.partition}:sagemaker:${local.arn_suffix}"
+  model_package_arns = [
+    "${local.sagemaker_arn}:model-package-group/${var.model_package_group_name}",
+    "${local.sagemaker_arn}:model-package/${var.model_package_group_name}/*",
+  ]
+  pipeline_arns = [
+    "${local.sagemaker_arn}:pipeline/${var.sagemaker_pipeline_name}",
+    "${local.sagemaker_arn}:pipeline/${var.sagemaker_pipeline_name}/execution/*",
+  ]
+  codebuild_project_arn = "arn:${local.partition}:codebuild:${local.arn_suffix}:project/${var.codebuild_project_name}"
+  codebuild_log_arn     = "arn:${local.partition}:logs:${local.arn_suffix}:log-group:${var.codebuild_log_group_name}"
+  codepipeline_arn      = "arn:${local.partition}:codepipeline:${local.arn_suffix}:${var.codepipeline_name}"
+  codecommit_arn        = "arn:${local.partition}:codecommit:${local.arn_suffix}:${var.repository}"
+  wiring_parameters_arn = "arn:${local.partition}:ssm:${local.arn_suffix}:parameter/ml-factory/${var.project}/${var.stage}/*"
+
+  is_codecommit            = var.source_provider == "codecommit"
+  permissions_boundary_arn = var.permissions_boundary_arn != null ? var.permissions_boundary_arn : one(aws_iam_policy.boundary[*].arn)
+}
+
+################################################################################
+# Shared statements: the project KMS key, by alias
+################################################################################
+
+data "aws_iam_policy_document" "kms_use" {
+  statement {
+    sid       = "UseProjectKey"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    resources = [local.kms_keys_arn]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [var.kms_key_alias]
+    }
+  }
+}
+
+################################################################################
+# Permissions boundary (unless one is passed in)
+################################################################################
+
+data "aws_iam_policy_document" "boundary" {
+  count = var.permissions_boundary_arn == null ? 1 : 0
+
+  statement {
+    sid     = "ProjectBuckets"
+    effect  = "Allow"
+    actions = ["s3:*"]
+    resources = [
+      local.artifact_bucket_arn,
+      "${local.artifact_bucket_arn}/*",
+      local.data_bucket_arn,
+      "${local.data_bucket_arn}/*",
+      local.access_points_arn,
+      "${local.access_points_arn}/object/*",
+    ]
+  }
+
+  statement {
+    sid       = "ProjectKey"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    resources = [local.kms_keys_arn]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [var.kms_key_alias]
+    }
+  }
+
+  statement {
+    sid     = "ProjectServicesInThisAccountAndRegion"
+    effect  = "Allow"
+    actions = ["codebuild:*", "codepipeline:*", "ecr:*", "logs:*", "sagemaker:*"]
+    resources = [
+      "arn:${local.partition}:codebuild:${local.arn_suffix}:*",
+      "arn:${local.partition}:codepipeline:${local.arn_suffix}:*",
+      "arn:${local.partition}:ecr:${local.arn_suffix}:repository/${var.project}*",
+      "arn:${local.partition}:logs:${local.arn_suffix}:*",
+      "${local.sagemaker_arn}:*",
+    ]
+  }
+
+  statement {
+    sid     = "JobNetworkInterfacesInProjectVpc"
+    effect  = "Allow"
+    actions = ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"]
+    resources = [
+      "arn:${local.partition}:ec2:${local.arn_suffix}:network-interface/*",
+      "arn:${local.partition}:ec2:${local.arn_suffix}:security-group/*",
+      "arn:${local.partition}:ec2:${local.arn_suffix}:subnet/*",
+    ]
+  }
+
+  statement {
+    sid     = "SourceRepository"
+    effect  = "Allow"
+    actions = ["codecommit:*", "codeconnections:UseConnection", "codestar-connections:UseConnection"]
+    resources = [
+      local.codecommit_arn,
+      "arn:${local.partition}:codeconnections:${local.arn_suffix}:connection/*",
+      "arn:${local.partition}:codestar-connections:${local.arn_suffix}:connection/*",
+    ]
+  }
+
+  statement {
+    sid       = "WiringParameters"
+    effect    = "Allow"
+    actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
+    resources = [local.wiring_parameters_arn, trimsuffix(local.wiring_parameters_arn, "/*")]
+  }
+
+  statement {
+    sid       = "PassProjectRoles"
+    effect    = "Allow"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${local.name}-*"]
+  }
+
+  statement {
+    sid    = "ActionsWithoutResourceLevelPermissions"
+    effect = "Allow"
+    actions = [
+      "cloudwatch:PutMetricData",
+      "ec2:DescribeDhcpOptions",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeVpcs",
+      "ecr:GetAuthorizationToken",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_policy" "boundary" {
+  count = var.permissions_boundary_arn == null ? 1 : 0
+
+  name        = "${local.name}-permissions-boundary"
+  description = "Permissions boundary of the ${local.name} roles: this project's buckets, key, pipelines and repository only"
+  policy      = data.aws_iam_policy_document.boundary[0].json
+
+  tags = var.tags
+}
+
+################################################################################
+# SageMaker execution role
+################################################################################
+
+data "aws_iam_policy_document" "sagemaker_trust" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "sagemaker" {
+  source_policy_documents = [data.aws_iam_policy_document.kms_use.json]
+
+  statement {
+    sid       = "GrantKeyToSageMakerVolumes"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant"]
+    resources = [local.kms_keys_arn]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [var.kms_key_alias]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "ListProjectBuckets"
+    effect    = "Allow"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
+    resources = [local.artifact_bucket_arn, local.data_bucket_arn, local.access_points_arn]
+  }
+
+  statement {
+    sid       = "ReadWriteArtifacts"
+    effect    = "Allow"
+    actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    resources = ["${local.artifact_bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "ReadData"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.data_bucket_arn}/*", "${local.access_points_arn}/object/*"]
+  }
+
+  statement {
+    sid       = "WriteJobLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = ["arn:${local.partition}:logs:${local.arn_suffix}:log-group:/aws/sagemaker/*"]
+  }
+
+  statement {
+    sid       = "PublishJobMetrics"
+    effect    = "Allow"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"] # PutMetricData has no resource-level permissions; the namespace condition scopes it
+
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/*", "aws/sagemaker/*"]
+    }
+  }
+
+  statement {
+    sid       = "EcrAuthorization"
+    effect    = "Allow"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"] # GetAuthorizationToken has no resource-level permissions
+  }
+
+  statement {
+    sid       = "PullProjectImages"
+    effect    = "Allow"
+    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    resources = ["arn:${local.partition}:ecr:${local.arn_suffix}:repository/${var.project}*"]
+  }
+
+  statement {
+    sid    = "DescribeJobNetwork"
+    effect = "Allow"
+    actions = [
+      "ec2:DescribeDhcpOptions",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeVpcs",
+    ]
+    resources = ["*"] # EC2 Describe* actions have no resource-level permissions
+  }
+
+  statement {
+    sid    = "JobNetworkInterfacesInProjectVpc"
+    effect = "Allow"
+    actions = [
+      "ec2:CreateNetworkInterface",
+      "ec2:CreateNetworkInterfacePermission",
+      "ec2:DeleteNetworkInterface",
+      "ec2:DeleteNetworkInterfacePermission",
+    ]
+    resources = [
+      "arn:${local.partition}:ec2:${local.arn_suffix}:network-interface/*",
+      "arn:${local.partition}:ec2:${local.arn_suffix}:security-group/*",
+      "arn:${local.partition}:ec2:${local.arn_suffix}:subnet/*",
+    ]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Vpc"
+      values   = [local.vpc_arn]
+    }
+  }
+
+  statement {
+    sid    = "RunPipelineJobs"
+    effect = "Allow"
+    actions = [
+      "sagemaker:AddTags",
+      "sagemaker:CreateProcessingJob",
+      "sagemaker:CreateTrainingJob",
+      "sagemaker:DescribeProcessingJob",
+      "sagemaker:DescribeTrainingJob",
+      "sagemaker:StopProcessingJob",
+      "sagemaker:StopTrainingJob",
+    ]
+    resources = [
+      "${local.sagemaker_arn}:processing-job/*",
+      "${local.sagemaker_arn}:training-job/*",
+    ]
+  }
+
+  statement {
+    sid    = "RegisterModels"
+    effect = "Allow"
+    actions = [
+      "sagemaker:AddTags",
+      "sagemaker:CreateModelPackage",
+      "sagemaker:DescribeModelPackage",
+      "sagemaker:DescribeModelPackageGroup",
+      "sagemaker:UpdateModelPackage",
+    ]
+    resources = local.model_package_arns
+  }
+
+  statement {
+    sid       = "PassSelfToSageMakerJobs"
+    effect    = "Allow"
+    actions   = ["iam:PassRole"]
+    resources = [local.sagemaker_role_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "sagemaker" {
+  name                 = local.role_names.sagemaker
+  description          = "SageMaker execution role of ${local.name}: pipeline steps, training and processing jobs"
+  assume_role_policy   = data.aws_iam_policy_document.sagemaker_trust.json
+  permissions_boundary = local.permissions_boundary_arn
+  max_session_duration = var.max_session_duration
+
+  tags = merge(var.tags, { Name = local.role_names.sagemaker })
+}
+
+resource "aws_iam_role_policy" "sagemaker" {
+  name   = "least-privilege"
+  role   = aws_iam_role.sagemaker.id
+  policy = data.aws_iam_policy_document.sagemaker.json
+}
+
+################################################################################
+# CodeBuild role
+################################################################################
+
+data "aws_iam_policy_document" "codebuild_trust" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["codebuild.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "codebuild" {
+  source_policy_documents = [data.aws_iam_policy_document.kms_use.json]
+
+  statement {
+    sid       = "WriteBuildLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.codebuild_log_arn, "${local.codebuild_log_arn}:*"]
+  }
+
+  statement {
+    sid       = "ListArtifactBucket"
+    effect    = "Allow"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
+    resources = [local.artifact_bucket_arn]
+  }
+
+  statement {
+    sid       = "ReadWriteArtifacts"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    resources = ["${local.artifact_bucket_arn}/*"]
+  }
+
+  statement {
+    sid    = "PublishTestReports"
+    effect = "Allow"
+    actions = [
+      "codebuild:BatchPutCodeCoverages",
+      "codebuild:BatchPutTestCases",
+      "codebuild:CreateReport",
+      "codebuild:CreateReportGroup",
+      "codebuild:UpdateReport",
+    ]
+    resources = ["arn:${local.partition}:codebuild:${local.arn_suffix}:report-group/${var.codebuild_project_name}-*"]
+  }
+
+  statement {
+    sid       = "ReadWiring"
+    effect    = "Allow"
+    actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
+    resources = [local.wiring_parameters_arn, trimsuffix(local.wiring_parameters_arn, "/*")]
+  }
+
+  statement {
+    sid    = "UpsertAndRunSageMakerPipeline"
+    effect = "Allow"
+    actions = [
+      "sagemaker:AddTags",
+      "sagemaker:CreatePipeline",
+      "sagemaker:DescribePipeline",
+      "sagemaker:DescribePipelineDefinitionForExecution",
+      "sagemaker:DescribePipelineExecution",
+      "sagemaker:ListPipelineExecutionSteps",
+      "sagemaker:ListPipelineExecutions",
+      "sagemaker:ListTags",
+      "sagemaker:StartPipelineExecution",
+      "sagemaker:UpdatePipeline",
+    ]
+    resources = local.pipeline_arns
+  }
+
+  statement {
+    sid       = "ReadModelRegistry"
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
+    resources = local.model_package_arns
+  }
+
+  statement {
+    sid       = "ListModelPackages"
+    effect    = "Allow"
+    actions   = ["sagemaker:ListModelPackages"]
+    resources = ["${local.sagemaker_arn}:model-package/*"]
+  }
+
+  statement {
+    sid       = "PassExecutionRoleToPipeline"
+    effect    = "Allow"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.sagemaker.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "codebuild" {
+  name                 = local.role_names.codebuild
+  description          = "CodeBuild role of ${local.name}: run the tests, then upsert and run the SageMaker pipeline"
+  assume_role_policy   = data.aws_iam_policy_document.codebuild_trust.json
+  permissions_boundary = local.permissions_boundary_arn
+  max_session_duration = var.max_session_duration
+
+  tags = merge(var.tags, { Name = local.role_names.codebuild })
+}
+
+resource "aws_iam_role_policy" "codebuild" {
+  name   = "least-privilege"
+  role   = aws_iam_role.codebuild.id
+  policy = data.aws_iam_policy_document.codebuild.json
+}
+
+################################################################################
+# CodePipeline role
+################################################################################
+
+data "aws_iam_policy_document" "codepipeline_trust" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["codepipeline.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "codepipeline" {
+  source_policy_documents = [data.aws_iam_policy_document.kms_use.json]
+
+  statement {
+    sid       = "ListArtifactBucket"
+    effect    = "Allow"
+    actions   = ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"]
+    resources = [local.artifact_bucket_arn]
+  }
+
+  statement {
+    sid       = "ReadWritePipelineArtifacts"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    resources = ["${local.artifact_bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "RunBuild"
+    effect    = "Allow"
+    actions   = ["codebuild:BatchGetBuilds", "codebuild:StartBuild"]
+    resources = [local.codebuild_project_arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.is_codecommit ? [] : ["codestar-connections", "codeconnections"]
+
+    content {
+      sid       = statement.value == "codeconnections" ? "UseCodeConnectionForTeamRepository" : "UseCodeStarConnectionForTeamRepository"
+      effect    = "Allow"
+      actions   = ["${statement.value}:UseConnection"]
+      resources = ["arn:${local.partition}:${statement.value}:${local.arn_suffix}:connection/*"]
+
+      condition {
+        test     = "StringEquals"
+        variable = "${statement.value}:FullRepositoryId"
+        values   = [var.repository]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.is_codecommit ? [1] : []
+
+    content {
+      sid    = "ReadTeamRepository"
+      effect = "Allow"
+      actions = [
+        "codecommit:CancelUploadArchive",
+        "codecommit:GetBranch",
+        "codecommit:GetCommit",
+        "codecommit:GetRepository",
+        "codecommit:GetUploadArchiveStatus",
+        "codecommit:UploadArchive",
+      ]
+      resources = [local.codecommit_arn]
+    }
+  }
+}
+
+resource "aws_iam_role" "codepipeline" {
+  name                 = local.role_names.codepipeline
+  description          = "CodePipeline role of ${local.name}: fetch the team repository and start the build"
+  assume_role_policy   = data.aws_iam_policy_document.codepipeline_trust.json
+  permissions_boundary = local.permissions_boundary_arn
+  max_session_duration = var.max_session_duration
+
+  tags = merge(var.tags, { Name = local.role_names.codepipeline })
+}
+
+resource "aws_iam_role_policy" "codepipeline" {
+  name   = "least-privilege"
+  role   = aws_iam_role.codepipeline.id
+  policy = data.aws_iam_policy_document.codepipeline.json
+}
+
+################################################################################
+# EventBridge role (CodeCommit only): start the pipeline on a push to the branch
+################################################################################
+
+data "aws_iam_policy_document" "events_trust" {
+  count = local.is_codecommit ? 1 : 0
+
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "events" {
+  count = local.is_codecommit ? 1 : 0
+
+  statement {
+    sid       = "StartPipeline"
+    effect    = "Allow"
+    actions   = ["codepipeline:StartPipelineExecution"]
+    resources = [local.codepipeline_arn]
+  }
+}
+
+resource "aws_iam_role" "events" {
+  count = local.is_codecommit ? 1 : 0
+
+  name                 = local.role_names.events
+  description          = "EventBridge role of ${local.name}: start the pipeline on a push to the CodeCommit branch"
+  assume_role_policy   = data.aws_iam_policy_document.events_trust[0].json
+  permissions_boundary = local.permissions_boundary_arn
+  max_session_duration = var.max_session_duration
+
+  tags = merge(var.tags, { Name = local.role_names.events })
+}
+
+resource "aws_iam_role_policy" "events" {
+  count = local.is_codecommit ? 1 : 0
+
+  name   = "least-privilege"
+  role   = aws_iam_role.events[0].id
+  policy = data.aws_iam_policy_document.events[0].json
+}

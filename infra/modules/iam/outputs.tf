@@ -1,0 +1,34 @@
+output "sagemaker_execution_role_arn" {
+  description = "ARN of the SageMaker execution role (written to the execution-role-arn SSM wiring parameter)."
+  value       = aws_iam_role.sagemaker.arn
+}
+
+output "sagemaker_execution_role_name" {
+  description = "Name of the SageMaker execution role."
+  value       = aws_iam_role.sagemaker.name
+}
+
+output "codebuild_role_arn" {
+  description = "ARN of the CodeBuild service role."
+  value       = aws_iam_role.codebuild.arn
+}
+
+output "codepipeline_role_arn" {
+  description = "ARN of the CodePipeline service role."
+  value       = aws_iam_role.codepipeline.arn
+}
+
+output "events_role_arn" {
+  description = "ARN of the EventBridge role that starts the pipeline on a CodeCommit push; null for GitHub."
+  value       = one(aws_iam_role.events[*].arn)
+}
+
+output "role_arns" {
+  description = "Every role of the project stage, for key and bucket policies."
+  value       = compact([aws_iam_role.sagemaker.arn, aws_iam_role.codebuild.arn, aws_iam_role.codepipeline.arn, one(aws_iam_role.events[*].arn)])
+}
+
+output "permissions_boundary_arn" {
+  description = "ARN of the permissions boundary every role carries (created here unless passed in)."
+  value       = local.permissions_boundary_arn
+}

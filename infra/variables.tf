@@ -1,0 +1,202 @@
+################################################################################
+# Identity and cost tags (the same values as [tool.ml-factory] in pyproject.toml)
+################################################################################
+
+variable "project" {
+  description = "Project slug (3-32 lowercase letters, digits and hyphens); prefixes every name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.project))
+    error_message = "The project must be 3-32 lowercase letters, digits and hyphens, start with a letter and not end with a hyphen."
+  }
+}
+
+variable "team" {
+  description = "Owning team (cost tag Team); its slug also names the team's S3 access point."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$", var.team))
+    error_message = "The team must be 1-64 letters, digits, spaces, dots, hyphens or underscores."
+  }
+}
+
+variable "owner_email" {
+  description = "Owner contact (cost tag Owner)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$", var.owner_email))
+    error_message = "The owner_email must be an e-mail address like jane.doe@example.com."
+  }
+}
+
+variable "cost_center" {
+  description = "Cost center code (cost tag CostCenter)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", var.cost_center))
+    error_message = "The cost_center must be letters, digits, hyphens or underscores (e.g. CC-1234)."
+  }
+}
+
+variable "stage" {
+  description = "Deployment stage: dev, staging or prod (cost tag Environment)."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.stage)
+    error_message = "The stage must be one of dev, staging, prod."
+  }
+}
+
+################################################################################
+# Where the stage lives
+################################################################################
+
+variable "account_id" {
+  description = "AWS account of the stage; the provider refuses to run against any other account."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "The account_id must be a 12-digit AWS account id."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the stage, e.g. eu-west-1."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[1-9]$", var.region))
+    error_message = "The region must be an AWS region code like eu-west-1."
+  }
+}
+
+variable "vpc_id" {
+  description = "Existing VPC the SageMaker jobs run in."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))
+    error_message = "The vpc_id must be a VPC id (vpc-...)."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets of the VPC for jobs and interface endpoints, one per Availability Zone."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.private_subnet_ids) > 0 && alltrue([for id in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", id))])
+    error_message = "The private_subnet_ids must hold at least one subnet id (subnet-...)."
+  }
+}
+
+variable "route_table_ids" {
+  description = "Route tables of the private subnets (for the S3 gateway endpoint)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.route_table_ids) > 0 && alltrue([for id in var.route_table_ids : can(regex("^rtb-[0-9a-f]{8,17}$", id))])
+    error_message = "The route_table_ids must hold at least one route table id (rtb-...)."
+  }
+}
+
+variable "interface_endpoint_services" {
+  description = "Interface endpoints to create (service suffixes); drop those the VPC already has."
+  type        = set(string)
+  default     = ["sagemaker.api", "sagemaker.runtime", "sts", "ecr.api", "ecr.dkr", "logs"]
+}
+
+variable "allow_job_to_job_traffic" {
+  description = "Allow traffic between job instances (needed for multi-instance training only)."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# Source repository and build
+################################################################################
+
+variable "source_provider" {
+  description = "Where the team repository lives: github (through AWS CodeConnections) or codecommit (closed to new AWS customers)."
+  type        = string
+  default     = "github"
+
+  validation {
+    condition     = contains(["github", "codecommit"], var.source_provider)
+    error_message = "The source_provider must be github or codecommit."
+  }
+}
+
+variable "repository" {
+  description = "The team repository: owner/name on GitHub, or the CodeCommit repository name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$", var.repository))
+    error_message = "The repository must be owner/name (GitHub) or a CodeCommit repository name."
+  }
+}
+
+variable "branch" {
+  description = "Branch whose every merge runs the build."
+  type        = string
+  default     = "main"
+}
+
+variable "connection_arn" {
+  description = "Existing CodeConnections connection to GitHub; null creates one (complete it once in the console)."
+  type        = string
+  default     = null
+}
+
+variable "build_timeout_minutes" {
+  description = "CodeBuild timeout; the build waits for the SageMaker pipeline run."
+  type        = number
+  default     = 180
+}
+
+################################################################################
+# Guardrails
+################################################################################
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary for every role; null creates one scoped to this project."
+  type        = string
+  default     = null
+}
+
+variable "max_session_duration" {
+  description = "Maximum session duration of the project roles, in seconds."
+  type        = number
+  default     = 3600
+}
+
+variable "kms_deletion_window_in_days" {
+  description = "Waiting period before a scheduled deletion of the project key completes."
+  type        = number
+  default     = 30
+}
+
+variable "restrict_access_point_to_vpc" {
+  description = "Serve the team's data access point only to requests from the stage VPC."
+  type        = bool
+  default     = true
+}
+
+variable "data_access_principal_arns" {
+  description = "Extra IAM principals (e.g. the team's SSO role) allowed to read and write data through the team's access point."
+  type        = list(string)
+  default     = []
+}
+
+variable "force_destroy_buckets" {
+  description = "Let terraform destroy delete non-empty buckets (throw-away dev stacks only)."
+  type        = bool
+  default     = false
+}

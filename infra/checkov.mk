@@ -6,7 +6,7 @@
 #   uv pip compile --universal --generate-hashes --python-version 3.11 requirements-checkov.in -o requirements-checkov.lock
 
 CHECKOV_VENV ?= .venv-checkov
-CHECKOV_PYTHON ?= python3.11
+CHECKOV_PYTHON ?= $(PYTHON)
 UV_VERSION ?= 0.9.30
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.lock

@@ -1,0 +1,158 @@
+"""Evaluation step: score the trained model on the test split, in the Model Registry format.
+
+Inputs: ``<root>/processing/model/model.tar.gz`` (xgboost-model + features.json from training)
+and ``<root>/processing/test/test.parquet``. Output: ``<root>/processing/evaluation/evaluation.json``:
+  {"binary_classification_metrics": {"auc": {"value": .., "standard_deviation": "NaN"}, "accuracy",
+   "f1", "precision", "recall"}}   (labels at probability >= --threshold, default 0.5)
+  {"regression_metrics": {"rmse": {...}, "mae": {...}, "r2": {...}}}
+A pipeline ConditionStep reads e.g. ``binary_classification_metrics.auc.value`` with JsonGet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn import metrics
+
+import feature_schema
+import sm_paths
+from step_report import DataError, log, run_step
+
+PROBLEM_TYPES = ("binary_classification", "regression")
+MODEL_FILE = "xgboost-model"
+METRIC_SECTIONS = {"binary_classification": "binary_classification_metrics", "regression": "regression_metrics"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Score the model in <root>/processing/model/model.tar.gz on <root>/processing/test and write "
+        "<root>/processing/evaluation/evaluation.json (SageMaker Model Registry model-quality format).",
+    )
+    parser.add_argument("--problem-type", choices=PROBLEM_TYPES, help="default: from the model's features.json")
+    parser.add_argument("--target-column", help="default: from the model's features.json")
+    parser.add_argument("--threshold", type=float, default=0.5, help="probability cut for class labels (default 0.5)")
+    return parser.parse_args(argv)
+
+
+def load_model_archive(archive: Path) -> tuple[xgb.Booster, dict[str, Any]]:
+    """The booster and features.json from a SageMaker model.tar.gz (members read, never extracted)."""
+    if not archive.is_file():
+        raise DataError(f"model archive {archive} not found; the step's model input must be the training job's model")
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            for needed in (MODEL_FILE, feature_schema.FEATURES_FILE):
+                if needed not in members:
+                    raise DataError(f"{archive} has no {needed}; it must be the model.tar.gz of the training step")
+            model_bytes = tar.extractfile(members[MODEL_FILE]).read()
+            schema_bytes = tar.extractfile(members[feature_schema.FEATURES_FILE]).read()
+    except (tarfile.TarError, OSError) as err:
+        raise DataError(f"cannot read model archive {archive}: {err}") from err
+    schema = feature_schema.parse_schema(schema_bytes, f"{feature_schema.FEATURES_FILE} in {archive}")
+    return load_booster(model_bytes), schema
+
+
+def load_booster(model_bytes: bytes) -> xgb.Booster:
+    booster = xgb.Booster()
+    booster.load_model(bytearray(model_bytes))
+    return booster
+
+
+def predict(booster: xgb.Booster, encoded: pd.DataFrame, schema: dict[str, Any], source: str) -> np.ndarray:
+    """Model output for encoded features: probabilities for binary models, values for regression."""
+    matrix = feature_schema.feature_matrix(encoded, schema, source)
+    dmatrix = xgb.DMatrix(matrix, feature_names=feature_schema.xgboost_feature_names(schema))
+    prediction = booster.predict(dmatrix)
+    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    if objective == "binary:logitraw":
+        prediction = 1.0 / (1.0 + np.exp(-prediction))
+    return prediction.astype("float64")
+
+
+def entry(value: float) -> dict[str, Any]:
+    return {"value": float(value), "standard_deviation": "NaN"}
+
+
+def binary_metrics(y_true: np.ndarray, probability: np.ndarray, threshold: float) -> dict[str, Any]:
+    if len(np.unique(y_true)) < 2:
+        raise DataError("the test split holds only one class, so AUC is undefined; provide more labelled data")
+    labels = (probability >= threshold).astype("int64")
+    return {
+        "auc": entry(metrics.roc_auc_score(y_true, probability)),
+        "accuracy": entry(metrics.accuracy_score(y_true, labels)),
+        "f1": entry(metrics.f1_score(y_true, labels, zero_division=0)),
+        "precision": entry(metrics.precision_score(y_true, labels, zero_division=0)),
+        "recall": entry(metrics.recall_score(y_true, labels, zero_division=0)),
+    }
+
+
+def regression_metrics(y_true: np.ndarray, prediction: np.ndarray) -> dict[str, Any]:
+    return {
+        "rmse": entry(math.sqrt(metrics.mean_squared_error(y_true, prediction))),
+        "mae": entry(metrics.mean_absolute_error(y_true, prediction)),
+        "r2": entry(metrics.r2_score(y_true, prediction)),
+    }
+
+
+def evaluation_report(
+    y_true: np.ndarray, prediction: np.ndarray, problem_type: str, threshold: float = 0.5
+) -> dict[str, Any]:
+    """The evaluation.json content for one problem type."""
+    if problem_type == "binary_classification":
+        return {METRIC_SECTIONS[problem_type]: binary_metrics(y_true, prediction, threshold)}
+    return {METRIC_SECTIONS[problem_type]: regression_metrics(y_true, prediction)}
+
+
+def read_test(directory: Path) -> pd.DataFrame:
+    preferred = directory / "test.parquet"
+    files = [preferred] if preferred.is_file() else sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+    if not files:
+        raise DataError(f"no test.parquet in {directory}; the step's test input must be the preprocess test output")
+    frames = [pd.read_parquet(path) for path in files]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    booster, schema = load_model_archive(sm_paths.processing("model", "model.tar.gz"))
+    problem_type = args.problem_type or schema["problem_type"]
+    target = args.target_column or schema["target_column"]
+    if problem_type != schema["problem_type"]:
+        raise DataError(
+            f"--problem-type {problem_type} differs from the model's {schema['problem_type']}; "
+            "use the model's problem type"
+        )
+    test = read_test(sm_paths.processing("test"))
+    if target not in test.columns:
+        raise DataError(f"target column '{target}' not found in the test data; columns are: {', '.join(test.columns)}")
+    y_true = test[target].to_numpy(dtype="float64")
+    if np.isnan(y_true).any():
+        raise DataError(f"target column '{target}' has missing values in the test data; rerun the preprocess step")
+    prediction = predict(booster, test, schema, "the test data")
+    report = evaluation_report(y_true, prediction, problem_type, args.threshold)
+    output = sm_paths.processing("evaluation", "evaluation.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    section = report[METRIC_SECTIONS[problem_type]]
+    log(f"evaluated {len(test)} test rows: " + " ".join(f"{name}={m['value']:.6f}" for name, m in section.items()))
+    log(f"wrote {output} in {time.perf_counter() - started:.2f} s")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_step(lambda: evaluate(args), "processing")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

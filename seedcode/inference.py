@@ -1,0 +1,91 @@
+"""Serving entry point for the SageMaker XGBoost framework container (script mode).
+
+Endpoints receive RAW features, as in the baseline: this module applies the same encoding as
+training (features.json: categorical vocabularies, booleans, datetimes) before predicting.
+
+Requests: ``text/csv`` -- one row per line, feature columns in features.json order, no header (a
+header row equal to the feature names is skipped); ``application/json`` -- ``{"instances": [{name:
+value, ...}, ...]}``, a list of such objects, or one object. Responses: one prediction per row
+(probability of label 1 for binary models), as CSV lines or ``{"predictions": [...]}``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+import feature_schema
+
+MODEL_FILE = "xgboost-model"
+
+
+def model_fn(model_dir: str) -> dict[str, Any]:
+    """Load the booster and its features.json from the model directory."""
+    booster = xgb.Booster()
+    booster.load_model(bytearray((Path(model_dir) / MODEL_FILE).read_bytes()))
+    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    return {"booster": booster, "schema": feature_schema.load_schema(Path(model_dir)), "objective": objective}
+
+
+class CsvRows:
+    """CSV request text, parsed once predict_fn knows the feature names."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _csv_frame(text: str, names: list[str]) -> pd.DataFrame:
+    """CSV rows (no header, features in schema order) as raw text values; empty fields are missing."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and [cell.strip() for cell in lines[0].split(",")] == names:
+        lines = lines[1:]
+    frame = pd.read_csv(io.StringIO("\n".join(lines)), header=None, dtype=object, skipinitialspace=True)
+    if frame.shape[1] != len(names):
+        raise ValueError(f"each CSV row needs {len(names)} values ({', '.join(names)}), got {frame.shape[1]}")
+    frame.columns = names
+    return frame
+
+
+def input_fn(request_body: bytes | str, content_type: str) -> pd.DataFrame | CsvRows:
+    """Raw request -> raw feature values (encoding happens in predict_fn)."""
+    text = request_body.decode("utf-8") if isinstance(request_body, (bytes, bytearray)) else request_body
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind == "text/csv":
+        return CsvRows(text)
+    if kind == "application/json":
+        payload = json.loads(text)
+        if isinstance(payload, dict) and "instances" in payload:
+            payload = payload["instances"]
+        if isinstance(payload, dict):
+            payload = [payload]
+        return pd.DataFrame(payload)
+    raise ValueError(f"unsupported content type {content_type!r}; use text/csv or application/json")
+
+
+def predict_fn(data: pd.DataFrame | CsvRows, model: dict[str, Any]) -> np.ndarray:
+    """Encode raw features with features.json and predict."""
+    schema = model["schema"]
+    if isinstance(data, CsvRows):
+        data = _csv_frame(data.text, list(schema["feature_names"]))
+    encoded = feature_schema.encode_features(data, schema)
+    matrix = np.ascontiguousarray(encoded.to_numpy(dtype=np.float32))
+    dmatrix = xgb.DMatrix(matrix, feature_names=feature_schema.xgboost_feature_names(schema))
+    prediction = model["booster"].predict(dmatrix)
+    if model.get("objective") == "binary:logitraw":
+        prediction = 1.0 / (1.0 + np.exp(-prediction))
+    return prediction
+
+
+def output_fn(prediction: np.ndarray, accept: str) -> str:
+    """Predictions as CSV lines (default) or JSON."""
+    kind = (accept or "text/csv").split(";")[0].strip().lower()
+    values = [float(v) for v in np.asarray(prediction).ravel()]
+    if kind == "application/json":
+        return json.dumps({"predictions": values})
+    return "\n".join(repr(v) for v in values)

@@ -1,0 +1,374 @@
+"""Preprocess step: validate the raw table, encode features, split train/validation/test.
+
+Reads every .csv, .csv.gz and .parquet file under ``<root>/processing/input/data`` (subfolders
+included, same columns in each), and writes under ``<root>/processing/output``:
+  train/train.parquet, validation/validation.parquet, test/test.parquet  target first, then
+      the encoded float32 features; each folder also gets features.json
+  baseline/baseline.csv  the training split's raw feature values (no target, with a header), which
+      the data-quality baseline and endpoint drift checks compare against. CSV because the
+      SageMaker Model Monitor analyzer baselines CSV or JSON; above --baseline-max-rows rows it
+      holds a seeded random sample, which keeps both the write and the analyzer job cheap
+
+Datetime features become seconds since 1970-01-01 UTC; text features become codes in the sorted
+vocabulary of the training split (unseen value -> -1, missing stays NaN); numeric NaNs are kept
+for xgboost's missing-value handling. Bad data exits with code 2 and one ``error:`` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import feature_schema
+import sm_paths
+from step_report import DataError, log, run_step
+
+PROBLEM_TYPES = ("binary_classification", "regression")
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+MANY_CATEGORIES = 10_000
+BASELINE_MAX_ROWS = 100_000
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Validate raw tabular data, encode features and split it into train/validation/test "
+        "Parquet files plus a raw-feature baseline. Paths derive from SM_OPT_ML_ROOT (default /opt/ml).",
+    )
+    parser.add_argument("--target-column", required=True, help="name of the column to predict")
+    parser.add_argument("--problem-type", required=True, choices=PROBLEM_TYPES)
+    parser.add_argument("--seed", type=int, default=42, help="seed of the random split (default 42)")
+    parser.add_argument("--validation-fraction", type=float, default=0.15, help="share of rows for validation")
+    parser.add_argument("--test-fraction", type=float, default=0.15, help="share of rows for test")
+    parser.add_argument("--baseline-max-rows", type=int, default=BASELINE_MAX_ROWS,
+                        help=f"rows of the data-quality baseline sample (default {BASELINE_MAX_ROWS})")
+    return parser.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def input_files(directory: Path) -> list[Path]:
+    """Every readable data file under ``directory``, in a stable order."""
+    if not directory.is_dir():
+        raise DataError(f"input directory {directory} does not exist; point the step's input at your data")
+    files = [
+        path
+        for path in directory.rglob("*")
+        if path.is_file() and path.name.lower().endswith(SUFFIXES) and not path.name.startswith(".")
+    ]
+    if not files:
+        raise DataError(
+            f"no .csv, .csv.gz or .parquet files found under {directory}; upload the training data there"
+        )
+    return sorted(files, key=lambda path: path.relative_to(directory).as_posix())
+
+
+def read_file(path: Path) -> pd.DataFrame:
+    """One CSV or Parquet file; an empty or unreadable file is a DataError."""
+    try:
+        if path.name.lower().endswith(".parquet"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path, low_memory=False)
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"input file {path} is empty; remove it or replace it with data") from err
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(f"cannot read input file {path}: {first}; check that it is valid CSV or Parquet") from err
+
+
+def read_input(directory: Path) -> pd.DataFrame:
+    """All input files as one frame, checking that they share the same columns."""
+    files = input_files(directory)
+    frames: list[pd.DataFrame] = []
+    columns: list[str] | None = None
+    for path in files:
+        frame = read_file(path)
+        frame.columns = [str(column) for column in frame.columns]
+        duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+        if duplicated:
+            raise DataError(f"input file {path} repeats column names {', '.join(duplicated)}; make names unique")
+        if columns is None:
+            columns = list(frame.columns)
+        elif set(frame.columns) != set(columns):
+            missing = sorted(set(columns) - set(frame.columns))
+            extra = sorted(set(frame.columns) - set(columns))
+            raise DataError(
+                f"input file {path} has different columns than {files[0]} (missing: {', '.join(missing) or '-'}; "
+                f"extra: {', '.join(extra) or '-'}); all input files must share the same columns"
+            )
+        else:
+            frame = frame[columns]
+        frames.append(frame)
+    data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if len(data) == 0:
+        raise DataError(f"the input files under {directory} contain no rows; provide data with at least a header "
+                        "and some rows")
+    log(f"read {len(files)} file(s), {len(data)} rows x {data.shape[1]} columns from {directory}")
+    return data.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------- target
+
+
+def _display(value: Any) -> str:
+    """A target value as text: 1.0 -> '1', True -> 'True', 'yes' -> 'yes'."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _label_order(value: Any) -> tuple[int, float, str, str]:
+    """Sort key: numbers (and booleans) numerically, then text case-insensitively."""
+    if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
+        return (0, float(value), "", "")
+    text = str(value)
+    return (1, 0.0, text.strip().lower(), text)
+
+
+def binary_target(target: pd.Series, name: str) -> tuple[np.ndarray, dict[str, int]]:
+    """0/1 labels from a two-valued column: sorted values map to 0 then 1 (no/yes, false/true, 0/1)."""
+    values = list(pd.unique(target))
+    if len(values) != 2:
+        shown = ", ".join(_display(v) for v in sorted(values, key=_label_order)[:5])
+        more = ", ..." if len(values) > 5 else ""
+        raise DataError(
+            f"binary_classification needs exactly 2 distinct values in target column '{name}', "
+            f"found {len(values)} ({shown}{more}); map it to two classes or use --problem-type regression"
+        )
+    negative, positive = sorted(values, key=_label_order)
+    labels = (target == positive).to_numpy(dtype="int64")
+    return labels, {_display(negative): 0, _display(positive): 1}
+
+
+def regression_target(target: pd.Series, name: str) -> np.ndarray:
+    """The target as float64; non-numeric or infinite values are a DataError."""
+    if pd.api.types.is_bool_dtype(target.dtype):
+        raise DataError(f"regression target column '{name}' is true/false; use --problem-type binary_classification")
+    if pd.api.types.is_numeric_dtype(target.dtype):
+        values = target.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        values = pd.to_numeric(target, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        bad = target[np.isnan(values)]
+        if len(bad):
+            examples = ", ".join(repr(str(v)) for v in pd.unique(bad)[:3])
+            raise DataError(
+                f"regression target column '{name}' is not numeric (values such as {examples}); "
+                "clean the column or use --problem-type binary_classification"
+            )
+    if not np.isfinite(values).all():
+        raise DataError(f"regression target column '{name}' contains infinite values; replace or drop those rows")
+    return values
+
+
+# ---------------------------------------------------------------------------- split
+
+
+def split_indices(rows: int, seed: int, validation_fraction: float, test_fraction: float) -> dict[str, np.ndarray]:
+    """Seeded random split; each split's row indices ascending so rows keep their input order."""
+    n_test = int(round(rows * test_fraction))
+    n_validation = int(round(rows * validation_fraction))
+    n_train = rows - n_test - n_validation
+    if min(n_test, n_validation, n_train) < 1:
+        raise DataError(
+            f"only {rows} labelled rows: too few to split into train/validation/test with fractions "
+            f"validation={validation_fraction}, test={test_fraction}; provide more data"
+        )
+    order = np.random.default_rng(seed).permutation(rows)
+    return {
+        "train": np.sort(order[n_test + n_validation :]),
+        "validation": np.sort(order[n_test : n_test + n_validation]),
+        "test": np.sort(order[:n_test]),
+    }
+
+
+# ---------------------------------------------------------------------------- features
+
+
+def feature_kinds(data: pd.DataFrame, feature_names: list[str]) -> dict[str, str]:
+    """Each feature's kind; an all-missing input is a DataError, an all-missing column a warning."""
+    kinds = {name: feature_schema.feature_kind(data[name]) for name in feature_names}
+    null_counts = data[feature_names].isna().sum()
+    if int(null_counts.sum()) == len(data) * len(feature_names):
+        raise DataError("every feature value in the input is missing; provide data with feature values")
+    for name in feature_names:
+        if int(null_counts[name]) == len(data):
+            log(f"warning: feature '{name}' is missing in every row; it carries no information")
+    counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in feature_schema.KINDS}
+    log("features: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    return kinds
+
+
+def encode(
+    data: pd.DataFrame, kinds: dict[str, str], train_index: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, pd.Series], dict[str, list[str]]]:
+    """Encoded float32 columns, raw (normalized) columns for the baseline, and the vocabularies
+    (built from the training rows only, so validation/test see unseen values as an endpoint would)."""
+    encoded: dict[str, np.ndarray] = {}
+    raw: dict[str, pd.Series] = {}
+    vocabularies: dict[str, list[str]] = {}
+    for name, kind in kinds.items():
+        column = data[name]
+        if kind == "categorical":
+            column = feature_schema.as_text(column)
+            vocab = feature_schema.vocabulary(column.iloc[train_index])
+            if len(vocab) > MANY_CATEGORIES:
+                log(f"warning: feature '{name}' has {len(vocab)} distinct values; an id-like column rarely helps")
+            vocabularies[name] = vocab
+            encoded[name] = feature_schema.encode_categorical(column, vocab)
+        else:
+            encoded[name] = feature_schema.encode_column(column, kind)
+            if kind == "numeric" and not pd.api.types.is_numeric_dtype(column.dtype):
+                column = pd.Series(feature_schema.numeric_values(column, kind), name=name)  # e.g. Decimal objects
+        raw[name] = column
+    return encoded, raw, vocabularies
+
+
+def labels(target: pd.Series, problem_type: str) -> tuple[np.ndarray, dict[str, int] | None]:
+    """The label array and, for binary classification, the value -> 0/1 mapping."""
+    name = str(target.name)
+    if problem_type == "binary_classification":
+        values, mapping = binary_target(target, name)
+        shown = ", ".join(f"{k}={v}" for k, v in mapping.items())
+        log(f"target '{name}': labels {shown}; positive rate {values.mean():.4f}")
+        return values, mapping
+    values = regression_target(target, name)
+    log(f"target '{name}': mean {values.mean():.4f}, std {values.std():.4f}")
+    return values, None
+
+
+def write_outputs(
+    output: Path,
+    schema: dict[str, Any],
+    target: np.ndarray,
+    encoded: dict[str, np.ndarray],
+    raw: dict[str, pd.Series],
+    splits: dict[str, np.ndarray],
+    baseline_rows: np.ndarray,
+) -> None:
+    """The three encoded splits with features.json, and the raw training-feature baseline."""
+    target_name = schema["target_column"]
+    target_dtype = "int64" if schema["problem_type"] == "binary_classification" else "float64"
+    # dictionary encoding pays off for few distinct values only; elsewhere it just costs write time
+    kinds = schema["feature_kinds"]
+    low_cardinality = [name for name in schema["feature_names"] if kinds[name] in ("categorical", "boolean")]
+    for name, index in splits.items():
+        columns = {target_name: pa.array(target[index].astype(target_dtype))}
+        columns.update({feature: pa.array(values[index]) for feature, values in encoded.items()})
+        write_parquet(pa.Table.from_pydict(columns), output / name / f"{name}.parquet", [target_name, *low_cardinality])
+        (output / name / feature_schema.FEATURES_FILE).write_text(json.dumps(schema, indent=2) + "\n")
+    baseline = pd.concat([column.iloc[baseline_rows].reset_index(drop=True) for column in raw.values()], axis=1)
+    write_csv(baseline, output / "baseline" / "baseline.csv")
+
+
+def baseline_sample(train_rows: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
+    """All training rows when few enough, else a seeded sample of them in their original order."""
+    if len(train_rows) <= max_rows:
+        return train_rows
+    chosen = np.random.default_rng(seed).choice(len(train_rows), size=max_rows, replace=False)
+    return train_rows[np.sort(chosen)]
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV with a header; pyarrow's writer (pyarrow >= 4) is ~10x faster than pandas where present."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import pyarrow.csv as pa_csv
+
+        writer = pa_csv.write_csv
+    except (ImportError, AttributeError):
+        frame.to_csv(path, index=False)
+        return
+    writer(pa.Table.from_pandas(frame, preserve_index=False), str(path))
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def preprocess(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the whole step; returns the features.json content."""
+    started = time.perf_counter()
+    if args.baseline_max_rows < 1:
+        raise DataError(f"--baseline-max-rows must be positive, got {args.baseline_max_rows}")
+    if not (0 < args.validation_fraction < 1 and 0 < args.test_fraction < 1) or (
+        args.validation_fraction + args.test_fraction >= 1
+    ):
+        raise DataError(
+            f"--validation-fraction {args.validation_fraction} and --test-fraction {args.test_fraction} must each be "
+            "between 0 and 1 and leave rows for training (sum below 1)"
+        )
+    data = read_input(sm_paths.processing("input", "data"))
+    target_name = args.target_column
+    if target_name not in data.columns:
+        shown = ", ".join(list(data.columns)[:50]) + (", ..." if data.shape[1] > 50 else "")
+        raise DataError(f"target column '{target_name}' not found in input; columns are: {shown}")
+    feature_names = [column for column in data.columns if column != target_name]
+    if not feature_names:
+        raise DataError(f"the input has only the target column '{target_name}'; it needs feature columns too")
+
+    missing_target = data[target_name].isna().to_numpy()
+    if missing_target.all():
+        raise DataError(f"target column '{target_name}' is empty in every row; fill in the labels")
+    if missing_target.any():
+        log(f"dropped {int(missing_target.sum())} rows with a missing target '{target_name}'")
+        data = data.loc[~missing_target].reset_index(drop=True)
+    target, label_mapping = labels(data[target_name], args.problem_type)
+
+    kinds = feature_kinds(data, feature_names)
+    splits = split_indices(len(data), args.seed, args.validation_fraction, args.test_fraction)
+    if args.problem_type == "binary_classification" and len(np.unique(target[splits["train"]])) < 2:
+        raise DataError(
+            f"the training split holds only one class of '{target_name}'; provide more rows of the rarer class"
+        )
+    log("split rows " + " ".join(f"{name}={len(index)}" for name, index in splits.items()) + f" (seed={args.seed})")
+    encoded, raw, vocabularies = encode(data, kinds, splits["train"])
+
+    schema: dict[str, Any] = {
+        "schema_version": feature_schema.SCHEMA_VERSION,
+        "target_column": target_name,
+        "problem_type": args.problem_type,
+        "feature_names": feature_names,
+        "feature_kinds": kinds,
+        "categorical_vocabularies": vocabularies,
+        "label_mapping": label_mapping,
+        "row_counts": {
+            "input": int(len(missing_target)),
+            "dropped_missing_target": int(missing_target.sum()),
+            **{name: int(len(index)) for name, index in splits.items()},
+        },
+        "split": {
+            "seed": args.seed,
+            "validation_fraction": args.validation_fraction,
+            "test_fraction": args.test_fraction,
+        },
+    }
+
+    output = sm_paths.processing("output")
+    baseline_rows = baseline_sample(splits["train"], args.baseline_max_rows, args.seed)
+    write_outputs(output, schema, target, encoded, raw, splits, baseline_rows)
+    log(f"wrote train/validation/test Parquet, a {len(baseline_rows)}-row baseline CSV and features.json "
+        f"under {output}")
+    log(f"preprocess done in {time.perf_counter() - started:.2f} s")
+    return schema
+
+
+def write_parquet(table: pa.Table, path: Path, dictionary_columns: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, str(path), use_dictionary=dictionary_columns or False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_step(lambda: preprocess(args), "processing")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,373 @@
+"""Training step (SageMaker script mode): XGBoost on the preprocessed splits, resumable on Spot.
+
+Inputs: the ``train`` and ``validation`` channels (``SM_CHANNEL_TRAIN`` / ``SM_CHANNEL_VALIDATION``
+or ``<root>/input/data/<channel>``), each holding the preprocess step's Parquet and features.json.
+Hyperparameters: ``SM_HPS`` or ``<root>/input/config/hyperparameters.json``, overridden by
+``--name value`` arguments (SageMaker passes them both ways). ``num_round`` is required;
+``checkpoint_every`` (default 10) sets how often a checkpoint is written; ``eval_train`` (default
+false) adds the training-set metric to the per-round log; every other key is an xgboost parameter.
+
+Checkpoints go to ``<root>/checkpoints/xgboost-checkpoint.<round>.ubj`` (written atomically, newest
+two kept); SageMaker syncs that folder to S3, so a Spot job restarted after an interruption
+continues from the newest readable checkpoint of the same setup (data + hyperparameters
+fingerprint) instead of round 0. The model is written to
+``<model dir>/xgboost-model`` (xgboost JSON format) with features.json next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+import feature_schema
+import sm_paths
+from step_report import DataError, log, run_step
+
+MODEL_FILE = "xgboost-model"
+CHECKPOINT_PATTERN = re.compile(r"^xgboost-checkpoint\.(\d+)\.ubj$")
+KEEP_CHECKPOINTS = 2
+DEFAULT_CHECKPOINT_EVERY = 10
+DEFAULT_OBJECTIVES = {"binary_classification": "binary:logistic", "regression": "reg:squarederror"}
+DEFAULT_METRICS = {"binary_classification": "auc", "regression": "rmse"}
+# hyperparameters that steer this script, not xgboost
+SCRIPT_KEYS = ("num_round", "checkpoint_every", "eval_train")
+# xgboost parameters that change speed or logging but not the trees
+NEUTRAL_PARAMS = ("nthread", "n_jobs", "verbosity", "eval_metric")
+FINGERPRINT_ATTRIBUTE = "ml_factory_fingerprint"
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+
+def checkpoint_path(directory: Path, rounds: int) -> Path:
+    return Path(directory) / f"xgboost-checkpoint.{rounds}.ubj"
+
+
+def list_checkpoints(directory: Path) -> list[tuple[int, Path]]:
+    """(rounds, path) of every checkpoint file in ``directory``, newest first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        match = CHECKPOINT_PATTERN.match(path.name)
+        if match and path.is_file():
+            found.append((int(match.group(1)), path))
+    return sorted(found, reverse=True)
+
+
+def save_checkpoint(booster: xgb.Booster, directory: Path, rounds: int) -> Path:
+    """Write the booster atomically (temp file + rename) and keep only the newest checkpoints.
+
+    The rename keeps the S3 sync and a restarted job from ever seeing a half-written file. No fsync:
+    a Spot interruption kills the process, not the page cache, and a lost instance loses its disk.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    final = checkpoint_path(directory, rounds)
+    temporary = directory / f".{final.name}.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(booster.save_raw(raw_format="ubj"))
+    os.replace(temporary, final)
+    log(f"checkpoint round={rounds}")
+    for _, old in list_checkpoints(directory)[KEEP_CHECKPOINTS:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+    return final
+
+
+def training_fingerprint(params: dict[str, Any], features: np.ndarray, label: np.ndarray, names: list[str]) -> str:
+    """Identifies a training setup (tree-shaping parameters, feature names, data sample, labels).
+
+    A checkpoint only resumes a run with the same fingerprint, so a checkpoint folder reused by a
+    later pipeline execution (new data or hyperparameters) cannot leak an old model into it.
+    """
+    digest = hashlib.sha256()
+    relevant = {key: params[key] for key in sorted(params) if key not in NEUTRAL_PARAMS}
+    digest.update(json.dumps(relevant, sort_keys=True, default=str).encode())
+    digest.update(json.dumps([list(names), list(features.shape)]).encode())
+    digest.update(np.ascontiguousarray(features[:: max(1, len(features) // 4096)]).tobytes())
+    digest.update(np.ascontiguousarray(label).tobytes())
+    return digest.hexdigest()[:32]
+
+
+def resume_point(
+    directory: Path, num_round: int, fingerprint: str | None = None
+) -> tuple[xgb.Booster | None, int]:
+    """The newest usable checkpoint and its round count, or (None, 0).
+
+    A checkpoint is usable when it loads, holds the rounds its name claims (at most ``num_round``)
+    and, when ``fingerprint`` is given, was written for the same setup. Unusable ones are deleted
+    so they cannot crowd out the new run's checkpoints.
+    """
+    for rounds, path in list_checkpoints(directory):
+        problem = None
+        booster = xgb.Booster()
+        if rounds > num_round:
+            problem = f"it holds {rounds} rounds, more than num_round={num_round}"
+        else:
+            try:
+                booster.load_model(str(path))
+                if booster.num_boosted_rounds() != rounds:
+                    raise ValueError(f"it holds {booster.num_boosted_rounds()} rounds")
+            except (xgb.core.XGBoostError, ValueError, OSError) as err:
+                problem = f"it is unreadable ({(str(err).strip().splitlines() or [type(err).__name__])[0][:200]})"
+            else:
+                if fingerprint is not None and booster.attr(FINGERPRINT_ATTRIBUTE) != fingerprint:
+                    problem = "it was written for different data or hyperparameters"
+        if problem is None:
+            return booster, rounds
+        log(f"warning: discarding checkpoint {path.name}: {problem}")
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return None, 0
+
+
+class RoundLogger(xgb.callback.TrainingCallback):
+    """``[ml-factory] round=<n>/<total> train-auc=... validation-auc=...`` after every round."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total = total
+
+    def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: dict) -> bool:
+        metrics = []
+        for data_name, by_metric in evals_log.items():
+            for metric, values in by_metric.items():
+                value = values[-1][0] if isinstance(values[-1], tuple) else values[-1]
+                metrics.append(f"{data_name}-{metric}={float(value):.6f}")
+        log(f"round={model.num_boosted_rounds()}/{self.total} {' '.join(metrics)}".rstrip())
+        return False
+
+
+class Checkpointer(xgb.callback.TrainingCallback):
+    """Save the booster every ``every`` rounds and after the last round."""
+
+    def __init__(self, directory: Path, every: int, total: int, fingerprint: str) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.every = every
+        self.total = total
+        self.fingerprint = fingerprint
+        self.saved = -1
+
+    def _save(self, model: xgb.Booster) -> None:
+        model.set_attr(**{FINGERPRINT_ATTRIBUTE: self.fingerprint})
+        self.saved = model.num_boosted_rounds()
+        save_checkpoint(model, self.directory, self.saved)
+
+    def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: dict) -> bool:
+        rounds = model.num_boosted_rounds()
+        if rounds % self.every == 0 or rounds == self.total:
+            self._save(model)
+        return False
+
+    def after_training(self, model: xgb.Booster) -> xgb.Booster:
+        if model.num_boosted_rounds() != self.saved:
+            self._save(model)
+        return model
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def split_arrays(
+    frame: pd.DataFrame, schema: dict[str, Any] | None, target_column: str | None
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Features (float32, schema order), labels and the schema of a processed split (target first by default)."""
+    target = target_column or (schema["target_column"] if schema else frame.columns[0])
+    if target not in frame.columns:
+        raise DataError(f"target column '{target}' missing from the training data; rerun the preprocess step")
+    if schema is None:
+        schema = {"feature_names": [c for c in frame.columns if c != target]}
+    features = feature_schema.feature_matrix(frame, schema, "the training data")
+    return features, frame[target].to_numpy(dtype=np.float32), schema
+
+
+def split_xy(frame: pd.DataFrame, schema: dict[str, Any] | None, target_column: str | None) -> xgb.DMatrix:
+    """A DMatrix from a processed split: the target column (first by default) and the features."""
+    features, label, schema = split_arrays(frame, schema, target_column)
+    return xgb.DMatrix(features, label=label, feature_names=feature_schema.xgboost_feature_names(schema))
+
+
+def train(
+    train_df: pd.DataFrame,
+    valid_df: pd.DataFrame,
+    params: dict[str, Any],
+    num_round: int,
+    checkpoint_dir: Path,
+    checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+    callbacks: Iterable[xgb.callback.TrainingCallback] = (),
+    schema: dict[str, Any] | None = None,
+    target_column: str | None = None,
+    eval_train: bool = False,
+) -> xgb.Booster:
+    """Train ``num_round`` rounds, resuming from the newest readable checkpoint in ``checkpoint_dir``.
+
+    The validation metric is computed every round; the training-set metric only with ``eval_train``
+    (at 700k rows it makes training about 4x slower). Extra ``callbacks`` run after the logging and
+    checkpoint callbacks of each round (tests use one that raises to simulate a Spot interruption).
+    """
+    if num_round < 1 or checkpoint_every < 1:
+        raise DataError(f"num_round ({num_round}) and checkpoint_every ({checkpoint_every}) must be at least 1")
+    features, label, schema = split_arrays(train_df, schema, target_column)
+    names = feature_schema.xgboost_feature_names(schema)
+    dtrain = xgb.DMatrix(features, label=label, feature_names=names)
+    dvalid = split_xy(valid_df, schema, target_column)
+    fingerprint = training_fingerprint(params, features, label, list(schema["feature_names"]))
+    booster, done = resume_point(Path(checkpoint_dir), num_round, fingerprint)
+    if booster is None:
+        log("no checkpoint found, starting at round 0")
+    else:
+        log(f"resumed from checkpoint round={done}")
+    if done >= num_round:
+        log(f"checkpoint already holds all {num_round} rounds; nothing left to train")
+        return booster
+    return xgb.train(
+        params,
+        dtrain,
+        num_boost_round=num_round - done,
+        evals=[(dtrain, "train"), (dvalid, "validation")] if eval_train else [(dvalid, "validation")],
+        xgb_model=booster,
+        verbose_eval=False,
+        callbacks=[
+            RoundLogger(num_round),
+            Checkpointer(Path(checkpoint_dir), checkpoint_every, num_round, fingerprint),
+            *callbacks,
+        ],
+    )
+
+
+def training_params(hyperparameters: dict[str, Any], problem_type: str) -> dict[str, Any]:
+    """xgboost parameters from the hyperparameters: defaults by problem type, hist, all cores."""
+    params = {
+        key: value
+        for key, value in hyperparameters.items()
+        if key not in SCRIPT_KEYS and not key.startswith(("sagemaker_", "_")) and value is not None
+    }
+    params.setdefault("objective", DEFAULT_OBJECTIVES[problem_type])
+    params.setdefault("eval_metric", DEFAULT_METRICS[problem_type])
+    if isinstance(params["eval_metric"], str) and "," in params["eval_metric"]:
+        params["eval_metric"] = [m.strip() for m in params["eval_metric"].split(",") if m.strip()]
+    params.setdefault("tree_method", "hist")
+    params.setdefault("nthread", os.cpu_count() or 1)
+    return params
+
+
+def positive_int(hyperparameters: dict[str, Any], key: str, default: int | None) -> int:
+    value = hyperparameters.get(key, default)
+    if value is None:
+        raise DataError(f"hyperparameter {key} is required (the number of boosting rounds, e.g. 100)")
+    try:
+        number = int(value)
+        if number != float(value) or number < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise DataError(f"hyperparameter {key} must be a whole number of at least 1, got {value!r}") from None
+    return number
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def read_split(directory: Path, name: str) -> pd.DataFrame:
+    """The Parquet data of one channel (``<name>.parquet``, else every .parquet file in the folder)."""
+    directory = Path(directory)
+    preferred = directory / f"{name}.parquet"
+    files = [preferred] if preferred.is_file() else sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+    if not files:
+        raise DataError(
+            f"no Parquet file in {directory}; the {name} channel must point at the preprocess step's {name} output"
+        )
+    frames = [pd.read_parquet(path) for path in files]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
+    """Known options plus any ``--name value`` hyperparameter pairs, as parsed hyperparameters."""
+    parser = argparse.ArgumentParser(
+        allow_abbrev=False,
+        description="Train XGBoost on the preprocess step's train/validation Parquet with Spot-safe checkpoints. "
+        "Hyperparameters come from SM_HPS or <root>/input/config/hyperparameters.json and may be given or "
+        "overridden as --name value (any xgboost parameter, e.g. --max_depth 5 --eta 0.2).",
+    )
+    parser.add_argument("--num_round", help="number of boosting rounds (required unless set in hyperparameters)")
+    parser.add_argument("--checkpoint_every", help=f"rounds between checkpoints (default {DEFAULT_CHECKPOINT_EVERY})")
+    parser.add_argument("--objective", help="default binary:logistic or reg:squarederror from features.json")
+    parser.add_argument("--eval_metric", help="default auc (binary) or rmse (regression); comma-separated for several")
+    parser.add_argument("--seed", help="xgboost random seed")
+    parser.add_argument("--eval_train", help="true to also log the training-set metric each round (slower)")
+    known, rest = parser.parse_known_args(argv)
+    given = {key: value for key, value in vars(known).items() if value is not None}
+    if len(rest) % 2 or any(not token.startswith("--") for token in rest[::2]):
+        parser.error(f"expected --name value pairs, got: {' '.join(rest)}")
+    given.update({flag[2:].replace("-", "_"): value for flag, value in zip(rest[::2], rest[1::2])})
+    return {key: sm_paths.parse_hyperparameter(value) for key, value in given.items()}
+
+
+def save_model(booster: xgb.Booster, model_dir: Path, schema_dir: Path) -> Path:
+    """``<model dir>/xgboost-model`` (JSON, loadable by xgboost 1.x and later) and features.json."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    path = model_dir / MODEL_FILE
+    path.write_bytes(bytes(booster.save_raw(raw_format="json")))
+    shutil.copyfile(schema_dir / feature_schema.FEATURES_FILE, model_dir / feature_schema.FEATURES_FILE)
+    return path
+
+
+def run(cli_hyperparameters: dict[str, Any]) -> None:
+    started = time.perf_counter()
+    hyperparameters = sm_paths.hyperparameters()
+    hyperparameters.update(cli_hyperparameters)
+    num_round = positive_int(hyperparameters, "num_round", None)
+    checkpoint_every = positive_int(hyperparameters, "checkpoint_every", DEFAULT_CHECKPOINT_EVERY)
+    eval_train = hyperparameters.get("eval_train", False)
+    if not isinstance(eval_train, bool):
+        raise DataError(f"hyperparameter eval_train must be true or false, got {eval_train!r}")
+    train_dir, valid_dir = sm_paths.channel_dir("train"), sm_paths.channel_dir("validation")
+    schema = feature_schema.load_schema(train_dir)
+    train_df, valid_df = read_split(train_dir, "train"), read_split(valid_dir, "validation")
+    params = training_params(hyperparameters, schema["problem_type"])
+    log(
+        f"training num_round={num_round} checkpoint_every={checkpoint_every} rows train={len(train_df)} "
+        f"validation={len(valid_df)} features={len(schema['feature_names'])} "
+        + " ".join(f"{key}={value}" for key, value in sorted(params.items()))
+    )
+    try:
+        booster = train(
+            train_df,
+            valid_df,
+            params,
+            num_round,
+            sm_paths.checkpoint_dir(),
+            checkpoint_every,
+            schema=schema,
+            eval_train=eval_train,
+        )
+    except xgb.core.XGBoostError as err:
+        reason = (str(err).strip().splitlines() or ["unknown error"])[0]
+        raise DataError(f"xgboost rejected the training setup: {reason}; check the hyperparameters") from err
+    path = save_model(booster, sm_paths.model_dir(), train_dir)
+    log(f"model written to {path}")
+    log(f"train done in {time.perf_counter() - started:.2f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    hyperparameters = parse_args(argv)
+    return run_step(lambda: run(hyperparameters), "training")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

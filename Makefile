@@ -18,7 +18,7 @@ LINT_PATHS := $(wildcard pipelines seedcode tests bench infra hooks template_tes
 
 include infra/checkov.mk
 
-.PHONY: help venv test lint demo lock clean
+.PHONY: help venv test lint demo bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: requirements.lock | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync -q --compile-bytecode --python $(BIN)/python requirements.lock
 	@touch $@
 
 venv: $(VENV)/.installed ## create the virtual environment from requirements.lock
@@ -48,10 +48,12 @@ demo: venv ## render a team repo into build/demo/<slug> and run it there
 	@dir=$$($(BIN)/python -m hooks.render_demo $(DEMO_DIR)) && \
 	  $(MAKE) --no-print-directory -C "$$dir" demo VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV))
 else
-demo: venv $(CHECKOV_VENV)/.installed ## run this project's tests (the local pipeline run lands with the local engine)
-	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) \
-	  $(BIN)/python -m pytest -q tests
+demo: venv ## run the whole pipeline on this machine on generated data (no AWS, no Docker)
+	$(BIN)/python -m pipelines.run --local --rows $(DEMO_ROWS)
 endif
+
+bench: venv ## local pipeline vs bare xgboost at 100k and 1M rows (a few minutes)
+	$(BIN)/python bench/local_pipeline.py
 
 lock: | $(BIN)/python ## re-resolve requirements.in into requirements.lock
 	$(BIN)/python -m pip install -q uv==$(UV_VERSION)

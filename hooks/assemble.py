@@ -19,6 +19,7 @@ SHARED_PATHS = (
     ".ci",
     ".gitignore",
     "Makefile",
+    "bench",
     "buildspec.yml",
     "pipelines",
     "pytest.ini",

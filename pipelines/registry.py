@@ -19,8 +19,6 @@ from pipelines.errors import run_cli
 from pipelines.registry_model import APPROVED, REJECTED, PackageVersion, Registry, RegistryError, change_status
 from pipelines.wiring import read_wiring
 
-LOCAL_STATE_DIR = Path(".ml-factory")
-
 
 class CloudRegistry:
     """The SageMaker Model Registry through boto3."""
@@ -74,14 +72,15 @@ class CloudRegistry:
         return self._describe(match[0].arn)
 
 
-def open_registry(stage: str, pyproject: Path, local: bool) -> tuple[Registry, str]:
+def open_registry(stage: str, pyproject: Path, local: bool, state_dir: Path | None = None) -> tuple[Registry, str]:
     """The registry backend and the model package group for a project stage."""
     config = load_config(stage, pyproject)
     if local:
         from pipelines.engine.registry import LocalRegistry
+        from pipelines.engine.state import DEFAULT_STATE_DIR, REGISTRY_FILE
 
-        state = pyproject.resolve().parent / LOCAL_STATE_DIR
-        return (LocalRegistry(state / "registry.db", region=config.aws_region, account_id=config.account_id),
+        state = state_dir or pyproject.resolve().parent / DEFAULT_STATE_DIR
+        return (LocalRegistry(state / REGISTRY_FILE, region=config.aws_region, account_id=config.account_id),
                 local_group_name(config.project, stage))
     session = aws_session(config.aws_region)
     wiring = read_wiring(session.client("ssm"), config.project, stage)
@@ -106,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="dev", choices=("dev", "staging", "prod"), help="project stage")
     parser.add_argument("--config", type=Path, default=Path("pyproject.toml"), help="team pyproject.toml")
     parser.add_argument("--local", action="store_true", help="use the local engine's registry (.ml-factory/)")
+    parser.add_argument("--state-dir", type=Path, help="local engine state folder, as given to "
+                        "`pipelines.run --local --state-dir` (default: .ml-factory beside --config)")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="list model versions, newest first")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--reason", required=True, help="why; recorded as the package's ApprovalDescription")
     args = parser.parse_args(argv)
 
-    registry, group = open_registry(args.stage, args.config, args.local)
+    registry, group = open_registry(args.stage, args.config, args.local, args.state_dir)
     if args.command == "list":
         versions = registry.list_versions(group)
         if args.json:

@@ -48,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--rows", type=int, default=20000, help="rows of generated sample data (default: 20000)")
     local.add_argument("--simulate-spot-interruption", type=int, metavar="ROUND",
                        help="stop training at this boosting round and restart it from its checkpoint")
-    local.add_argument("--state-dir", type=Path, default=Path(".ml-factory"),
-                       help="local object store, registry and runs (default: ./.ml-factory)")
+    local.add_argument("--state-dir", type=Path, default=None,
+                       help="local object store, registry, step cache and runs "
+                            "(default: .ml-factory beside --config, where `pipelines.registry --local` looks)")
     return parser
 
 

@@ -1,14 +1,18 @@
 """The local engine: `python -m pipelines.run --local` runs the pipeline definition JSON on this machine.
 
-  cli.py            run_local(config, args): inputs checked, definition built, report written
-  build.py          the definition (same builder as the cloud run) with local wiring, remembered
-  graph.py          steps and dependencies of a definition; unsupported step types rejected
-  expressions.py    Get / Std:Join / Std:JsonGet and conditions
-  engine.py         LocalEngine: scheduling, conditions, fail steps, caching
-  processing.py     Processing steps      training.py   Training steps (script mode, checkpoints)
-  quality_check.py  QualityCheck steps    register.py   RegisterModel steps
-  spot.py           simulated Spot interruptions    cache.py  step cache (SQLite)
-  store.py          the local object store           sandbox.py, process.py  a step's container stand-in
-  inputs.py         code and data put into the store  registry.py  the local model registry (SQLite)
-  summary.py, report.py  summary.json, stdout summary, report.html
+  cli.py            run_local(config, args): inputs checked, definition built, engine run, reports written
+  build.py          the definition (the cloud run's builder, local wiring), remembered per config and code
+  graph.py          the steps of a definition and their dependencies; unsupported step types refused
+  expressions.py    Get / Std:Join / Std:JsonGet and the condition types
+  engine.py         LocalEngine: scheduling, conditions, Fail steps, step caching
+  processing.py     Processing steps        training.py    Training steps (script mode, checkpoints)
+  quality_check.py  QualityCheck steps      register.py    RegisterModel steps
+  spot.py           simulated Spot interruptions
+  cache.py          the step cache (SQLite)            registry.py   the model registry (SQLite)
+  store.py          the local object store (s3:// -> files, hard links)
+  sandbox.py        a step's /opt/ml                   process.py    a step's child process
+  inputs.py         step code and input data put into the store
+  execution.py      execution ids and variables        step_job.py   what a step runner gets and returns
+  state.py          the state folder layout (.ml-factory/)
+  summary.py        summary.json and the stdout summary   report.py   report.html
 """

@@ -6,6 +6,7 @@ allocated inside it), and readers see committed state only (WAL journal).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -31,9 +32,12 @@ CREATE TABLE IF NOT EXISTS model_packages (
     model_metrics TEXT NOT NULL DEFAULT '{}',
     drift_check_baselines TEXT NOT NULL DEFAULT '{}',
     metadata TEXT NOT NULL DEFAULT '{}',
+    description TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (group_name, version)
 );
 """
+# columns added after the first release, with their definitions: opened databases gain them
+ADDED_COLUMNS = {"description": "TEXT NOT NULL DEFAULT ''"}
 
 
 def _now() -> str:
@@ -51,6 +55,11 @@ class LocalRegistry:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
+            present = {row[1] for row in db.execute("PRAGMA table_info(model_packages)")}
+            for column, spec in ADDED_COLUMNS.items():
+                if column not in present:
+                    with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                        db.execute(f"ALTER TABLE model_packages ADD COLUMN {column} {spec}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -84,7 +93,11 @@ class LocalRegistry:
     def register(self, group: str, *, status: str = PENDING, model_data_url: str = "",
                  model_metrics: dict[str, Any] | None = None, drift_check_baselines: dict[str, Any] | None = None,
                  metadata: dict[str, str] | None = None, description: str = "") -> PackageVersion:
-        """Create the next version in `group` (creating the group on first use), atomically."""
+        """Create the next version in `group` (creating the group on first use), atomically.
+
+        `description` is the package's ModelPackageDescription; the approval reason
+        (ApprovalDescription) starts empty and is set by `set_status`.
+        """
         if status not in STATUSES:
             raise RegistryError(f"ModelApprovalStatus {status!r} is not one of {', '.join(STATUSES)}")
         with self._connect() as db:
@@ -96,16 +109,24 @@ class LocalRegistry:
                 version = latest + 1
                 db.execute(
                     "INSERT INTO model_packages (group_name, version, status, created, approval_description, "
-                    "model_data_url, model_metrics, drift_check_baselines, metadata) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (group, version, status, _now(), description, model_data_url,
+                    "model_data_url, model_metrics, drift_check_baselines, metadata, description) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (group, version, status, _now(), "", model_data_url,
                      json.dumps(model_metrics or {}, sort_keys=True),
                      json.dumps(drift_check_baselines or {}, sort_keys=True),
-                     json.dumps(metadata or {}, sort_keys=True)))
+                     json.dumps(metadata or {}, sort_keys=True), description))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         return next(v for v in self.list_versions(group) if v.version == version)
+
+    def description(self, group: str, version: int) -> str:
+        """The ModelPackageDescription of one version ('' when it has none)."""
+        with self._connect() as db:
+            row = db.execute("SELECT description FROM model_packages WHERE group_name = ? AND version = ?",
+                             (group, version)).fetchone()
+        return row[0] if row else ""
 
     def set_status(self, group: str, version: int, status: str, reason: str) -> PackageVersion:
         with self._connect() as db:

@@ -1,0 +1,132 @@
+"""Run a step's command as a child process: logs to files, stdout lines to a watcher, stoppable
+the way SageMaker stops a job (SIGTERM, then SIGKILL after a grace period)."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REASON_LIMIT = 1024  # SageMaker's FailureReason is at most 1024 characters
+
+
+@dataclass
+class ProcessResult:
+    returncode: int
+    seconds: float
+    stdout_log: Path
+    stderr_log: Path
+    stderr_tail: list[str]
+    stopped: str | None  # why we stopped it: "interrupted", "timeout", or None
+
+
+class JobProcess:
+    """One attempt of a job's command."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path, log_dir: Path, label: str = "job"):
+        self.argv = argv
+        self.env = env
+        self.cwd = Path(cwd)
+        self.stdout_log = Path(log_dir) / f"{label}.stdout.log"
+        self.stderr_log = Path(log_dir) / f"{label}.stderr.log"
+        self._process: subprocess.Popen[str] | None = None
+        self._stop_reason: str | None = None
+        self._stop_requested_at: float | None = None
+        self._lock = threading.Lock()
+
+    def request_stop(self, reason: str) -> None:
+        """Send SIGTERM now; `run` sends SIGKILL if the process outlives the grace period."""
+        with self._lock:
+            if self._stop_reason is not None or self._process is None:
+                return
+            self._stop_reason = reason
+            self._stop_requested_at = time.monotonic()
+            with contextlib.suppress(ProcessLookupError):
+                self._process.send_signal(signal.SIGTERM)
+
+    def run(self, on_stdout: Callable[[str], None] | None = None, timeout: float | None = None,
+            grace_seconds: float = 5.0) -> ProcessResult:
+        started = time.monotonic()
+        tail: collections.deque[str] = collections.deque(maxlen=20)
+        self.stdout_log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.stdout_log, "w") as out_file, open(self.stderr_log, "w") as err_file:
+            try:
+                process = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                           errors="replace", bufsize=1)
+            except OSError as exc:
+                err_file.write(f"cannot start {self.argv[0]}: {exc}\n")
+                return ProcessResult(127, 0.0, self.stdout_log, self.stderr_log,
+                                     [f"cannot start {self.argv[0]}: {exc.strerror}"], None)
+            with self._lock:
+                self._process = process
+
+            def pump_stdout() -> None:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    out_file.write(line)
+                    if on_stdout is not None:
+                        try:
+                            on_stdout(line.rstrip("\n"))
+                        except Exception as exc:  # a watcher bug must not hang the job
+                            err_file.write(f"[local engine] stdout watcher failed: {exc!r}\n")
+                out_file.flush()
+
+            def pump_stderr() -> None:
+                assert process.stderr is not None
+                for line in process.stderr:
+                    err_file.write(line)
+                    if line.strip():
+                        tail.append(line.rstrip("\n"))
+                err_file.flush()
+
+            readers = [threading.Thread(target=pump_stdout, daemon=True),
+                       threading.Thread(target=pump_stderr, daemon=True)]
+            for reader in readers:
+                reader.start()
+            try:
+                while True:
+                    try:
+                        process.wait(timeout=0.1)
+                        break
+                    except subprocess.TimeoutExpired:
+                        pass
+                    now = time.monotonic()
+                    if timeout is not None and now - started > timeout and self._stop_reason is None:
+                        self.request_stop("timeout")
+                    if self._stop_requested_at is not None and now - self._stop_requested_at > grace_seconds:
+                        process.kill()
+            except BaseException:  # Ctrl-C or a bug here: never leave the child behind
+                process.kill()
+                process.wait()
+                raise
+            for reader in readers:
+                reader.join()
+        return ProcessResult(process.returncode, time.monotonic() - started, self.stdout_log, self.stderr_log,
+                             list(tail), self._stop_reason)
+
+
+def failure_reason(result: ProcessResult, failure_file: Path, max_runtime: object = None) -> str:
+    """What SageMaker would show as FailureReason: the job's failure file, else its last error line."""
+    if result.stopped == "timeout":
+        return f"the job ran longer than MaxRuntimeInSeconds ({max_runtime} s) and was stopped"
+    reason = ""
+    try:
+        if failure_file.is_file():
+            reason = " ".join(failure_file.read_text(errors="replace").split())
+    except OSError:
+        pass
+    if not reason:
+        lines = result.stderr_tail
+        errors = [line for line in lines if line.startswith("error:")]
+        reason = (errors or lines or [""])[-1].strip()
+        reason = reason.removeprefix("error:").strip()
+    if not reason:
+        reason = f"the process exited with code {result.returncode} and no error message"
+    return reason[:REASON_LIMIT]

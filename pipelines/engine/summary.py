@@ -1,0 +1,163 @@
+"""What a local run reports: `summary.json` (for machines) and a few lines on stdout (for people)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pipelines.engine.engine import ExecutionResult
+from pipelines.progress import format_seconds
+
+
+def metrics_from(property_files: dict[str, dict[str, Any]]) -> tuple[dict[str, float], str | None]:
+    """Flatten Model Registry style reports ({"<kind>_metrics": {"auc": {"value": ..}}}) into {"auc": ..}."""
+    metrics: dict[str, float] = {}
+    source = None
+    for step, files in property_files.items():
+        for name, document in files.items():
+            if not isinstance(document, dict):
+                continue
+            for section, entries in document.items():
+                if not (section.endswith("_metrics") and isinstance(entries, dict)):
+                    continue
+                for metric, entry in entries.items():
+                    value = entry.get("value") if isinstance(entry, dict) else entry
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        metrics[metric] = float(value)
+                        source = f"{step}/{name}"
+    return metrics, source
+
+
+def _facts(result: ExecutionResult, key: str) -> tuple[str | None, Any]:
+    for step in result.steps:
+        if key in step.facts:
+            return step.name, step.facts[key]
+    return None, None
+
+
+def drift_result(result: ExecutionResult) -> dict[str, Any]:
+    name, drift = _facts(result, "drift")
+    if drift is not None:
+        return {"step": name, **drift}
+    check = next((s for s in result.steps if s.type == "QualityCheck"), None)
+    if check is None:
+        return {"status": "no check in this pipeline"}
+    if check.status == "Failed":
+        return {"step": check.name, "status": "failed", "reason": check.failure_reason}
+    return {"step": check.name, "status": "not run"}
+
+
+def spot_result(result: ExecutionResult) -> dict[str, Any]:
+    name, spot = _facts(result, "spot")
+    training = next((s for s in result.steps if s.type == "Training"), None)
+    if training is None:
+        return {"simulated": False, "note": "no training step"}
+    arguments = result.properties.get(training.name, {})
+    base = {"step": training.name, "managed_spot": bool(arguments.get("EnableManagedSpotTraining")),
+            "training_seconds": arguments.get("TrainingTimeInSeconds")}
+    if spot is None:
+        note = f"cache hit from {training.cache_hit_from}" if training.cache_hit_from else None
+        return {"simulated": False, **base, **({"note": note} if note else {})}
+    return {"simulated": True, **base, **spot}
+
+
+def build_summary(result: ExecutionResult, *, run_dir: Path, extra: dict[str, Any] | None = None,
+                  primary_metric: str | None = None, threshold_parameter: str | None = None) -> dict[str, Any]:
+    metrics, metrics_source = metrics_from(result.property_files)
+    _, registered = _facts(result, "registered")
+    gate = next(({"step": s.name, "outcome": s.facts["outcome"], "conditions": s.facts.get("conditions", [])}
+                 for s in result.steps if "outcome" in s.facts), None)
+    summary: dict[str, Any] = {
+        "pipeline": result.execution.pipeline_name,
+        "execution_id": result.execution.execution_id,
+        "execution_arn": result.execution.arn,
+        "status": result.status,
+        "failed_step": result.failed_step,
+        "failure_reason": result.failure_reason,
+        "started": result.execution.started.isoformat(timespec="seconds"),
+        "duration_seconds": round(result.seconds, 3),
+        "parameters": result.parameters,
+        "steps": [s.to_dict() for s in result.steps],
+        "metrics": metrics,
+        "metrics_source": metrics_source,
+        "primary_metric": None,
+        "gate": gate,
+        "registered": None if registered is None else
+        {k: registered[k] for k in ("group", "version", "status", "arn", "model_data_url")},
+        "drift": drift_result(result),
+        "spot": spot_result(result),
+        "run_dir": str(run_dir),
+        **(extra or {}),
+    }
+    if primary_metric:
+        summary["primary_metric"] = {"name": primary_metric, "value": metrics.get(primary_metric),
+                                     "threshold": result.parameters.get(threshold_parameter or "")}
+    return summary
+
+
+def write_summary(summary: dict[str, Any], *paths: Path | None) -> None:
+    text = json.dumps(summary, indent=2, default=str) + "\n"
+    for path in paths:
+        if path is not None:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+
+def _drift_line(drift: dict[str, Any]) -> str:
+    status = drift.get("status")
+    baseline = (drift.get("baseline") or {}).get("source", "")
+    if status == "skipped":
+        return "skipped" + (" (new baseline registered)" if drift.get("register_new_baseline") else "")
+    if status == "passed":
+        return f"passed against {baseline}"
+    if status == "violations":
+        checks = sorted({f"{v['feature_name']} ({v['constraint_check_type']})" for v in drift.get("violations", [])})
+        shown = ", ".join(checks[:6]) + (f" and {len(checks) - 6} more" if len(checks) > 6 else "")
+        return f"{len(checks)} violation(s) against {baseline}: {shown}"
+    if status == "failed":
+        return f"failed: {drift.get('reason')}"
+    return str(status)
+
+
+def _spot_line(spot: dict[str, Any]) -> str | None:
+    if not spot.get("simulated"):
+        return None
+    if not spot.get("interrupted"):
+        return spot.get("note") or "interruption requested but not triggered"
+    return (f"interrupted at round {spot['interrupted_at_round']}, resumed from checkpoint round "
+            f"{spot['resumed_from_round']}: {spot['rounds_saved']} rounds saved, {spot['rounds_redone']} redone "
+            f"({spot['attempts']} attempts)")
+
+
+def human_summary(summary: dict[str, Any]) -> str:
+    lines = [f"pipeline {summary['pipeline']} execution {summary['execution_id']} (local): {summary['status']} "
+             f"in {format_seconds(summary['duration_seconds'])}"]
+    width = max([len(s["name"]) for s in summary["steps"]] + [4])
+    for step in summary["steps"]:
+        took = format_seconds(step["duration_seconds"]) if step["duration_seconds"] is not None else "-"
+        note = ""
+        if step["cache"]["hit"]:
+            note = f"cache hit from {step['cache']['source_execution_id']}"
+        elif step["status"] == "Failed" and step.get("failure_reason"):
+            note = step["failure_reason"][:160]
+        lines.append(f"  {step['name']:<{width}}  {step['status']:<10} {took:>7}  {note}".rstrip())
+    if summary["metrics"]:
+        lines.append("metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in summary["metrics"].items()))
+    if summary.get("gate"):
+        gate = summary["gate"]
+        lines.append(f"gate {gate['step']}: {'; '.join(gate['conditions'])} -> {gate['outcome']}")
+    registered = summary.get("registered")
+    if registered:
+        lines.append(f"registered: {registered['group']} version {registered['version']} ({registered['status']})")
+    else:
+        lines.append("registered: nothing")
+    lines.append(f"drift check: {_drift_line(summary['drift'])}")
+    spot = _spot_line(summary["spot"])
+    if spot:
+        lines.append(f"spot: {spot}")
+    for key, label in (("summary_path", "summary"), ("report_path", "report")):
+        if summary.get(key):
+            lines.append(f"{label}: {summary[key]}")
+    return "\n".join(lines)

@@ -1,0 +1,282 @@
+"""Training steps in script mode, as the SageMaker XGBoost framework container runs them.
+
+The training toolkit's contract: channels at `/opt/ml/input/data/<channel>` (SM_CHANNEL_<NAME>),
+`/opt/ml/input/config/hyperparameters.json` (every value a string), SM_HPS, SM_MODEL_DIR,
+SM_OUTPUT_DATA_DIR, SM_CHANNELS, SM_CURRENT_HOST, SM_HOSTS; the code from the hyperparameter
+`sagemaker_submit_directory` (a sourcedir.tar.gz) extracted to `/opt/ml/code`, and
+`python <sagemaker_program> --name value ...` with the user hyperparameters as arguments.
+`/opt/ml/checkpoints` is synced with CheckpointConfig.S3Uri: downloaded before each attempt,
+uploaded when it ends (also after an interruption). The model directory becomes
+`<S3OutputPath>/<job name>/output/model.tar.gz`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import shutil
+import sys
+import tarfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.engine.expressions import to_text
+from pipelines.engine.process import JobProcess, failure_reason
+from pipelines.engine.sandbox import Sandbox
+from pipelines.engine.spot import RoundWatcher, SpotRecord
+from pipelines.engine.step_job import StepFailed, StepJob, StepResult
+from pipelines.engine.store import StoreError, link_or_copy
+
+FAILURE_FILE = "/opt/ml/output/failure"
+CHECKPOINT_DIR = "/opt/ml/checkpoints"
+CURRENT_HOST = "algo-1"
+SAGEMAKER_KEYS = ("sagemaker_program", "sagemaker_submit_directory", "sagemaker_container_log_level",
+                  "sagemaker_job_name", "sagemaker_region")
+
+
+def _decode(value: str) -> Any:
+    """A hyperparameter as the toolkit reads it: JSON when it parses, else the text."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def tar_directory(source: Path, target: Path) -> None:
+    """gzip tar of the contents of `source` (names relative to it), reproducible, written atomically."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(source.rglob("*")):
+            if not path.is_file():
+                continue
+            info = tarfile.TarInfo(path.relative_to(source).as_posix())
+            info.size = path.stat().st_size
+            info.mode = 0o644
+            info.mtime = 0
+            with open(path, "rb") as handle:
+                tar.addfile(info, handle)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    temporary.write_bytes(gzip.compress(raw.getvalue(), compresslevel=6, mtime=0))
+    os.replace(temporary, target)
+
+
+class TrainingRun:
+    """One training step: the sandbox, the toolkit environment and the attempts."""
+
+    def __init__(self, job: StepJob):
+        self.job = job
+        self.arguments = job.arguments
+        self.sandbox: Sandbox = job.sandbox()
+        self.job_name = job.execution.job_name(job.name)
+        self.started = datetime.now(UTC)
+        self.hyperparameters = {str(k): to_text(v) for k, v in (self.arguments.get("HyperParameters") or {}).items()}
+        self.user_hyperparameters = {k: v for k, v in self.hyperparameters.items() if k not in SAGEMAKER_KEYS}
+        self.root = self.sandbox.root
+        self.code_dir = self.root / "code"
+        checkpoint = self.arguments.get("CheckpointConfig") or {}
+        self.checkpoint_uri: str | None = checkpoint.get("S3Uri")
+        self.checkpoint_dir = self.sandbox.local(checkpoint.get("LocalPath") or CHECKPOINT_DIR)
+
+    # ---------------------------------------------------------------- setup
+
+    def place_channels(self) -> list[str]:
+        names = []
+        for channel in self.arguments.get("InputDataConfig") or []:
+            name = channel["ChannelName"]
+            source = (channel.get("DataSource") or {}).get("S3DataSource")
+            if not isinstance(source, dict):
+                raise StepFailed(f"channel {name!r} is not an S3 data source; "
+                                 "the local engine supports S3 channels only")
+            try:
+                self.job.store.get_tree(source["S3Uri"], self.root / "input" / "data" / name)
+            except StoreError as exc:
+                raise StepFailed(f"channel {name!r}: {exc}") from None
+            names.append(name)
+        return names
+
+    def unpack_code(self) -> str:
+        program = self.hyperparameters.get("sagemaker_program")
+        if not program:
+            image = (self.arguments.get("AlgorithmSpecification") or {}).get("TrainingImage", "?")
+            raise StepFailed(f"no sagemaker_program hyperparameter: the job would run the built-in algorithm of "
+                             f"{image}; the local engine runs script mode only")
+        submit = self.hyperparameters.get("sagemaker_submit_directory", "")
+        if submit.startswith("s3://"):
+            archive = self.sandbox.step_dir / "sourcedir.tar.gz"
+            try:
+                link_or_copy(self.job.store.path(submit), archive)
+            except OSError:
+                raise StepFailed(f"sagemaker_submit_directory {submit} is not in the local object store") from None
+        else:
+            archive = self.sandbox.local(submit) if submit else Path()
+        self.code_dir.mkdir(parents=True, exist_ok=True)
+        if archive.is_file():
+            try:
+                with tarfile.open(archive, "r:*") as tar:
+                    tar.extractall(self.code_dir, filter="data")
+            except (tarfile.TarError, OSError) as exc:
+                raise StepFailed(f"cannot extract sagemaker_submit_directory {submit}: {exc}") from None
+        elif archive.is_dir():
+            shutil.copytree(archive, self.code_dir, dirs_exist_ok=True)
+        else:
+            raise StepFailed(f"sagemaker_submit_directory {submit!r} does not exist in the job's inputs")
+        if not (self.code_dir / program).is_file():
+            raise StepFailed(f"sagemaker_program {program!r} is not in the submitted code ({submit})")
+        return program
+
+    def write_config(self, channels: list[str]) -> None:
+        config = self.root / "input" / "config"
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "hyperparameters.json").write_text(json.dumps(self.hyperparameters, indent=2))
+        (config / "resourceconfig.json").write_text(json.dumps(
+            {"current_host": CURRENT_HOST, "hosts": [CURRENT_HOST], "network_interface_name": "eth0",
+             "current_instance_type": "local", "current_group_name": "homogeneousCluster"}))
+        (config / "inputdataconfig.json").write_text(json.dumps(
+            {name: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"} for name in channels}))
+        for folder in ("model", "output/data"):
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+
+    def user_arguments(self) -> list[str]:
+        """`--name value` for every user hyperparameter, sorted, as the training toolkit passes them."""
+        hyperparameters = self.user_hyperparameters
+        return [item for key in sorted(hyperparameters) for item in (f"--{key}", hyperparameters[key])]
+
+    def environment(self, channels: list[str], program: str) -> dict[str, str]:
+        root = self.root
+        user_args = self.user_arguments()
+        hps = {key: _decode(value) for key, value in self.user_hyperparameters.items()}
+        variables = {
+            **{str(k): str(v) for k, v in (self.arguments.get("Environment") or {}).items()},
+            "SM_MODEL_DIR": str(root / "model"),
+            "SM_OUTPUT_DIR": str(root / "output"),
+            "SM_OUTPUT_DATA_DIR": str(root / "output" / "data"),
+            "SM_INPUT_DIR": str(root / "input"),
+            "SM_INPUT_CONFIG_DIR": str(root / "input" / "config"),
+            "SM_INPUT_DATA_CONFIG": (root / "input" / "config" / "inputdataconfig.json").read_text(),
+            "SM_CHANNELS": json.dumps(sorted(channels)),
+            "SM_HPS": json.dumps(hps, sort_keys=True),
+            "SM_USER_ARGS": json.dumps(user_args),
+            "SM_USER_ENTRY_POINT": program,
+            "SM_MODULE_NAME": program.removesuffix(".py"),
+            "SM_MODULE_DIR": self.hyperparameters.get("sagemaker_submit_directory", ""),
+            "SM_CURRENT_HOST": CURRENT_HOST,
+            "SM_HOSTS": json.dumps([CURRENT_HOST]),
+            "SM_NETWORK_INTERFACE_NAME": "eth0",
+            "SM_NUM_CPUS": str(os.cpu_count() or 1),
+            "SM_NUM_GPUS": "0",
+            "SM_LOG_LEVEL": "20",
+            "TRAINING_JOB_NAME": self.job_name,
+            **{f"SM_CHANNEL_{name.upper()}": str(root / "input" / "data" / name) for name in channels},
+            **{f"SM_HP_{key.upper()}": value for key, value in self.user_hyperparameters.items()},
+        }
+        return self.sandbox.environment(variables)
+
+    def command(self, program: str) -> list[str]:
+        return [sys.executable, str(self.code_dir / program), *self.user_arguments()]
+
+    # ---------------------------------------------------------------- checkpoints
+
+    def download_checkpoints(self) -> None:
+        """A (new) instance starts with the checkpoints in S3 and nothing else of the old one."""
+        for folder in (self.checkpoint_dir, self.root / "model", self.root / "output"):
+            shutil.rmtree(folder, ignore_errors=True)
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        (self.root / "model").mkdir(parents=True, exist_ok=True)
+        (self.root / "output" / "data").mkdir(parents=True, exist_ok=True)
+        if self.checkpoint_uri:
+            self.job.store.get_tree(self.checkpoint_uri, self.checkpoint_dir, required=False)
+
+    def upload_checkpoints(self) -> None:
+        if self.checkpoint_uri:
+            self.job.store.put_tree(self.checkpoint_uri, self.checkpoint_dir)
+
+    # ---------------------------------------------------------------- run
+
+    def run(self) -> StepResult:
+        channels = self.place_channels()
+        program = self.unpack_code()
+        self.write_config(channels)
+        env, argv = self.environment(channels, program), self.command(program)
+        limit = (self.arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+        managed_spot = bool(self.arguments.get("EnableManagedSpotTraining"))
+        requested = self.job.settings.spot_interruption_round
+        spot = SpotRecord(requested, managed_spot) if requested is not None else None
+        if spot is not None and not managed_spot:
+            spot.note = "the training job does not use managed Spot (EnableManagedSpotTraining false): not interrupted"
+        facts: dict[str, Any] = {"job_name": self.job_name, "logs": str(self.sandbox.logs)}
+
+        attempt = 0
+        while True:
+            attempt += 1
+            self.download_checkpoints()
+            stop_at = requested if spot is not None and managed_spot and attempt == 1 else None
+            process = JobProcess(argv, env, cwd=self.code_dir, log_dir=self.sandbox.logs, label=f"attempt{attempt}")
+            watcher = RoundWatcher(stop_at, lambda p=process: p.request_stop("interrupted"), self._on_round)
+            result = process.run(on_stdout=watcher, timeout=float(limit) if limit else None,
+                                 grace_seconds=self.job.settings.spot_grace_seconds)
+            self.upload_checkpoints()
+            interrupted = result.stopped == "interrupted" and result.returncode != 0  # not if it had just finished
+            if spot is not None:
+                spot.add_attempt(watcher, result.seconds, interrupted)
+            if interrupted:
+                self.job.notify(f"Spot interruption after round {watcher.last_round}: checkpoints synced, restarting",
+                                important=True)
+                continue
+            break
+        if spot is not None:
+            if stop_at is not None and not spot.to_dict()["interrupted"]:
+                spot.note = (f"training finished at round {watcher.last_round}, before round {requested}: "
+                             "not interrupted")
+            facts["spot"] = spot.to_dict()
+
+        ended = datetime.now(UTC)
+        seconds = int(round((ended - self.started).total_seconds()))
+        properties = {
+            **self.arguments,
+            "TrainingJobName": self.job_name,
+            "TrainingJobArn": self.job.execution.job_arn("training-job", self.job_name),
+            "TrainingStartTime": self.started.isoformat(),
+            "TrainingEndTime": ended.isoformat(),
+            "TrainingTimeInSeconds": seconds,
+            "BillableTimeInSeconds": seconds,
+            "HyperParameters": self.hyperparameters,
+            "FinalMetricDataList": [{"MetricName": k, "Value": v} for k, v in watcher.last_metrics.items()],
+        }
+        if result.returncode != 0:
+            reason = failure_reason(result, self.sandbox.local(FAILURE_FILE), limit)
+            properties.update(TrainingJobStatus="Failed", FailureReason=reason)
+            raise StepFailed(reason, facts, properties)
+
+        output_path = str((self.arguments.get("OutputDataConfig") or {}).get("S3OutputPath", "")).rstrip("/")
+        if not output_path:
+            raise StepFailed("OutputDataConfig.S3OutputPath is missing")
+        prefix = f"{output_path}/{self.job_name}/output"
+        written = []
+        compression = (self.arguments.get("OutputDataConfig") or {}).get("CompressionType", "GZIP")
+        if compression == "NONE":
+            model_uri = f"{prefix}/model/"
+            written += self.job.store.put_tree(model_uri, self.root / "model")
+        else:
+            model_uri = f"{prefix}/model.tar.gz"
+            tar_directory(self.root / "model", self.job.store.path(model_uri))
+            written.append(model_uri)
+        output_data = self.root / "output" / "data"
+        if any(output_data.rglob("*")):
+            tar_directory(output_data, self.job.store.path(f"{prefix}/output.tar.gz"))
+            written.append(f"{prefix}/output.tar.gz")
+        properties.update(TrainingJobStatus="Completed", SecondaryStatus="Completed",
+                          ModelArtifacts={"S3ModelArtifacts": model_uri})
+        facts["model"] = model_uri
+        return StepResult(properties, facts, written)
+
+    def _on_round(self, done: int, total: int) -> None:
+        if done == total or done % max(total // 20, 1) == 0:
+            self.job.notify(f"round {done}/{total}")
+
+
+def run_training(job: StepJob) -> StepResult:
+    return TrainingRun(job).run()

@@ -1,0 +1,36 @@
+"""Fixtures for the local engine tests: one shared first run whose project folder each test copies,
+so every test owns its state folder while the expensive first run happens once per session."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from typing import Any
+
+import pytest
+from local_project import REPO_ROOT, ROWS, Project, Run, small_config, write_project
+
+
+@pytest.fixture(scope="session")
+def team_config() -> dict[str, Any]:
+    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["ml-factory"]
+
+
+@pytest.fixture(scope="session")
+def first_run(tmp_path_factory, team_config) -> tuple[Project, Run]:
+    """One full run on fresh state, shared: tests copy its project folder (see `project`)."""
+    project = Project(tmp_path_factory.mktemp("first-run"))
+    write_project(project.folder, small_config(team_config))
+    run = project.run("--rows", ROWS)
+    assert run.code == 0, run.stderr
+    return project, run
+
+
+@pytest.fixture
+def project(first_run, tmp_path) -> Project:
+    """A private copy of the first run's project folder and state."""
+    source, _ = first_run
+    target = tmp_path / "project"
+    shutil.copytree(source.folder, target, ignore=shutil.ignore_patterns("summary-*.json"))
+    return Project(target)
+

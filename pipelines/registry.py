@@ -17,7 +17,7 @@ from pipelines.config import load_config
 from pipelines.definition import METADATA_METRIC
 from pipelines.errors import run_cli
 from pipelines.registry_model import APPROVED, REJECTED, PackageVersion, Registry, RegistryError, change_status
-from pipelines.wiring import read_wiring
+from pipelines.wiring import offline_wiring, read_wiring
 
 
 class CloudRegistry:
@@ -80,15 +80,11 @@ def open_registry(stage: str, pyproject: Path, local: bool, state_dir: Path | No
         from pipelines.engine.state import DEFAULT_STATE_DIR, REGISTRY_FILE
 
         state = state_dir or pyproject.resolve().parent / DEFAULT_STATE_DIR
-        return (LocalRegistry(state / REGISTRY_FILE, region=config.aws_region, account_id=config.account_id),
-                local_group_name(config.project, stage))
+        group = offline_wiring(config.project, stage, config.account_id, config.aws_region, "local").model_package_group
+        return LocalRegistry(state / REGISTRY_FILE, region=config.aws_region, account_id=config.account_id), group
     session = aws_session(config.aws_region)
     wiring = read_wiring(session.client("ssm"), config.project, stage)
     return CloudRegistry(session.client("sagemaker")), wiring.model_package_group
-
-
-def local_group_name(project: str, stage: str) -> str:
-    return f"{project}-{stage}"
 
 
 def _format_table(versions: list[PackageVersion]) -> str:

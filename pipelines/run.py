@@ -21,7 +21,7 @@ from typing import Any
 from pipelines.config import Config, load_config
 from pipelines.errors import UserError, run_cli
 from pipelines.progress import Progress, format_seconds
-from pipelines.wiring import STAGES, Wiring, load_wiring_file, placeholder_wiring
+from pipelines.wiring import STAGES, Wiring, load_wiring_file, offline_wiring
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +67,7 @@ def dry_run(config: Config, wiring_file: Path | None) -> int:
         wiring = load_wiring_file(wiring_file)
         print(f"wiring: from {wiring_file}", file=sys.stderr)
     else:
-        wiring = placeholder_wiring(config.project, config.stage, config.account_id, config.aws_region)
+        wiring = offline_wiring(config.project, config.stage, config.account_id, config.aws_region)
         print("wiring: PLACEHOLDER values (no --wiring FILE given); a cloud run reads them from SSM under "
               f"/ml-factory/{config.project}/{config.stage}/", file=sys.stderr)
     _, definition = build_definition(config, wiring)

@@ -134,17 +134,22 @@ def load_wiring_file(path: Path) -> Wiring:
     return _from_values(values, source=str(path))
 
 
-def placeholder_wiring(project: str, stage: str, account_id: str, region: str) -> Wiring:
-    """Clearly fake values for offline dry runs; every one says PLACEHOLDER."""
+def offline_wiring(project: str, stage: str, account_id: str, region: str, label: str = "PLACEHOLDER") -> Wiring:
+    """Wiring for runs without Terraform, every value marked with `label`.
+
+    The dry run uses the clearly fake PLACEHOLDER values; the local engine uses label `local`
+    (buckets in its object store, a role nobody assumes).
+    """
+    lower = label.lower()
     return Wiring(
-        role_arn=f"arn:aws:iam::{account_id}:role/PLACEHOLDER-{project}-{stage}-sagemaker",
-        artifact_bucket=f"placeholder-{project}-{stage}-artifacts",
-        data_bucket=f"placeholder-{project}-{stage}-data",
-        kms_key_arn=f"arn:aws:kms:{region}:{account_id}:key/PLACEHOLDER",
-        subnet_ids=("subnet-PLACEHOLDER",),
-        security_group_ids=("sg-PLACEHOLDER",),
+        role_arn=f"arn:aws:iam::{account_id}:role/{label}-{project}-{stage}-sagemaker",
+        artifact_bucket=f"{lower}-{project}-{stage}-artifacts",
+        data_bucket=f"{lower}-{project}-{stage}-data",
+        kms_key_arn=f"arn:aws:kms:{region}:{account_id}:key/{label}",
+        subnet_ids=(f"subnet-{label}",),
+        security_group_ids=(f"sg-{label}",),
         model_package_group=f"{project}-{stage}",
-        source="placeholder",
+        source=lower,
     )
 
 

@@ -59,3 +59,18 @@ def test_wiring_file_with_wrong_keys_is_rejected(tmp_path):
     path.write_text(json.dumps({"role": "x"}))
     with pytest.raises(WiringError, match="missing keys .*execution-role-arn.*unknown keys role"):
         load_wiring_file(path)
+
+
+def test_offline_wiring_marks_every_value_with_its_label():
+    from pipelines.wiring import offline_wiring
+
+    for label in ("PLACEHOLDER", "local"):
+        wiring = offline_wiring("churn", "dev", "123456789012", "eu-west-1", label=label)
+        values = wiring.to_dict()
+        for name, value in values.items():
+            if name == "model_package_group":
+                assert value == "churn-dev"  # the same group the registry CLI's --local path opens
+                continue
+            text = ",".join(value) if isinstance(value, list) else value
+            assert label.lower() in text.lower(), f"{name}={text} does not say {label}"
+        assert wiring.source == label.lower()

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from pipelines.code_bundle import CodeBundle
 from pipelines.config import Config
-from pipelines.registry import local_group_name
-from pipelines.wiring import Wiring
+from pipelines.wiring import Wiring, offline_wiring
 
 PIPELINES_DIR = Path(__file__).resolve().parent.parent
 # modules of the package that cannot change what build_pipeline produces (every other one counts)
@@ -27,16 +26,7 @@ NOT_IN_DEFINITION = {"__init__.py", "run.py", "cloud.py", "aws.py", "registry.py
 
 def local_wiring(config: Config) -> Wiring:
     """What Terraform would vend, with local values: buckets in the object store, a local role."""
-    return Wiring(
-        role_arn=f"arn:aws:iam::{config.account_id}:role/local",
-        artifact_bucket=f"{config.project}-artifacts",
-        data_bucket=f"{config.project}-data",
-        kms_key_arn=f"arn:aws:kms:{config.aws_region}:{config.account_id}:key/local",
-        subnet_ids=("subnet-local",),
-        security_group_ids=("sg-local",),
-        model_package_group=local_group_name(config.project, config.stage),
-        source="local",
-    )
+    return offline_wiring(config.project, config.stage, config.account_id, config.aws_region, label="local")
 
 
 def _sdk_version() -> str:

@@ -122,11 +122,11 @@ class Project:
                                *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
 
     def versions(self) -> list[Any]:
+        from pipelines.engine.build import local_wiring
         from pipelines.engine.registry import LocalRegistry
-        from pipelines.registry import local_group_name
 
         config = self.config
-        return LocalRegistry(self.state / "registry.db").list_versions(local_group_name(config.project, "dev"))
+        return LocalRegistry(self.state / "registry.db").list_versions(local_wiring(config).model_package_group)
 
 
 def store_path(project: Project, uri: str) -> Path:

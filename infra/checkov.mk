@@ -19,19 +19,23 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 
 checkov-venv: $(CHECKOV_VENV)/.installed ## create .venv-checkov (checkov) from requirements-checkov.lock
 
-terraform-native: ## terraform fmt -check, validate and test over infra/, when terraform is on PATH
+# `fmt -check` needs no network and runs wherever terraform is on PATH. `init`, `validate` and
+# `test` download the AWS provider and the pinned modules, so they run only when asked for with
+# TERRAFORM_VALIDATE=1 (CI in a real account, with registry access); tests never reach the network.
+terraform-native: ## terraform fmt -check over infra/ (plus init/validate/test with TERRAFORM_VALIDATE=1)
 	@if ! command -v terraform >/dev/null 2>&1; then \
 	  echo "terraform not on PATH: skipping fmt -check and validate (parse, schema and checkov checks still run)"; \
 	  exit 0; \
 	fi; \
 	set -e; \
 	terraform fmt -check -recursive infra; \
-	work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
-	cp -R infra "$$work/infra"; rm -rf "$$work/infra/.terraform"; \
-	if ! terraform -chdir="$$work/infra" init -backend=false -input=false -no-color >"$$work/init.log" 2>&1; then \
-	  echo "terraform init could not install hashicorp/aws or the modules (no registry access?): skipping validate and test (fmt, parse, schema and checkov checks still run)"; \
-	  tail -n 5 "$$work/init.log"; \
+	echo "terraform fmt -check: infra/ is formatted"; \
+	if [ "$${TERRAFORM_VALIDATE:-0}" != "1" ]; then \
+	  echo "terraform validate: skipped (needs the provider registry; run with TERRAFORM_VALIDATE=1 where it is reachable)"; \
 	  exit 0; \
 	fi; \
+	work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	cp -R infra "$$work/infra"; rm -rf "$$work/infra/.terraform"; \
+	terraform -chdir="$$work/infra" init -backend=false -input=false -no-color; \
 	terraform -chdir="$$work/infra" validate; \
 	if [ -d "$$work/infra/tests" ]; then terraform -chdir="$$work/infra" test; fi

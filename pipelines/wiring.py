@@ -9,7 +9,7 @@ mirrors `WIRING_KEYS` in `infra/modules/sagemaker-project/main.tf` (`local.wirin
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,3 @@ def offline_wiring(project: str, stage: str, account_id: str, region: str, label
         source=lower,
     )
 
-
-def wiring_attributes() -> list[str]:
-    return [f.name for f in fields(Wiring) if f.name != "source"]

@@ -180,24 +180,6 @@ resource "aws_iam_policy" "boundary" {
 # SageMaker execution role
 ################################################################################
 
-data "aws_iam_policy_document" "sagemaker_trust" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["sagemaker.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 data "aws_iam_policy_document" "sagemaker" {
   source_policy_documents = [data.aws_iam_policy_document.kms_use.json]
 
@@ -355,43 +337,9 @@ data "aws_iam_policy_document" "sagemaker" {
   }
 }
 
-resource "aws_iam_role" "sagemaker" {
-  name                 = local.role_names.sagemaker
-  description          = "SageMaker execution role of ${local.name}: pipeline steps, training and processing jobs"
-  assume_role_policy   = data.aws_iam_policy_document.sagemaker_trust.json
-  permissions_boundary = local.permissions_boundary_arn
-  max_session_duration = var.max_session_duration
-
-  tags = merge(var.tags, { Name = local.role_names.sagemaker })
-}
-
-resource "aws_iam_role_policy" "sagemaker" {
-  name   = "least-privilege"
-  role   = aws_iam_role.sagemaker.id
-  policy = data.aws_iam_policy_document.sagemaker.json
-}
-
 ################################################################################
 # CodeBuild role
 ################################################################################
-
-data "aws_iam_policy_document" "codebuild_trust" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["codebuild.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
 
 data "aws_iam_policy_document" "codebuild" {
   source_policy_documents = [data.aws_iam_policy_document.kms_use.json]
@@ -473,7 +421,7 @@ data "aws_iam_policy_document" "codebuild" {
     sid       = "PassExecutionRoleToPipeline"
     effect    = "Allow"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.sagemaker.arn]
+    resources = [local.sagemaker_role_arn]
 
     condition {
       test     = "StringEquals"
@@ -483,43 +431,9 @@ data "aws_iam_policy_document" "codebuild" {
   }
 }
 
-resource "aws_iam_role" "codebuild" {
-  name                 = local.role_names.codebuild
-  description          = "CodeBuild role of ${local.name}: run the tests, then upsert and run the SageMaker pipeline"
-  assume_role_policy   = data.aws_iam_policy_document.codebuild_trust.json
-  permissions_boundary = local.permissions_boundary_arn
-  max_session_duration = var.max_session_duration
-
-  tags = merge(var.tags, { Name = local.role_names.codebuild })
-}
-
-resource "aws_iam_role_policy" "codebuild" {
-  name   = "least-privilege"
-  role   = aws_iam_role.codebuild.id
-  policy = data.aws_iam_policy_document.codebuild.json
-}
-
 ################################################################################
 # CodePipeline role
 ################################################################################
-
-data "aws_iam_policy_document" "codepipeline_trust" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["codepipeline.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
 
 data "aws_iam_policy_document" "codepipeline" {
   source_policy_documents = [data.aws_iam_policy_document.kms_use.json]
@@ -581,45 +495,9 @@ data "aws_iam_policy_document" "codepipeline" {
   }
 }
 
-resource "aws_iam_role" "codepipeline" {
-  name                 = local.role_names.codepipeline
-  description          = "CodePipeline role of ${local.name}: fetch the team repository and start the build"
-  assume_role_policy   = data.aws_iam_policy_document.codepipeline_trust.json
-  permissions_boundary = local.permissions_boundary_arn
-  max_session_duration = var.max_session_duration
-
-  tags = merge(var.tags, { Name = local.role_names.codepipeline })
-}
-
-resource "aws_iam_role_policy" "codepipeline" {
-  name   = "least-privilege"
-  role   = aws_iam_role.codepipeline.id
-  policy = data.aws_iam_policy_document.codepipeline.json
-}
-
 ################################################################################
 # EventBridge role (CodeCommit only): start the pipeline on a push to the branch
 ################################################################################
-
-data "aws_iam_policy_document" "events_trust" {
-  count = local.is_codecommit ? 1 : 0
-
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
 
 data "aws_iam_policy_document" "events" {
   count = local.is_codecommit ? 1 : 0
@@ -632,22 +510,67 @@ data "aws_iam_policy_document" "events" {
   }
 }
 
-resource "aws_iam_role" "events" {
-  count = local.is_codecommit ? 1 : 0
+################################################################################
+# The roles: one per AWS service acting for the project, each with a trust policy
+# for that service in this account, the permissions boundary and one inline policy
+################################################################################
 
-  name                 = local.role_names.events
-  description          = "EventBridge role of ${local.name}: start the pipeline on a push to the CodeCommit branch"
-  assume_role_policy   = data.aws_iam_policy_document.events_trust[0].json
+locals {
+  roles = merge(
+    {
+      sagemaker    = { service = "sagemaker.amazonaws.com", description = "SageMaker execution role of ${local.name}: pipeline steps, training and processing jobs" }
+      codebuild    = { service = "codebuild.amazonaws.com", description = "CodeBuild role of ${local.name}: run the tests, then upsert and run the SageMaker pipeline" }
+      codepipeline = { service = "codepipeline.amazonaws.com", description = "CodePipeline role of ${local.name}: fetch the team repository and start the build" }
+    },
+    # the EventBridge role starts the pipeline on a CodeCommit push; GitHub sources need none
+    local.is_codecommit ? { events = { service = "events.amazonaws.com", description = "EventBridge role of ${local.name}: start the pipeline on a push to the CodeCommit branch" } } : {},
+  )
+  role_policies = merge(
+    {
+      sagemaker    = data.aws_iam_policy_document.sagemaker.json
+      codebuild    = data.aws_iam_policy_document.codebuild.json
+      codepipeline = data.aws_iam_policy_document.codepipeline.json
+    },
+    local.is_codecommit ? { events = data.aws_iam_policy_document.events[0].json } : {},
+  )
+}
+
+data "aws_iam_policy_document" "trust" {
+  for_each = local.roles
+
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = [each.value.service]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each = local.roles
+
+  name                 = local.role_names[each.key]
+  description          = each.value.description
+  assume_role_policy   = data.aws_iam_policy_document.trust[each.key].json
   permissions_boundary = local.permissions_boundary_arn
   max_session_duration = var.max_session_duration
 
-  tags = merge(var.tags, { Name = local.role_names.events })
+  tags = merge(var.tags, { Name = local.role_names[each.key] })
 }
 
-resource "aws_iam_role_policy" "events" {
-  count = local.is_codecommit ? 1 : 0
+resource "aws_iam_role_policy" "this" {
+  for_each = local.role_policies
 
   name   = "least-privilege"
-  role   = aws_iam_role.events[0].id
-  policy = data.aws_iam_policy_document.events[0].json
+  role   = aws_iam_role.this[each.key].id
+  policy = each.value
 }

@@ -1,31 +1,31 @@
 output "sagemaker_execution_role_arn" {
   description = "ARN of the SageMaker execution role (written to the execution-role-arn SSM wiring parameter)."
-  value       = aws_iam_role.sagemaker.arn
+  value       = aws_iam_role.this["sagemaker"].arn
 }
 
 output "sagemaker_execution_role_name" {
   description = "Name of the SageMaker execution role."
-  value       = aws_iam_role.sagemaker.name
+  value       = aws_iam_role.this["sagemaker"].name
 }
 
 output "codebuild_role_arn" {
   description = "ARN of the CodeBuild service role."
-  value       = aws_iam_role.codebuild.arn
+  value       = aws_iam_role.this["codebuild"].arn
 }
 
 output "codepipeline_role_arn" {
   description = "ARN of the CodePipeline service role."
-  value       = aws_iam_role.codepipeline.arn
+  value       = aws_iam_role.this["codepipeline"].arn
 }
 
 output "events_role_arn" {
   description = "ARN of the EventBridge role that starts the pipeline on a CodeCommit push; null for GitHub."
-  value       = one(aws_iam_role.events[*].arn)
+  value       = try(aws_iam_role.this["events"].arn, null)
 }
 
 output "role_arns" {
   description = "Every role of the project stage, for key and bucket policies."
-  value       = compact([aws_iam_role.sagemaker.arn, aws_iam_role.codebuild.arn, aws_iam_role.codepipeline.arn, one(aws_iam_role.events[*].arn)])
+  value       = values(aws_iam_role.this)[*].arn
 }
 
 output "permissions_boundary_arn" {

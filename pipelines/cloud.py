@@ -27,25 +27,21 @@ def upload_code(s3: Any, bundle: CodeBundle, bucket: str, project: str, kms_key:
     """Upload the step code under its digest unless it is there already; returns objects written."""
     from botocore.exceptions import ClientError
 
-    prefix = bundle.prefix(bucket, project).removeprefix(f"s3://{bucket}/")
-    tar_key = f"{prefix}/sourcedir.tar.gz"
+    tar_key = bundle.tarball_uri(bucket, project).removeprefix(f"s3://{bucket}/")
     try:
         s3.head_object(Bucket=bucket, Key=tar_key)
-        return 0  # content-addressed: present means identical
+        return 0
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
             raise _client_error(f"reading s3://{bucket}/{tar_key}", exc) from None
-    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key}
-    written = 0
+    objects = bundle.objects(bucket, project)
     try:
-        for name, data in sorted(bundle.files.items()):
-            s3.put_object(Bucket=bucket, Key=f"{prefix}/files/{name}", Body=data, **encryption)
-            written += 1
-        # the tarball last: its presence marks a complete upload
-        s3.put_object(Bucket=bucket, Key=tar_key, Body=bundle.tarball(), **encryption)
+        for uri, data in objects:
+            s3.put_object(Bucket=bucket, Key=uri.removeprefix(f"s3://{bucket}/"), Body=data,
+                          ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key)
     except ClientError as exc:
-        raise _client_error(f"uploading step code to s3://{bucket}/{prefix}", exc) from None
-    return written + 1
+        raise _client_error(f"uploading step code to {bundle.prefix(bucket, project)}", exc) from None
+    return len(objects)
 
 
 def upsert_pipeline(sm: Any, name: str, definition: str, role_arn: str, tags: dict[str, str],

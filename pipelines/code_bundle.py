@@ -46,6 +46,13 @@ class CodeBundle:
     def tarball_uri(self, bucket: str, project: str) -> str:
         return f"{self.prefix(bucket, project)}/sourcedir.tar.gz"
 
+    def objects(self, bucket: str, project: str) -> list[tuple[str, bytes]]:
+        """Every object of an upload as (S3 URI, bytes), the tarball last: its presence marks a
+        complete upload, and since keys are content-addressed, a present tarball means identical code."""
+        files_uri = self.files_uri(bucket, project)
+        return [(f"{files_uri}{name}", data) for name, data in sorted(self.files.items())] + [
+            (self.tarball_uri(bucket, project), self.tarball())]
+
 
 def bundle_seedcode(root: Path = SEEDCODE_DIR) -> CodeBundle:
     """Read every step-code file under `root`; the digest covers names and contents."""

@@ -40,13 +40,12 @@ def check_data_file(path: Path) -> Path:
 
 def stage_code(store: ObjectStore, bundle: CodeBundle, bucket: str, project: str) -> int:
     """Write the bundle where the definition's code URIs point, unless it is there; returns objects written."""
-    prefix = bundle.prefix(bucket, project)
-    if store.is_object(f"{prefix}/sourcedir.tar.gz"):
-        return 0  # content-addressed: present means identical
-    for name, data in sorted(bundle.files.items()):
-        store.put_bytes(f"{prefix}/files/{name}", data)
-    store.put_bytes(f"{prefix}/sourcedir.tar.gz", bundle.tarball())  # last: marks a complete upload
-    return len(bundle.files) + 1
+    if store.is_object(bundle.tarball_uri(bucket, project)):
+        return 0
+    objects = bundle.objects(bucket, project)
+    for uri, data in objects:
+        store.put_bytes(uri, data)
+    return len(objects)
 
 
 class DigestMemo:

@@ -23,12 +23,16 @@ def _no_telemetry(*_args: object, **_kwargs: object) -> None:
 
 
 def load_sdk(region: str) -> ModuleType:
-    """Import the SDK pieces we use, once; returns the telemetry module for inspection."""
+    """Import the SDK pieces we use, once; returns the telemetry module for inspection.
+
+    The region is ensured on every call: step constructors open their own boto3.Session()
+    from the environment each time a definition is built, not just at import.
+    """
     global _loaded
-    if _loaded is not None:
-        return _loaded
     if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
         os.environ["AWS_DEFAULT_REGION"] = region
+    if _loaded is not None:
+        return _loaded
     os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
     from sagemaker.core.telemetry import telemetry_logging

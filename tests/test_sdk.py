@@ -21,6 +21,9 @@ def test_region_comes_from_config_when_the_environment_has_none(monkeypatch):
 
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    sdk.load_sdk("eu-west-1")  # already loaded: the region must still be ensured
+    assert os.environ["AWS_DEFAULT_REGION"] == "eu-west-1"
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setattr(sdk, "_loaded", None)
     sdk.load_sdk("ap-southeast-2")
     assert os.environ["AWS_DEFAULT_REGION"] == "ap-southeast-2"

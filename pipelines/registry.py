@@ -63,13 +63,10 @@ class CloudRegistry:
         versions = [self._describe(s["ModelPackageArn"]) for s in summaries]
         return sorted(versions, key=lambda v: v.version, reverse=True)
 
-    def set_status(self, group: str, version: int, status: str, reason: str) -> PackageVersion:
-        match = [v for v in self.list_versions(group) if v.version == version]
-        if not match:
-            raise RegistryError(f"model package group {group!r} has no version {version}")
-        self._call("update_model_package", ModelPackageArn=match[0].arn, ModelApprovalStatus=status,
+    def set_status(self, package: PackageVersion, status: str, reason: str) -> PackageVersion:
+        self._call("update_model_package", ModelPackageArn=package.arn, ModelApprovalStatus=status,
                    ApprovalDescription=reason)
-        return self._describe(match[0].arn)
+        return self._describe(package.arn)
 
 
 def open_registry(stage: str, pyproject: Path, local: bool, state_dir: Path | None = None) -> tuple[Registry, str]:

@@ -52,8 +52,8 @@ class Registry(Protocol):
         """Every version in the group, newest first (empty when the group has none)."""
         ...
 
-    def set_status(self, group: str, version: int, status: str, reason: str) -> PackageVersion:
-        """Approve or reject one version, recording the reason."""
+    def set_status(self, package: PackageVersion, status: str, reason: str) -> PackageVersion:
+        """Approve or reject one version (as listed by this registry), recording the reason."""
         ...
 
 
@@ -90,7 +90,7 @@ def change_status(registry: Registry, group: str, selector: str, status: str, re
     if not reason.strip():
         raise RegistryError("a reason is required: pass --reason \"why\" (it is recorded as ApprovalDescription)")
     version = resolve_version(registry, group, selector)
-    return registry.set_status(group, version.version, status, reason.strip())
+    return registry.set_status(version, status, reason.strip())
 
 
 def baseline_parameters(registry: Registry, group: str) -> tuple[dict[str, bool], str]:

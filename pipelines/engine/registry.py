@@ -128,7 +128,8 @@ class LocalRegistry:
                              (group, version)).fetchone()
         return row[0] if row else ""
 
-    def set_status(self, group: str, version: int, status: str, reason: str) -> PackageVersion:
+    def set_status(self, package: PackageVersion, status: str, reason: str) -> PackageVersion:
+        group, version = package.group, package.version
         with self._connect() as db:
             changed = db.execute(
                 "UPDATE model_packages SET status = ?, approval_description = ? WHERE group_name = ? AND version = ?",

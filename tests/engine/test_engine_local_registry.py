@@ -28,7 +28,7 @@ def test_description_is_not_the_approval_reason(tmp_path):
                                 description="XGBoost churn model")
     assert (version.version, version.status, version.approval_description) == (1, PENDING, "")
     assert registry.description("g", 1) == "XGBoost churn model"
-    approved = registry.set_status("g", 1, APPROVED, "looks good")
+    approved = registry.set_status(version, APPROVED, "looks good")
     assert approved.approval_description == "looks good"
     assert registry.description("g", 1) == "XGBoost churn model"
 

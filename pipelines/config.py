@@ -230,9 +230,10 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
     if problems:
         raise ConfigError(f"{mr.where} " + "; ".join(problems))
     margin = float(mr.get("champion_margin", (int, float), 0.0))
-    if not 0.0 <= margin < float("inf"):
-        raise mr.fail("champion_margin", f"must be a finite number >= 0 (how much a new model must beat the "
-                                         f"approved one by, in {metric_name} units), got {margin}")
+    if margin != margin or abs(margin) == float("inf"):
+        raise mr.fail("champion_margin", f"must be a finite number (how much a new model must beat the approved "
+                                         f"one by, in {metric_name} units; negative tolerates a small loss), got "
+                                         f"{margin}")
     mr.reject_unknown()
 
     config = Config(

@@ -67,7 +67,8 @@ class ScriptModeHandler:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.serving.script_mode", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m pipelines.serving.script_mode",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True, help="model.tar.gz")
     parser.add_argument("--code", type=Path, required=True, help="sourcedir.tar.gz")
     parser.add_argument("--program", default="inference.py", help="entry module (default inference.py)")

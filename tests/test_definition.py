@@ -82,8 +82,9 @@ def test_steps_are_wired_through_properties(steps):
     assert preprocess_data == {"Get": "Parameters.InputDataUri"}
 
 
-def test_spot_training_with_per_execution_checkpoints(steps, config):
-    train = steps["Train"]["Arguments"]
+def test_spot_training_with_per_execution_checkpoints(config):
+    spot = dataclasses.replace(config, training=dataclasses.replace(config.training, use_spot=True))
+    train = steps_by_name(build_pipeline(spot, WIRING, bundle_seedcode()).definition_dict)["Train"]["Arguments"]
     assert train["EnableManagedSpotTraining"] is True
     stopping = train["StoppingCondition"]
     assert stopping["MaxWaitTimeInSeconds"] > stopping["MaxRuntimeInSeconds"] == config.training.max_runtime_seconds
@@ -123,17 +124,45 @@ def test_jobs_use_kms_private_subnets_and_isolation(steps):
 
 
 def test_gate_compares_primary_metric_with_threshold_parameter(steps, config):
-    condition = steps["CheckMetric"]["Arguments"]["Conditions"][0]
-    assert condition["Type"] == "GreaterThanOrEqualTo"  # auc: higher is better
-    assert condition["LeftValue"]["Std:JsonGet"]["Path"] == metric_json_path(config)
-    assert condition["RightValue"] == {"Get": "Parameters.MetricThreshold"}
+    floor, champion = steps["CheckMetric"]["Arguments"]["Conditions"]
+    assert floor["Type"] == ("GreaterThanOrEqualTo" if config.metric.higher_is_better else "LessThanOrEqualTo")
+    assert floor["LeftValue"]["Std:JsonGet"]["Path"] == metric_json_path(config)
+    assert floor["RightValue"] == {"Get": "Parameters.MetricThreshold"}
+    assert champion["Type"] == "Equals" and champion["RightValue"] == 1
+    assert champion["LeftValue"]["Std:JsonGet"]["Path"] == "champion.beats_champion"
     message = json.dumps(steps["MetricBelowThreshold"]["Arguments"]["ErrorMessage"])
-    assert "Primary metric auc" in message and "Parameters.MetricThreshold" in message
+    assert f"Primary metric {config.metric.name}" in message and "Parameters.MetricThreshold" in message
+    assert "champion.verdict" in message
+
+
+def test_evaluate_scores_the_champion_given_by_parameter(steps, config):
+    evaluate = steps["Evaluate"]["Arguments"]
+    inputs = {i["InputName"]: i["S3Input"] for i in evaluate["ProcessingInputs"]}
+    assert inputs["champion"]["S3Uri"] == {"Get": "Parameters.ChampionModelDataUri"}
+    arguments = evaluate["AppSpecification"]["ContainerArguments"]
+    assert arguments[arguments.index("--primary-metric") + 1] == config.metric.name
+    parameters = {p["Name"]: p for p in json.loads(build_pipeline(config, WIRING, bundle_seedcode()).definition)[
+        "Parameters"]}
+    # no champion: the default is the step-code folder, which exists and holds no model.tar.gz
+    assert parameters["ChampionModelDataUri"]["DefaultValue"] == bundle_seedcode().files_uri(
+        WIRING.artifact_bucket, config.project)
+    assert parameters["ChampionMargin"]["DefaultValue"] == config.metric.champion_margin
+
+
+def test_registered_package_serves_in_script_mode(steps, config):
+    spec = steps["RegisterModel"]["Arguments"]["InferenceSpecification"]
+    environment = spec["Containers"][0]["Environment"]
+    assert environment["SAGEMAKER_PROGRAM"] == "inference.py"
+    assert environment["SAGEMAKER_SUBMIT_DIRECTORY"] == bundle_seedcode().tarball_uri(
+        WIRING.artifact_bucket, config.project)
+    assert environment["SAGEMAKER_REGION"] == config.aws_region
+    assert spec["SupportedContentTypes"] == spec["SupportedResponseMIMETypes"] == ["text/csv", "application/json"]
 
 
 def test_lower_is_better_metric_flips_the_gate(config):
     regression = dataclasses.replace(config, problem_type="regression",
                                      metric=dataclasses.replace(config.metric, name="rmse", threshold=10.0))
+    # whatever the team's own metric, rmse's gate is "at most"
     steps = steps_by_name(build_pipeline(regression, WIRING, bundle_seedcode()).definition_dict)
     condition = steps["CheckMetric"]["Arguments"]["Conditions"][0]
     assert condition["Type"] == "LessThanOrEqualTo"

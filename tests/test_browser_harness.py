@@ -72,3 +72,12 @@ def test_served_page_may_load_from_its_own_origin_only(chromium, loopback_site: 
 
     assert visit.external_requests == ["https://example.invalid/x.png"]
     assert {image["alt"]: image["width"] for image in visit.images()} == {"own": 1, "remote": 0}
+
+
+def test_missing_chromium_fails_with_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "no-chromium")
+
+    with pytest.raises(pytest.fail.Exception, match=r"Chromium not found at .*`make test` installs it"):
+        next(browser.launch_chromium(tmp_path / "profile"))

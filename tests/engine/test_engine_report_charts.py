@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from local_project import ROWS, Project, Run, small_config, write_project
 
+from pipelines.definition import STEP_EVALUATE
 from pipelines.engine.charts import ChartData
 from pipelines.engine.report import render_report, write_report
 
@@ -48,6 +49,13 @@ def test_binary_report_shows_curves_confusion_importance_and_history(chromium, f
 def test_regression_report_shows_residuals_importance_and_history(chromium, regression_run) -> None:
     _, run = regression_run
     assert_report_shows(chromium, run.summary, REGRESSION_CHARTS)
+
+
+def test_cache_hit_run_still_shows_the_charts(chromium, project) -> None:
+    run = project.run("--rows", ROWS)
+    assert run.code == 0, run.stderr
+    assert next(s for s in run.summary["steps"] if s["name"] == STEP_EVALUATE)["cache"]["hit"]
+    assert_report_shows(chromium, run.summary, BINARY_CHARTS)
 
 
 def test_old_run_without_chart_data_gets_notes_not_a_crash(chromium, first_run, tmp_path: Path) -> None:

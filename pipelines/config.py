@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.errors import UserError
-from pipelines.rules import METRICS, PROBLEM_TYPES, RULES, SOURCE_PROVIDERS, check_metric
+from pipelines.rules import METRICS, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
 from pipelines.wiring import STAGES
 
 
@@ -44,7 +44,8 @@ class ProcessingConfig:
 @dataclass(frozen=True)
 class MetricConfig:
     name: str
-    threshold: float
+    threshold: float  # the floor (ceiling for error metrics) a new model must clear
+    champion_margin: float = 0.0  # how much a new model must beat the approved champion by, in metric units
 
     @property
     def higher_is_better(self) -> bool:
@@ -127,8 +128,9 @@ class _Reader:
     def matching(self, key: str, rule: str, default: Any = ...) -> str:
         """A string that fits the shared validation rule `rule` (see pipelines/rules.py)."""
         value = self.get(key, str, default)
-        if not RULES[rule].pattern.match(value):
-            raise self.fail(key, f"{value!r} is not {RULES[rule].form}")
+        problem = check(key, value, rule)
+        if problem:
+            raise self.fail(key, problem.split(": ", 1)[1])
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: Any = ...) -> str:
@@ -227,6 +229,11 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
     problems = check_metric(problem_type, metric_name, threshold)
     if problems:
         raise ConfigError(f"{mr.where} " + "; ".join(problems))
+    margin = float(mr.get("champion_margin", (int, float), 0.0))
+    if margin != margin or abs(margin) == float("inf"):
+        raise mr.fail("champion_margin", f"must be a finite number (how much a new model must beat the approved "
+                                         f"one by, in {metric_name} units; negative tolerates a small loss), got "
+                                         f"{margin}")
     mr.reject_unknown()
 
     config = Config(
@@ -241,7 +248,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         problem_type=problem_type,
         target_column=r.matching("target_column", "target_column"),
         source_provider=r.choice("source_provider", SOURCE_PROVIDERS, "github"),
-        metric=MetricConfig(metric_name, threshold),
+        metric=MetricConfig(metric_name, threshold, margin),
         training=_parse_training(r.get("training", dict, {}), f"{source} [tool.ml-factory.training]"),
         processing=_parse_processing(r.get("processing", dict, {}), f"{source} [tool.ml-factory.processing]"),
         input_data_uri=r.get("input_data_uri", str, ""),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pipelines.definition import PARAM_REGISTER_BASELINE, PARAM_SKIP_CHECK
+from pipelines.definition import PARAM_CHAMPION_MODEL, PARAM_REGISTER_BASELINE, PARAM_SKIP_CHECK
 from pipelines.errors import UserError
 
 APPROVED = "Approved"
@@ -93,11 +93,16 @@ def change_status(registry: Registry, group: str, selector: str, status: str, re
     return registry.set_status(version, status, reason.strip())
 
 
-def baseline_parameters(registry: Registry, group: str) -> tuple[dict[str, bool], str]:
-    """Pipeline parameters for the data-quality step, and a sentence saying why."""
+def baseline_parameters(registry: Registry, group: str) -> tuple[dict[str, bool | str], str]:
+    """Pipeline parameters that follow from the latest approved model, and a sentence saying why:
+    the data-quality step's baseline, and the champion the new model must beat."""
     approved = latest_approved(registry, group)
     if approved is None:
         return ({PARAM_SKIP_CHECK: True, PARAM_REGISTER_BASELINE: True},
-                f"no approved model in {group!r} yet: skipping the drift check and registering a new baseline")
-    return ({PARAM_SKIP_CHECK: False, PARAM_REGISTER_BASELINE: False},
-            f"checking drift against the baseline of approved version {approved.version} of {group!r}")
+                f"no approved model in {group!r} yet: skipping the drift check, registering a new baseline, "
+                "no champion to beat")
+    parameters: dict[str, bool | str] = {PARAM_SKIP_CHECK: False, PARAM_REGISTER_BASELINE: False}
+    if approved.model_data_url:
+        parameters[PARAM_CHAMPION_MODEL] = approved.model_data_url
+    return (parameters, f"checking drift against the baseline of approved version {approved.version} of {group!r}; "
+                        f"it is the champion to beat")

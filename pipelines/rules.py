@@ -7,30 +7,52 @@ dependency is installed.
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
-PROBLEM_TYPES = ("binary_classification", "regression")
 SOURCE_PROVIDERS = ("github", "codecommit")
+METRIC_CATALOG_FILE = Path(__file__).resolve().parent.parent / "seedcode" / "metrics.json"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One evaluation metric, as seedcode/metrics.json (the one catalog) describes it."""
+
+    name: str
+    problem_type: str
+    section: str  # evaluation.json section holding it
+    higher_is_better: bool
+    low: float | None  # the metric's own range; a gate threshold outside it can never pass
+    high: float | None
+
+
+def _load_metric_catalog(path: Path = METRIC_CATALOG_FILE) -> dict[str, MetricSpec]:
+    catalog = json.loads(path.read_text())
+    return {name: MetricSpec(name, problem_type, entry["section"], spec["better"] == "higher", spec["min"], spec["max"])
+            for problem_type, entry in catalog.items() if not problem_type.startswith("_")
+            for name, spec in entry["metrics"].items()}
+
+
+METRIC_SPECS: dict[str, MetricSpec] = _load_metric_catalog()
+PROBLEM_TYPES = tuple(dict.fromkeys(spec.problem_type for spec in METRIC_SPECS.values()))
 # metric name -> (problem type, higher is better)
-METRICS: dict[str, tuple[str, bool]] = {
-    "auc": ("binary_classification", True),
-    "accuracy": ("binary_classification", True),
-    "f1": ("binary_classification", True),
-    "precision": ("binary_classification", True),
-    "recall": ("binary_classification", True),
-    "rmse": ("regression", False),
-    "mae": ("regression", False),
-    "r2": ("regression", True),
-}
-# metrics whose value lies in [0, 1], so a threshold outside that range can never pass
-UNIT_INTERVAL_METRICS = ("auc", "accuracy", "f1", "precision", "recall")
+METRICS: dict[str, tuple[str, bool]] = {name: (s.problem_type, s.higher_is_better) for name, s in METRIC_SPECS.items()}
+# The scale-free default gate per problem type: a floor on a unitless metric.
+DEFAULT_GATE = {"binary_classification": ("auc", 0.7), "regression": ("r2", 0.1)}
+# SageMaker's tag-value pattern ([\p{L}\p{Z}\p{N}_.:/=+\-@]*, at most 256): every input that becomes a tag
+# must fit it, or every job and the model package of the project is refused.
+TAG_VALUE_PUNCTUATION = frozenset("_.:/=+-@")
+TAG_VALUE_MAX = 256
 
 
 @dataclass(frozen=True)
 class Rule:
     pattern: re.Pattern[str]
     form: str  # the expected form, as the error message shows it
+    tag: bool = False  # the value becomes an AWS tag value (see check_tag_value)
 
 
 RULES: dict[str, Rule] = {
@@ -38,6 +60,7 @@ RULES: dict[str, Rule] = {
         re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"),
         "a slug of 3-32 lowercase letters, digits and hyphens, starting with a letter and "
         "not ending with a hyphen (e.g. churn-model)",
+        tag=True,
     ),
     "project_name": Rule(
         re.compile(r"^[A-Za-z][A-Za-z0-9 _-]{1,62}[A-Za-z0-9]$"),
@@ -46,14 +69,17 @@ RULES: dict[str, Rule] = {
     "team": Rule(
         re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$"),
         "1-64 letters, digits, spaces, dots, hyphens or underscores",
+        tag=True,
     ),
     "owner_email": Rule(
-        re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"),
+        re.compile(r"^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"),
         "an e-mail address like jane.doe@example.com",
+        tag=True,
     ),
     "cost_center": Rule(
         re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"),
         "a cost-center code of letters, digits, hyphens or underscores (e.g. CC-1234)",
+        tag=True,
     ),
     "aws_region": Rule(
         re.compile(r"^(us|eu|ap|ca|sa|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|"
@@ -81,6 +107,21 @@ def check(field: str, value: object, rule: str | None = None) -> str | None:
     spec = RULES[rule or field]
     if not isinstance(value, str) or not spec.pattern.match(value):
         return f"{field}: {value!r} is not {spec.form}"
+    return check_tag_value(field, value) if spec.tag else None
+
+
+def check_tag_value(field: str, value: object) -> str | None:
+    """None when `value` can be an AWS tag value (SageMaker's pattern and length), else what is wrong."""
+    if not isinstance(value, str):
+        return None  # the field's own rule reports the type
+    bad = sorted({c for c in value if c not in TAG_VALUE_PUNCTUATION
+                  and unicodedata.category(c)[0] not in ("L", "N", "Z")})
+    if bad:
+        shown = " ".join(repr(c) for c in bad)
+        return (f"{field}: {value!r} becomes an AWS tag value, which cannot hold {shown}; use letters, digits, "
+                "spaces and _ . : / = + - @ only")
+    if len(value) > TAG_VALUE_MAX:
+        return f"{field}: {value!r} becomes an AWS tag value, which holds at most {TAG_VALUE_MAX} characters"
     return None
 
 
@@ -102,14 +143,15 @@ def check_metric(problem_type: str, metric: object, threshold: object) -> list[s
         value = float(threshold)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return problems + [f"metric_threshold: {threshold!r} is not a number"]
+    spec = METRIC_SPECS[str(metric)]
     if value != value or value in (float("inf"), float("-inf")):
         problems.append(f"metric_threshold: {threshold!r} is not a finite number")
-    elif metric in UNIT_INTERVAL_METRICS and not 0.0 <= value <= 1.0:
-        problems.append(f"metric_threshold: {threshold!r} must lie between 0 and 1 for {metric}")
-    elif metric in ("rmse", "mae") and value <= 0:
+    elif spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:
+        problems.append(f"metric_threshold: {threshold!r} must lie between {spec.low:g} and {spec.high:g} for {metric}")
+    elif spec.low is not None and spec.high is None and value <= spec.low:
         problems.append(f"metric_threshold: {threshold!r} must be positive for {metric} (an upper bound)")
-    elif metric == "r2" and value > 1.0:
-        problems.append(f"metric_threshold: {threshold!r} must be at most 1 for r2")
+    elif spec.high is not None and spec.low is None and value > spec.high:
+        problems.append(f"metric_threshold: {threshold!r} must be at most {spec.high:g} for {metric}")
     return problems
 
 

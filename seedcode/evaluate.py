@@ -35,14 +35,17 @@ import feature_schema
 import sm_paths
 from step_report import DataError, log, run_step
 
-PROBLEM_TYPES = ("binary_classification", "regression")
 MODEL_FILE = "xgboost-model"
 HISTORY_FILE = "training_history.json"
 DETAILS_FILE = "evaluation_details.json"
 MAX_CURVE_POINTS = 200
 MAX_RESIDUAL_POINTS = 500
 MAX_IMPORTANCE_FEATURES = 100
-METRIC_SECTIONS = {"binary_classification": "binary_classification_metrics", "regression": "regression_metrics"}
+RAW_TEST_FILE = "raw/test_raw.csv"  # written by preprocess.py next to test.parquet
+# seedcode/metrics.json is the one catalog of metrics (pipelines/rules.py reads it too)
+METRIC_CATALOG = json.loads((Path(__file__).resolve().parent / "metrics.json").read_text())
+PROBLEM_TYPES = tuple(name for name in METRIC_CATALOG if not name.startswith("_"))
+METRIC_SECTIONS = {name: METRIC_CATALOG[name]["section"] for name in PROBLEM_TYPES}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,6 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--problem-type", choices=PROBLEM_TYPES, help="default: from the model's features.json")
     parser.add_argument("--target-column", help="default: from the model's features.json")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability cut for class labels (default 0.5)")
+    parser.add_argument("--primary-metric", help="the gate metric; with it, the champion comparison is written")
+    parser.add_argument("--champion-margin", type=float, default=0.0,
+                        help="how much the new model must beat the champion by, in metric units (default 0)")
     return parser.parse_args(argv)
 
 
@@ -220,6 +226,62 @@ def evaluation_report(
     return {METRIC_SECTIONS[problem_type]: regression_metrics(y_true, prediction)}
 
 
+def higher_is_better(problem_type: str, metric: str) -> bool:
+    spec = METRIC_CATALOG[problem_type]["metrics"].get(metric)
+    if spec is None:
+        raise DataError(f"--primary-metric {metric} is not a {problem_type} metric; use one of "
+                        + ", ".join(METRIC_CATALOG[problem_type]["metrics"]))
+    return spec["better"] == "higher"
+
+
+def find_champion(directory: Path) -> Path | None:
+    """The champion's model.tar.gz, when the champion input holds one (no champion: it holds none)."""
+    found = sorted(directory.rglob("model.tar.gz")) if directory.is_dir() else []
+    return found[0] if found else None
+
+
+def champion_value(archive: Path, y_true: np.ndarray, problem_type: str, metric: str,
+                   threshold: float) -> tuple[float | None, str]:
+    """The champion's metric on the same test rows, scored from their raw values through the
+    champion's own features.json (as its endpoint would), or None and why it cannot be compared."""
+    booster, schema = load_model_archive(archive)
+    if schema["problem_type"] != problem_type:
+        return None, f"the champion is a {schema['problem_type']} model"
+    raw_file = sm_paths.processing("test", RAW_TEST_FILE)
+    if not raw_file.is_file():
+        return None, f"the test split has no raw rows ({RAW_TEST_FILE})"
+    raw = pd.read_csv(raw_file, dtype=object)
+    try:
+        encoded = feature_schema.encode_features(raw, schema)
+    except DataError as err:
+        return None, f"it cannot score the new data ({err})"
+    prediction = predict(booster, encoded, schema, "the raw test rows")
+    section = evaluation_report(y_true, prediction, problem_type, threshold)[METRIC_SECTIONS[problem_type]]
+    return section[metric]["value"], ""
+
+
+def champion_comparison(args: argparse.Namespace, report: dict[str, Any], problem_type: str,
+                        y_true: np.ndarray) -> dict[str, Any]:
+    """The `champion` section: the new model must beat the champion by the margin on the same split."""
+    metric, margin = args.primary_metric, args.champion_margin
+    new_value = report[METRIC_SECTIONS[problem_type]][metric]["value"]
+    result: dict[str, Any] = {"metric": metric, "challenger_value": new_value, "champion_value": None,
+                              "required_improvement": margin, "improvement": None, "beats_champion": 1}
+    archive = find_champion(sm_paths.processing("champion"))
+    if archive is None:
+        return {**result, "present": False, "verdict": "There is no approved champion to beat."}
+    value, why_not = champion_value(archive, y_true, problem_type, metric, args.threshold)
+    if value is None:
+        log(f"warning: the champion is not compared: {why_not}")
+        return {**result, "present": True, "verdict": f"The champion was not compared: {why_not}."}
+    improvement = new_value - value if higher_is_better(problem_type, metric) else value - new_value
+    beats = improvement >= margin
+    verdict = (f"Against the champion ({metric} = {value:.6g}) the new model improves by {improvement:.6g}, "
+               f"{'meeting' if beats else 'short of'} the required {margin:g}.")
+    return {**result, "present": True, "champion_value": value, "improvement": improvement,
+            "beats_champion": int(beats), "verdict": verdict}
+
+
 def read_test(directory: Path) -> pd.DataFrame:
     preferred = directory / "test.parquet"
     files = [preferred] if preferred.is_file() else sorted(directory.glob("*.parquet")) if directory.is_dir() else []
@@ -247,6 +309,10 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         raise DataError(f"target column '{target}' has missing values in the test data; rerun the preprocess step")
     prediction = predict(booster, test, schema, "the test data")
     report = evaluation_report(y_true, prediction, problem_type, args.threshold)
+    if args.primary_metric:
+        higher_is_better(problem_type, args.primary_metric)  # a wrong metric fails before any output
+        report["champion"] = champion_comparison(args, report, problem_type, y_true)
+        log(report["champion"]["verdict"])
     details = evaluation_details(booster, schema, y_true, prediction, sm_paths.processing("model", "model.tar.gz"))
     output = sm_paths.processing("evaluation", "evaluation.json")
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ value, ...}, ...]}``, a list of such objects, or one object. Responses: one pred
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
@@ -43,8 +44,8 @@ class CsvRows:
 def _csv_frame(text: str, names: list[str]) -> pd.DataFrame:
     """CSV rows (no header, features in schema order) as raw text values; empty fields are missing."""
     lines = [line for line in text.splitlines() if line.strip()]
-    if lines and [cell.strip() for cell in lines[0].split(",")] == names:
-        lines = lines[1:]
+    if lines and [cell.strip() for cell in next(csv.reader([lines[0]]))] == names:
+        lines = lines[1:]  # a header row, quoted or not
     frame = pd.read_csv(io.StringIO("\n".join(lines)), header=None, dtype=object, skipinitialspace=True)
     if frame.shape[1] != len(names):
         raise ValueError(f"each CSV row needs {len(names)} values ({', '.join(names)}), got {frame.shape[1]}")

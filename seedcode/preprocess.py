@@ -4,6 +4,7 @@ Reads every .csv, .csv.gz and .parquet file under ``<root>/processing/input/data
 included, same columns in each), and writes under ``<root>/processing/output``:
   train/train.parquet, validation/validation.parquet, test/test.parquet  target first, then
       the encoded float32 features; each folder also gets features.json
+  test/raw/test_raw.csv  the test split's raw feature values (header, no target), row for row
   baseline/baseline.csv  the training split's raw feature values (no target, with a header), which
       the data-quality baseline and endpoint drift checks compare against. CSV because the
       SageMaker Model Monitor analyzer baselines CSV or JSON; above --baseline-max-rows rows it
@@ -36,6 +37,9 @@ PROBLEM_TYPES = ("binary_classification", "regression")
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 MANY_CATEGORIES = 10_000
 BASELINE_MAX_ROWS = 100_000
+# the test split's raw feature values, as an endpoint receives them: the Evaluate step scores the
+# champion on them through its own features.json, and a deploy smoke test can replay them
+RAW_TEST_FILE = "raw/test_raw.csv"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -265,8 +269,12 @@ def write_outputs(
         columns.update({feature: pa.array(values[index]) for feature, values in encoded.items()})
         write_parquet(pa.Table.from_pydict(columns), output / name / f"{name}.parquet", [target_name, *low_cardinality])
         (output / name / feature_schema.FEATURES_FILE).write_text(json.dumps(schema, indent=2) + "\n")
-    baseline = pd.concat([column.iloc[baseline_rows].reset_index(drop=True) for column in raw.values()], axis=1)
-    write_csv(baseline, output / "baseline" / "baseline.csv")
+    write_csv(raw_rows(raw, baseline_rows), output / "baseline" / "baseline.csv")
+    write_csv(raw_rows(raw, splits["test"]), output / "test" / RAW_TEST_FILE)
+
+
+def raw_rows(raw: dict[str, pd.Series], rows: np.ndarray) -> pd.DataFrame:
+    return pd.concat([column.iloc[rows].reset_index(drop=True) for column in raw.values()], axis=1)
 
 
 def baseline_sample(train_rows: np.ndarray, max_rows: int, seed: int) -> np.ndarray:

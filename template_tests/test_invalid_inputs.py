@@ -16,6 +16,7 @@ CASES = [
     ("primary_metric", "rmse", "primary_metric: 'rmse' does not fit problem_type 'binary_classification'"),
     ("training_instance_type", "m5.xlarge", "training_instance_type: 'm5.xlarge' is not a SageMaker instance type"),
     ("github_repository", "no-slash", "github_repository: 'no-slash' is not owner/name"),
+    ("owner_email", "data%science@example.com", "owner_email: 'data%science@example.com' is not an e-mail"),
 ]
 
 
@@ -38,7 +39,7 @@ def test_every_problem_is_reported_at_once(render):
 
 
 def test_regression_threshold_must_be_positive_for_rmse(render):
-    result, out = render(problem_type="regression", metric_threshold="-1")
+    result, out = render(problem_type="regression", primary_metric="rmse", metric_threshold="-1")
     assert result.returncode != 0
     assert "metric_threshold: '-1' must be positive for rmse" in result.stderr
     assert list(out.iterdir()) == []

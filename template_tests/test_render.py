@@ -80,8 +80,8 @@ def test_render_matrix(cookies, name, slug, problem, spot, provider):
     assert config["problem_type"] == problem
     assert config["training"]["use_spot"] is (spot == "yes")
     assert config["source_provider"] == provider
-    expected_metric = "auc" if problem == "binary_classification" else "rmse"
-    assert config["metric"]["name"] == expected_metric
+    expected_gate = {"binary_classification": ("auc", 0.7), "regression": ("r2", 0.1)}[problem]
+    assert (config["metric"]["name"], config["metric"]["threshold"]) == expected_gate, "scale-free default gate"
 
 
 def test_rendered_config_loads_for_every_stage(cookies):

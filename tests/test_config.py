@@ -68,3 +68,36 @@ def test_pyproject_without_table_is_not_a_project(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
     with pytest.raises(ConfigError, match=r"no \[tool.ml-factory\] table"):
         load_config("dev", tmp_path / "pyproject.toml")
+
+
+def test_every_character_a_tag_input_accepts_is_a_valid_aws_tag_character():
+    """Inputs that become tags (Project, Team, Owner, CostCenter) can never produce a value SageMaker's
+    tag pattern [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]* refuses, whatever the input rule lets through."""
+    import botocore.session
+    import regex
+
+    from pipelines.rules import RULES, check_tag_value
+
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("TagValue")
+    service_pattern = regex.compile(f"^{shape.metadata['pattern']}$")
+    printable = [chr(c) for c in range(32, 127)] + ["é", "ß", "\u00a0", "%", "&", "#", "!", "*"]
+    tag_rules = [name for name, rule in RULES.items() if rule.tag]
+    assert set(tag_rules) == {"project", "team", "owner_email", "cost_center"}
+    for character in printable:
+        ours = check_tag_value("field", f"a{character}b") is None
+        assert ours == bool(service_pattern.match(f"a{character}b")), repr(character)
+
+
+@pytest.mark.parametrize("field, value", [("owner_email", "data%science@example.com"), ("team", "R&D")])
+def test_a_value_aws_would_refuse_as_a_tag_is_a_config_error(team_table, field, value):
+    team_table[field] = value
+    with pytest.raises(ConfigError, match=f"{field}: "):
+        parse_config(team_table, "dev")
+
+
+def test_champion_margin_is_read_and_must_be_finite(team_table):
+    team_table["metric"]["champion_margin"] = 0.01
+    assert parse_config(team_table, "dev").metric.champion_margin == 0.01
+    team_table["metric"]["champion_margin"] = float("nan")
+    with pytest.raises(ConfigError, match=r"\[tool.ml-factory.metric\] champion_margin: must be a finite number"):
+        parse_config(team_table, "dev")

@@ -37,7 +37,8 @@ def _sdk_version() -> str:
 
 
 def definition_key(config: Config, wiring: Wiring, bundle: CodeBundle) -> str:
-    sources = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(PIPELINES_DIR.glob("*.py"))
+    sources = {path.relative_to(PIPELINES_DIR).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+               for path in sorted([*PIPELINES_DIR.glob("*.py"), *(PIPELINES_DIR / "steps").glob("*.py")])
                if path.name not in NOT_IN_DEFINITION}
     material = {"config": dataclasses.asdict(config), "wiring": wiring.to_dict(), "code": bundle.digest,
                 "sources": sources, "sdk": _sdk_version()}

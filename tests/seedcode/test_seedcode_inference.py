@@ -41,3 +41,19 @@ def test_raw_csv_and_json_requests_match_training_encoding(prepared: dict[str, P
     assert [float(v) for v in lines] == [float(v) for v in from_csv[:3]]
     assert json.loads(inference.output_fn(from_csv[:2], "application/json"))["predictions"] == [
         float(v) for v in from_csv[:2]]
+
+
+def test_csv_header_row_is_skipped_quoted_or_not(prepared: dict[str, Path], tmp_path: Path) -> None:
+    """A client that sends the header (as pandas or pyarrow write it) gets one prediction per data row."""
+    output = prepared["binary_classification"]
+    schema = feature_schema.load_schema(output / "train")
+    train_df = pd.read_parquet(output / "train" / "train.parquet")
+    params = train.training_params(dict(TEST_PARAMS), schema["problem_type"])
+    booster = train.train(train_df, train_df, params, 5, tmp_path / "checkpoints", 5, schema=schema)
+    train.save_model(booster, tmp_path / "model", output / "train")
+    model = inference.model_fn(str(tmp_path / "model"))
+    raw = pd.read_csv(output / "baseline" / "baseline.csv").iloc[:5]
+    plain = raw.to_csv(index=False)
+    quoted = ",".join(f'"{name}"' for name in raw.columns) + "\n" + raw.to_csv(index=False, header=False)
+    for body in (plain, quoted):
+        assert len(inference.predict_fn(inference.input_fn(body.encode(), "text/csv"), model)) == 5

@@ -1,0 +1,1 @@
+"""Serving: how a registered model package is loaded and invoked, locally as in the container."""

@@ -1,0 +1,96 @@
+"""What every step builder shares: the config, the wiring, the code upload, the SDK session,
+the pipeline parameters and the job settings (KMS, VPC, tags, per-execution S3 locations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sagemaker.core.network import NetworkConfig
+from sagemaker.core.processing import Processor
+from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
+from sagemaker.core.workflow.execution_variables import ExecutionVariables
+from sagemaker.core.workflow.functions import Join
+from sagemaker.mlops.workflow import CacheConfig
+
+from pipelines.code_bundle import CodeBundle
+from pipelines.config import Config
+from pipelines.wiring import Wiring
+
+PROCESSING_ROOT = "/opt/ml/processing"
+CODE_DIR = f"{PROCESSING_ROOT}/input/code"
+CACHE_EXPIRY = "P30D"
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The pipeline parameters (`python -m pipelines.run --param Name=Value` sets them)."""
+
+    input_uri: Any
+    threshold: Any
+    approval: Any
+    skip_check: Any
+    register_baseline: Any
+    champion_model: Any
+    champion_margin: Any
+
+    def all(self) -> list[Any]:
+        return [self.input_uri, self.threshold, self.approval, self.skip_check, self.register_baseline,
+                self.champion_model, self.champion_margin]
+
+
+@dataclass(frozen=True)
+class StepContext:
+    config: Config
+    wiring: Wiring
+    code: CodeBundle
+    session: Any  # PipelineSession
+    image: str
+    parameters: Parameters
+
+    @property
+    def tags(self) -> list[dict[str, str]]:
+        return [{"Key": k, "Value": v} for k, v in self.config.tags.items()]
+
+    @property
+    def kms(self) -> str:
+        return self.wiring.kms_key_arn
+
+    @property
+    def base_uri(self) -> str:
+        return f"s3://{self.wiring.artifact_bucket}/{self.config.project}/pipelines/{self.config.pipeline_name}"
+
+    def run_uri(self, *parts: str) -> Any:
+        """A per-execution S3 location, so runs never overwrite each other."""
+        return Join(on="/", values=[f"{self.base_uri}/runs", ExecutionVariables.PIPELINE_EXECUTION_ID, *parts])
+
+    def cache(self) -> CacheConfig:
+        return CacheConfig(enable_caching=True, expire_after=CACHE_EXPIRY)
+
+    def network(self, isolated: bool = True, network_class: type = NetworkConfig) -> Any:
+        return network_class(
+            subnets=list(self.wiring.subnet_ids), security_group_ids=list(self.wiring.security_group_ids),
+            encrypt_inter_container_traffic=True, **({"enable_network_isolation": True} if isolated else {}))
+
+    def processor(self, script: str) -> Processor:
+        processing = self.config.processing
+        return Processor(
+            role=self.wiring.role_arn, image_uri=self.image, instance_count=processing.instance_count,
+            instance_type=processing.instance_type, volume_size_in_gb=processing.volume_size_gb,
+            entrypoint=["python3", f"{CODE_DIR}/{script}"], volume_kms_key=self.kms, output_kms_key=self.kms,
+            base_job_name=f"{self.config.project}-{script.removesuffix('.py')}", sagemaker_session=self.session,
+            tags=self.tags, network_config=self.network(),
+        )
+
+    def code_input(self) -> ProcessingInput:
+        return self.s3_input("code", self.code.files_uri(self.wiring.artifact_bucket, self.config.project),
+                             CODE_DIR)
+
+    @staticmethod
+    def s3_input(name: str, uri: Any, local: str) -> ProcessingInput:
+        return ProcessingInput(input_name=name, s3_input=ProcessingS3Input(
+            s3_uri=uri, local_path=local, s3_data_type="S3Prefix", s3_input_mode="File"))
+
+    def s3_output(self, step: str, name: str, local: str) -> ProcessingOutput:
+        return ProcessingOutput(output_name=name, s3_output=ProcessingS3Output(
+            s3_uri=self.run_uri(step, name), local_path=local, s3_upload_mode="EndOfJob"))

@@ -1,0 +1,25 @@
+"""Preprocess (Processing): validate, encode, split deterministically (Parquet between steps)."""
+
+from __future__ import annotations
+
+from sagemaker.mlops.workflow import ProcessingStep
+
+from pipelines.definition import STEP_PREPROCESS
+from pipelines.steps.context import PROCESSING_ROOT, StepContext
+
+SPLITS = ("train", "validation", "test", "baseline")
+
+
+def build_preprocess(ctx: StepContext) -> ProcessingStep:
+    config = ctx.config
+    return ProcessingStep(
+        STEP_PREPROCESS,
+        step_args=ctx.processor("preprocess.py").run(
+            inputs=[ctx.s3_input("data", ctx.parameters.input_uri, f"{PROCESSING_ROOT}/input/data"),
+                    ctx.code_input()],
+            outputs=[ctx.s3_output(STEP_PREPROCESS, name, f"{PROCESSING_ROOT}/output/{name}") for name in SPLITS],
+            arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
+                       "--seed", str(config.seed)],
+        ),
+        cache_config=ctx.cache(),
+    )

@@ -18,7 +18,7 @@ LINT_PATHS := $(wildcard pipelines seedcode tests bench infra hooks template_tes
 
 include infra/checkov.mk
 
-.PHONY: help venv test lint demo bench lock clean
+.PHONY: help venv browser test lint demo bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -38,7 +38,17 @@ venv: $(VENV)/.installed ## create the virtual environment from requirements.loc
 lint: venv ## ruff over the code folders
 	$(BIN)/ruff check $(LINT_PATHS)
 
-test: venv $(CHECKOV_VENV)/.installed terraform-native ## run every test (template and project)
+CHROMIUM := /usr/bin/chromium
+
+browser: $(CHROMIUM) ## Debian's Chromium for the report tests (apt-get install when missing)
+
+$(CHROMIUM):
+	@[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null || { echo "ERROR: the report tests need Chromium at" \
+	  "$(CHROMIUM); as root run: apt-get update && apt-get install -y chromium (Debian), then make test" >&2; exit 1; }
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+
+test: venv browser $(CHECKOV_VENV)/.installed terraform-native ## run every test (template and project)
 	$(BIN)/ruff check $(LINT_PATHS)
 	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) \
 	  $(BIN)/python -m pytest $(if $(IS_TEMPLATE),tests template_tests,tests)

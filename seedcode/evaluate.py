@@ -6,6 +6,13 @@ and ``<root>/processing/test/test.parquet``. Output: ``<root>/processing/evaluat
    "f1", "precision", "recall"}}   (labels at probability >= --threshold, default 0.5)
   {"regression_metrics": {"rmse": {...}, "mae": {...}, "r2": {...}}}
 A pipeline ConditionStep reads e.g. ``binary_classification_metrics.auc.value`` with JsonGet.
+Binary sections also hold the Model Registry's chart data (Studio draws it): ``confusion_matrix``
+({actual: {predicted: count}}), ``receiver_operating_characteristic_curve`` and
+``precision_recall_curve`` (at most MAX_CURVE_POINTS points each).
+
+Chart data without a registry name goes to ``evaluation_details.json`` beside it: feature
+importance (gain), the training history copied from the model archive, and for regression a
+bounded sample of (actual, predicted) pairs for the residual plot.
 """
 
 from __future__ import annotations
@@ -29,6 +36,11 @@ import sm_paths
 from step_report import DataError, log, run_step
 
 MODEL_FILE = "xgboost-model"
+HISTORY_FILE = "training_history.json"
+DETAILS_FILE = "evaluation_details.json"
+MAX_CURVE_POINTS = 200
+MAX_RESIDUAL_POINTS = 500
+MAX_IMPORTANCE_FEATURES = 100
 RAW_TEST_FILE = "raw/test_raw.csv"  # written by preprocess.py next to test.parquet
 # seedcode/metrics.json is the one catalog of metrics (pipelines/rules.py reads it too)
 METRIC_CATALOG = json.loads((Path(__file__).resolve().parent / "metrics.json").read_text())
@@ -99,7 +111,102 @@ def binary_metrics(y_true: np.ndarray, probability: np.ndarray, threshold: float
         "f1": entry(metrics.f1_score(y_true, labels, zero_division=0)),
         "precision": entry(metrics.precision_score(y_true, labels, zero_division=0)),
         "recall": entry(metrics.recall_score(y_true, labels, zero_division=0)),
+        **binary_charts(y_true, probability, labels),
     }
+
+
+# ---------------------------------------------------------------------------- chart data
+
+
+def spread_indices(count: int, limit: int) -> np.ndarray:
+    """At most ``limit`` indices spread evenly over ``range(count)``, first and last included."""
+    return np.unique(np.round(np.linspace(0, count - 1, min(count, limit))).astype("int64"))
+
+
+def curve(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+    keep = spread_indices(len(x), MAX_CURVE_POINTS)
+    return [round(float(v), 6) for v in x[keep]], [round(float(v), 6) for v in y[keep]]
+
+
+def binary_charts(y_true: np.ndarray, probability: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Confusion matrix ({actual: {predicted: count}}) and the ROC and precision-recall curves,
+    under the Model Registry's model-quality names."""
+    matrix = metrics.confusion_matrix(y_true.astype("int64"), labels, labels=[0, 1])
+    fpr, tpr, _ = metrics.roc_curve(y_true, probability)
+    precision, recall, _ = metrics.precision_recall_curve(y_true, probability)
+    recalls, precisions = curve(recall[::-1], precision[::-1])  # recall rising from 0 to 1
+    false_positive_rates, true_positive_rates = curve(fpr, tpr)
+    return {
+        "confusion_matrix": {
+            str(actual): {str(predicted): int(matrix[actual, predicted]) for predicted in (0, 1)} for actual in (0, 1)
+        },
+        "receiver_operating_characteristic_curve": {
+            "false_positive_rates": false_positive_rates,
+            "true_positive_rates": true_positive_rates,
+        },
+        "precision_recall_curve": {"precisions": precisions, "recalls": recalls},
+    }
+
+
+def residual_sample(y_true: np.ndarray, prediction: np.ndarray) -> dict[str, Any]:
+    """A fixed random sample of at most MAX_RESIDUAL_POINTS (actual, predicted) pairs, in row order."""
+    rows = len(y_true)
+    keep = np.arange(rows)
+    if rows > MAX_RESIDUAL_POINTS:
+        keep = np.sort(np.random.default_rng(0).choice(rows, MAX_RESIDUAL_POINTS, replace=False))
+    return {
+        "rows": int(rows),
+        "actual": [round(float(v), 6) for v in y_true[keep]],
+        "predicted": [round(float(v), 6) for v in prediction[keep]],
+    }
+
+
+def feature_importance(booster: xgb.Booster, schema: dict[str, Any]) -> dict[str, Any]:
+    """Average gain per split of each feature (features never split on are left out), largest first,
+    under the features.json names."""
+    shown = [str(name) for name in schema["feature_names"]]
+    used = feature_schema.xgboost_feature_names(schema) or [f"f{index}" for index in range(len(shown))]
+    display = dict(zip(used, shown))
+    gains = booster.get_score(importance_type="gain")
+    ranked = sorted(((display.get(key, key), float(gain)) for key, gain in gains.items()), key=lambda item: -item[1])
+    return {
+        "importance_type": "gain",
+        "features_used": len(ranked),
+        "features": [{"name": name, "gain": round(gain, 6)} for name, gain in ranked[:MAX_IMPORTANCE_FEATURES]],
+    }
+
+
+def archive_member(archive: Path, name: str) -> bytes | None:
+    """One file of the model archive by base name, or None when the archive has none (older models)."""
+    with tarfile.open(archive, "r:*") as tar:
+        member = next((m for m in tar.getmembers() if m.isfile() and Path(m.name).name == name), None)
+        return tar.extractfile(member).read() if member is not None else None
+
+
+def training_history(archive: Path) -> dict[str, Any] | None:
+    """training_history.json from the model archive; None when absent or unreadable (the report says so)."""
+    raw = archive_member(archive, HISTORY_FILE)
+    try:
+        history = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return history if isinstance(history, dict) and isinstance(history.get("metrics"), dict) else None
+
+
+def evaluation_details(
+    booster: xgb.Booster, schema: dict[str, Any], y_true: np.ndarray, prediction: np.ndarray, archive: Path
+) -> dict[str, Any]:
+    """evaluation_details.json: the report's chart data that has no Model Registry name."""
+    details = {
+        "schema_version": 1,
+        "problem_type": schema["problem_type"],
+        "test_rows": int(len(y_true)),
+        "feature_importance": feature_importance(booster, schema),
+        "training_history": training_history(archive),
+    }
+    if schema["problem_type"] == "regression":
+        details["residuals"] = residual_sample(y_true, prediction)
+    return details
 
 
 def regression_metrics(y_true: np.ndarray, prediction: np.ndarray) -> dict[str, Any]:
@@ -206,11 +313,14 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         higher_is_better(problem_type, args.primary_metric)  # a wrong metric fails before any output
         report["champion"] = champion_comparison(args, report, problem_type, y_true)
         log(report["champion"]["verdict"])
+    details = evaluation_details(booster, schema, y_true, prediction, sm_paths.processing("model", "model.tar.gz"))
     output = sm_paths.processing("evaluation", "evaluation.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
+    output.with_name(DETAILS_FILE).write_text(json.dumps(details) + "\n")
     section = report[METRIC_SECTIONS[problem_type]]
-    log(f"evaluated {len(test)} test rows: " + " ".join(f"{name}={m['value']:.6f}" for name, m in section.items()))
+    values = " ".join(f"{name}={m['value']:.6f}" for name, m in section.items() if "value" in m)
+    log(f"evaluated {len(test)} test rows: {values}")
     log(f"wrote {output} in {time.perf_counter() - started:.2f} s")
     return report
 

@@ -11,7 +11,9 @@ Checkpoints go to ``<root>/checkpoints/xgboost-checkpoint.<round>.ubj`` (written
 two kept); SageMaker syncs that folder to S3, so a Spot job restarted after an interruption
 continues from the newest readable checkpoint of the same setup (data + hyperparameters
 fingerprint) instead of round 0. The model is written to
-``<model dir>/xgboost-model`` (xgboost JSON format) with features.json next to it.
+``<model dir>/xgboost-model`` (xgboost JSON format) with features.json next to it, and the metric
+of every round to ``<model dir>/training_history.json`` (the report's training curves). The history
+travels inside each checkpoint (a booster attribute), so a resumed job still records every round.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import sm_paths
 from step_report import DataError, log, run_step
 
 MODEL_FILE = "xgboost-model"
+HISTORY_FILE = "training_history.json"
 CHECKPOINT_PATTERN = re.compile(r"^xgboost-checkpoint\.(\d+)\.ubj$")
 KEEP_CHECKPOINTS = 2
 DEFAULT_CHECKPOINT_EVERY = 10
@@ -47,6 +50,7 @@ SCRIPT_KEYS = ("num_round", "checkpoint_every", "eval_train")
 # xgboost parameters that change speed or logging but not the trees
 NEUTRAL_PARAMS = ("nthread", "n_jobs", "verbosity", "eval_metric")
 FINGERPRINT_ATTRIBUTE = "ml_factory_fingerprint"
+HISTORY_ATTRIBUTE = "ml_factory_history"
 
 
 # ---------------------------------------------------------------------------- checkpoints
@@ -136,6 +140,48 @@ def resume_point(
     return None, 0
 
 
+# ---------------------------------------------------------------------------- metric history
+
+
+def history_of(booster: xgb.Booster | None) -> dict[str, Any] | None:
+    """The metric history a checkpoint carries: {"first_round": n, "metrics": {data: {metric: [..]}}}."""
+    text = booster.attr(HISTORY_ATTRIBUTE) if booster is not None else None
+    if not text:
+        return None
+    try:
+        history = json.loads(text)
+        return history if isinstance(history.get("first_round"), int) and isinstance(history["metrics"], dict) else None
+    except (ValueError, KeyError, AttributeError):
+        return None
+
+
+def extend_history(prior: dict[str, Any] | None, done: int, evals_log: dict) -> dict[str, Any]:
+    """The history of rounds 1.. so far: a checkpoint's history up to round ``done`` plus this job's rounds.
+
+    The prior part is kept only when it ends at ``done`` and has the same data sets and metrics
+    (``eval_metric`` and ``eval_train`` may change between attempts); otherwise the history starts
+    at round ``done + 1``.
+    """
+    current = {
+        data: {metric: [float(v[0] if isinstance(v, tuple) else v) for v in values] for metric, values in by.items()}
+        for data, by in evals_log.items()
+    }
+    continues = prior is not None and _history_length(prior) == done - prior["first_round"] + 1
+    if continues and _series(prior["metrics"]) == _series(current):
+        merged = {data: {m: prior["metrics"][data][m] + v for m, v in by.items()} for data, by in current.items()}
+        return {"first_round": prior["first_round"], "metrics": merged}
+    return {"first_round": done + 1, "metrics": current}
+
+
+def _history_length(history: dict[str, Any]) -> int:
+    lengths = {len(values) for by in history["metrics"].values() for values in by.values()}
+    return lengths.pop() if len(lengths) == 1 else -1
+
+
+def _series(metrics: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(data, metric) for data, by in metrics.items() for metric in by}
+
+
 class RoundLogger(xgb.callback.TrainingCallback):
     """``[ml-factory] round=<n>/<total> train-auc=... validation-auc=...`` after every round."""
 
@@ -154,22 +200,32 @@ class RoundLogger(xgb.callback.TrainingCallback):
 
 
 class Checkpointer(xgb.callback.TrainingCallback):
-    """Save the booster every ``every`` rounds and after the last round."""
+    """Save the booster every ``every`` rounds and after the last round, with the metric history so far.
 
-    def __init__(self, directory: Path, every: int, total: int, fingerprint: str) -> None:
+    ``prior`` is the history of the checkpoint this job resumed from (None at round 0) and
+    ``done`` its round count; the saved history joins it to this job's rounds.
+    """
+
+    def __init__(self, directory: Path, every: int, total: int, fingerprint: str,
+                 prior: dict[str, Any] | None = None, done: int = 0) -> None:
         super().__init__()
         self.directory = Path(directory)
         self.every = every
         self.total = total
         self.fingerprint = fingerprint
+        self.prior = prior
+        self.done = done
+        self.evals_log: dict = {}
         self.saved = -1
 
     def _save(self, model: xgb.Booster) -> None:
-        model.set_attr(**{FINGERPRINT_ATTRIBUTE: self.fingerprint})
+        history = extend_history(self.prior, self.done, self.evals_log)
+        model.set_attr(**{FINGERPRINT_ATTRIBUTE: self.fingerprint, HISTORY_ATTRIBUTE: json.dumps(history)})
         self.saved = model.num_boosted_rounds()
         save_checkpoint(model, self.directory, self.saved)
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: dict) -> bool:
+        self.evals_log = evals_log
         rounds = model.num_boosted_rounds()
         if rounds % self.every == 0 or rounds == self.total:
             self._save(model)
@@ -245,7 +301,7 @@ def train(
         verbose_eval=False,
         callbacks=[
             RoundLogger(num_round),
-            Checkpointer(Path(checkpoint_dir), checkpoint_every, num_round, fingerprint),
+            Checkpointer(Path(checkpoint_dir), checkpoint_every, num_round, fingerprint, history_of(booster), done),
             *callbacks,
         ],
     )
@@ -319,12 +375,22 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def save_model(booster: xgb.Booster, model_dir: Path, schema_dir: Path) -> Path:
-    """``<model dir>/xgboost-model`` (JSON, loadable by xgboost 1.x and later) and features.json."""
+    """``<model dir>/xgboost-model`` (JSON, loadable by xgboost 1.x and later), features.json and
+    training_history.json (the history leaves the model: it only travels in checkpoints)."""
     model_dir.mkdir(parents=True, exist_ok=True)
+    history = history_of(booster)
+    booster.set_attr(**{HISTORY_ATTRIBUTE: None})
+    (model_dir / HISTORY_FILE).write_text(json.dumps(history_file(history, booster.num_boosted_rounds())) + "\n")
     path = model_dir / MODEL_FILE
     path.write_bytes(bytes(booster.save_raw(raw_format="json")))
     shutil.copyfile(schema_dir / feature_schema.FEATURES_FILE, model_dir / feature_schema.FEATURES_FILE)
     return path
+
+
+def history_file(history: dict[str, Any] | None, rounds: int) -> dict[str, Any]:
+    """training_history.json: per data set and metric one value per round, from ``first_round`` to ``rounds``."""
+    history = history or {"first_round": rounds + 1, "metrics": {}}
+    return {"schema_version": 1, "rounds": rounds, **history}
 
 
 def run(cli_hyperparameters: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from browser import chromium  # noqa: F401  (the one browser harness: a session fixture for every report test)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

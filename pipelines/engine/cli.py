@@ -107,6 +107,7 @@ def execute(config: Config, wiring: Wiring, bundle: CodeBundle, state: StateDir,
     """Apply the baseline bootstrap rule, run the engine, write summary.json and report.html, print the summary."""
     from pipelines.definition import PARAM_INPUT, PARAM_THRESHOLD
     from pipelines.engine.cache import StepCache
+    from pipelines.engine.charts import load_chart_data
     from pipelines.engine.engine import LocalEngine
     from pipelines.engine.execution import Execution
     from pipelines.engine.registry import LocalRegistry
@@ -141,7 +142,7 @@ def execute(config: Config, wiring: Wiring, bundle: CodeBundle, state: StateDir,
         extra={"stage": config.stage, "code_digest": bundle.digest, "input_data_uri": input_uri, **extra,
                "state_dir": str(state.root), "summary_path": str(summary_path), "report_path": str(report_path)})
     write_summary(summary, summary_path, args.summary)
-    write_report(summary, report_path)
+    write_report(summary, report_path, load_chart_data(result, store, summary["metrics_source"]))
     print(human_summary(summary))
     if result.failed_step:
         print(f"error: pipeline failed at step {result.failed_step}: {result.failure_reason}", file=sys.stderr)

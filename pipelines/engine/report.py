@@ -1,4 +1,4 @@
-"""`report.html` beside summary.json: the run at a glance (steps, metrics, drift per feature)."""
+"""`report.html` beside summary.json: the run at a glance (steps, metrics, charts, drift per feature)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from pipelines.engine.charts import STYLE as CHART_STYLE
+from pipelines.engine.charts import ChartData, charts_html
 from pipelines.progress import format_seconds
 
 STYLE = """
@@ -150,20 +152,21 @@ def _spot(summary: dict[str, Any]) -> str:
             + "</div>")
 
 
-def render_report(summary: dict[str, Any]) -> str:
+def render_report(summary: dict[str, Any], charts: ChartData | None = None) -> str:
     failure = ""
     if summary["status"] != "Succeeded":
         failure = (f"<p><b>Failed at step {escape(str(summary['failed_step']))}:</b> "
                    f"{escape(str(summary['failure_reason']))}</p>")
     return f"""<!doctype html>
 <html lang=en><head><meta charset=utf-8><title>{escape(summary['pipeline'])} {escape(summary['execution_id'])}</title>
-<style>{STYLE}</style></head><body>
+<style>{STYLE}{CHART_STYLE}</style></head><body>
 <h1>{escape(summary['pipeline'])} {_badge(summary['status'])}</h1>
 <p class=muted>Local execution <code>{escape(summary['execution_id'])}</code>, started {escape(summary['started'])},
 took {format_seconds(summary['duration_seconds'])}</p>
 {failure}
 <h2>Steps</h2>{_steps(summary)}
 <h2>Metrics</h2>{_metrics(summary)}
+<h2>Model charts</h2>{charts_html(charts or ChartData())}
 <h2>Model registry</h2>{_registered(summary)}
 <h2>Data quality and drift</h2>{_drift(summary)}
 <h2>Spot interruption</h2>{_spot(summary)}
@@ -171,7 +174,7 @@ took {format_seconds(summary['duration_seconds'])}</p>
 """
 
 
-def write_report(summary: dict[str, Any], path: Path) -> Path:
+def write_report(summary: dict[str, Any], path: Path, charts: ChartData | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(summary))
+    path.write_text(render_report(summary, charts))
     return path

@@ -78,6 +78,28 @@ def test_interrupted_run_resumes_to_the_identical_model(
     assert not list(checkpoints.glob(".*"))  # no temporary files left behind
 
 
+def test_training_history_covers_every_round_across_a_spot_resume(prepared: dict[str, Path], tmp_path: Path) -> None:
+    train_df, valid_df, _, schema = _splits(prepared["binary_classification"])
+    params = _params(schema)
+    straight = train.train(train_df, valid_df, params, 40, tmp_path / "straight", 10, schema=schema, eval_train=True)
+    with pytest.raises(Interrupted):
+        train.train(train_df, valid_df, params, 40, tmp_path / "spot", 10, callbacks=[InterruptAfter(27)],
+                    schema=schema, eval_train=True)
+    resumed = train.train(train_df, valid_df, params, 40, tmp_path / "spot", 10, schema=schema, eval_train=True)
+
+    histories = []
+    for name, booster in (("straight", straight), ("resumed", resumed)):
+        train.save_model(booster, tmp_path / name / "model", prepared["binary_classification"] / "train")
+        histories.append(json.loads((tmp_path / name / "model" / train.HISTORY_FILE).read_text()))
+        assert train.HISTORY_ATTRIBUTE not in (tmp_path / name / "model" / train.MODEL_FILE).read_text()
+    assert histories[0] == histories[1]  # rounds 1-20 from the checkpoint, 21-40 from the resumed job
+    history = histories[1]
+    assert (history["first_round"], history["rounds"]) == (1, 40)
+    assert sorted(history["metrics"]) == ["train", "validation"]
+    assert [len(values) for values in history["metrics"]["validation"].values()] == [40]
+    assert history["metrics"]["train"]["auc"][-1] > history["metrics"]["train"]["auc"][0]
+
+
 def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(
     prepared: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

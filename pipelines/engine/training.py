@@ -12,8 +12,6 @@ uploaded when it ends (also after an interruption). The model directory becomes
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import os
 import shutil
@@ -23,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.code_bundle import reproducible_tar_gz
 from pipelines.engine.expressions import to_text
 from pipelines.engine.process import JobProcess, failure_reason
 from pipelines.engine.sandbox import Sandbox
@@ -46,21 +45,11 @@ def _decode(value: str) -> Any:
 
 
 def tar_directory(source: Path, target: Path) -> None:
-    """gzip tar of the contents of `source` (names relative to it), reproducible, written atomically."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in sorted(source.rglob("*")):
-            if not path.is_file():
-                continue
-            info = tarfile.TarInfo(path.relative_to(source).as_posix())
-            info.size = path.stat().st_size
-            info.mode = 0o644
-            info.mtime = 0
-            with open(path, "rb") as handle:
-                tar.addfile(info, handle)
+    """The contents of `source` (names relative to it) as a reproducible tar.gz, written atomically."""
+    files = {path.relative_to(source).as_posix(): path for path in source.rglob("*") if path.is_file()}
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
-    temporary.write_bytes(gzip.compress(raw.getvalue(), compresslevel=6, mtime=0))
+    temporary.write_bytes(reproducible_tar_gz(files))
     os.replace(temporary, target)
 
 

@@ -8,6 +8,7 @@ of the `pipelines` package and its subpackages (not the engine) and the SDK vers
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -75,5 +76,6 @@ def load_definition(config: Config, wiring: Wiring, bundle: CodeBundle, folder: 
         temporary.write_text(definition)
         os.replace(temporary, path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink()
     return definition, False

@@ -141,8 +141,7 @@ def stage_inputs(setup: LocalSetup, request: LocalRunRequest, inputs: LocalInput
             raise UserError(f"{PARAM_INPUT} {input_uri} is not in the local object store ({setup.state.store}); "
                             "use --data FILE to bring a local file")
     else:
-        input_uri, generated = stage_sample_data(store, wiring.data_bucket, config.project, request.rows,
-                                                 config.seed, config.problem_type, config.target_column)
+        input_uri, generated = stage_sample_data(store, wiring.data_bucket, config, request.rows)
         progress.note(f"sample data: {request.rows} rows (seed {config.seed}) "
                       + ("generated" if generated else "reused") + f" at {input_uri}")
     return input_uri

@@ -62,7 +62,8 @@ demo: venv ## run the whole pipeline on this machine on generated data (no AWS, 
 	$(BIN)/python -m pipelines.run --local --rows $(DEMO_ROWS)
 endif
 
-bench: venv ## local pipeline vs bare xgboost at 100k and 1M rows (a few minutes)
+bench: venv ## dry-run speed, then local pipeline vs bare xgboost at 100k and 1M rows (a few minutes)
+	$(BIN)/python bench/dry_run.py
 	$(BIN)/python bench/local_pipeline.py
 
 lock: | $(BIN)/python ## re-resolve requirements.in into requirements.lock

@@ -5,14 +5,25 @@ per-stage tfvars). Everything else is copied from the template root here, so no 
 twice. The team's Terraform root module is copied with its module sources pinned to this
 template's version tag, so the generated repo no longer depends on the template checkout.
 Standard library only: this runs before any dependency is installed.
+
+`hooks/post_gen_project.py` runs this module as `python -m hooks.assemble PROJECT_DIR SOURCE` with
+the template root as working directory. That makes the template root the first entry of
+`sys.path` the ordinary way, so `hooks` and `infra.tools` import as packages, exactly as they do
+under pytest (pythonpath = .), and no code edits `sys.path`. A subprocess rather than loading files
+by path: cookiecutter runs the hook as a rendered copy in a temporary file, with the generated repo
+as working directory, so only a fresh interpreter started in the template root sees our packages
+by their names.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import tomllib
 from pathlib import Path
+
+from infra.tools.module_sources import pin_module_sources
 
 # Paths copied verbatim from the template root into every generated repo.
 SHARED_PATHS = (
@@ -65,9 +76,6 @@ def copy_shared(repo_dir: Path, project_dir: Path) -> list[str]:
 
 def copy_infra_root(repo_dir: Path, project_dir: Path, template_source: str) -> list[str]:
     """Copy the team root module with module sources pinned to `template_source` at our version."""
-    sys.path.insert(0, str(repo_dir))
-    from infra.tools.module_sources import pin_module_sources
-
     version = template_version(repo_dir)
     written = []
     for pattern in INFRA_ROOT_GLOBS:
@@ -85,3 +93,20 @@ def assemble(repo_dir: Path, project_dir: Path, template_source: str) -> None:
     copy_shared(repo_dir, project_dir)
     copy_infra_root(repo_dir, project_dir, template_source)
     (project_dir / ".ci" / "run").chmod(0o755)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hooks.assemble", description=__doc__.splitlines()[0])
+    parser.add_argument("project_dir", type=Path, help="the freshly rendered team repo")
+    parser.add_argument("template_source", help="git source the team's Terraform modules are pinned to")
+    args = parser.parse_args(argv)
+    try:
+        assemble(Path(__file__).resolve().parent.parent, args.project_dir.resolve(), args.template_source)
+    except AssemblyError as exc:
+        sys.stderr.write(f"ERROR: {exc}. Re-clone the template and run cookiecutter again.\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,14 +1,17 @@
-"""Copy the shared code from the template root into the freshly rendered team repo."""
+"""Copy the shared code from the template root into the freshly rendered team repo.
 
+cookiecutter runs this rendered copy from a temporary file with the new repo as working directory;
+the assembly itself runs as `python -m hooks.assemble` in the template root (see its docstring).
+"""
+
+import os
+import subprocess
 import sys
 from pathlib import Path
 
-REPO_DIR = Path("{{ cookiecutter._repo_dir }}").resolve()
-sys.path.insert(0, str(REPO_DIR))
-from hooks.assemble import AssemblyError, assemble  # noqa: E402  (stdlib-only module)
-
-try:
-    assemble(REPO_DIR, Path.cwd(), "{{ cookiecutter._template_source }}")
-except AssemblyError as exc:
-    sys.stderr.write(f"ERROR: {exc}. Re-clone the template and run cookiecutter again.\n")
-    sys.exit(1)
+TEMPLATE_DIR = Path("{{ cookiecutter._repo_dir }}").resolve()
+# PYTHONSAFEPATH would keep `-m` from putting the template root on sys.path
+environment = {key: value for key, value in os.environ.items() if key != "PYTHONSAFEPATH"}
+command = [sys.executable, "-m", "hooks.assemble", str(Path.cwd()), "{{ cookiecutter._template_source }}"]
+result = subprocess.run(command, cwd=TEMPLATE_DIR, env=environment, check=False)
+sys.exit(result.returncode)

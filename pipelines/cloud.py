@@ -137,22 +137,52 @@ def wait_for_execution(sm: Any, arn: str, progress: Progress, poll_seconds: floa
         sleep(poll_seconds)
 
 
-def spot_savings(sm: Any, steps: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Training seconds vs billable seconds of the run's training job: the Spot saving."""
+def training_job_name(steps: list[dict[str, Any]]) -> str | None:
+    """The name of the run's (first) training job, from its step metadata."""
     for step in steps:
         job_arn = step.get("Metadata", {}).get("TrainingJob", {}).get("Arn")
-        if not job_arn:
-            continue
-        job = sm.describe_training_job(TrainingJobName=job_arn.rsplit("/", 1)[-1])
-        training = job.get("TrainingTimeInSeconds")
-        billable = job.get("BillableTimeInSeconds")
-        if not training or billable is None:
-            return None
-        return {
-            "training_job": job["TrainingJobName"],
-            "spot": bool(job.get("EnableManagedSpotTraining")),
-            "training_seconds": training,
-            "billable_seconds": billable,
-            "saving_percent": round(100.0 * (1 - billable / training), 1),
-        }
+        if job_arn:
+            return job_arn.rsplit("/", 1)[-1]
     return None
+
+
+def spot_savings(sm: Any, steps: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Training seconds vs billable seconds of the run's training job: the Spot saving."""
+    name = training_job_name(steps)
+    if name is None:
+        return None
+    job = sm.describe_training_job(TrainingJobName=name)
+    training = job.get("TrainingTimeInSeconds")
+    billable = job.get("BillableTimeInSeconds")
+    if not training or billable is None:
+        return None
+    return {
+        "training_job": job["TrainingJobName"],
+        "spot": bool(job.get("EnableManagedSpotTraining")),
+        "training_seconds": training,
+        "billable_seconds": billable,
+        "saving_percent": round(100.0 * (1 - billable / training), 1),
+    }
+
+
+@dataclass(frozen=True)
+class SpotReport:
+    """The Spot saving, or why it could not be read (`warning`, with the fix)."""
+
+    saving: dict[str, Any] | None
+    warning: str = ""
+
+
+def spot_report(sm: Any, steps: list[dict[str, Any]]) -> SpotReport:
+    """`spot_savings` for a succeeded execution: a failure to read becomes a warning, never an error.
+
+    Reporting runs after the pipeline succeeded; a build role without sagemaker:DescribeTrainingJob
+    (or a throttled or malformed answer) must not turn that success into a failed build.
+    """
+    try:
+        return SpotReport(spot_savings(sm, steps))
+    except Exception as exc:  # any failure to report is reported, never raised
+        code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", "")
+        fix = "; grant sagemaker:DescribeTrainingJob to the build role" if code.startswith("AccessDenied") else ""
+        job = training_job_name(steps) or "the training job"
+        return SpotReport(None, f"could not read Spot billing for {job}: {client_error_message(exc)}{fix}")

@@ -11,11 +11,34 @@ import gzip
 import hashlib
 import io
 import tarfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 SEEDCODE_DIR = Path(__file__).resolve().parent.parent / "seedcode"
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def reproducible_tar_gz(files: Mapping[str, bytes | Path]) -> bytes:
+    """A gzip tar whose bytes depend only on the entries: sorted names, mode 0644, owner root, time 0.
+
+    Each value is the entry's bytes or the file to read them from. Used for the step code's
+    sourcedir.tar.gz and for the local engine's model.tar.gz / output.tar.gz.
+    """
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, content in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.mode = 0o644
+            info.mtime = 0
+            if isinstance(content, Path):
+                info.size = content.stat().st_size
+                with content.open("rb") as handle:
+                    tar.addfile(info, handle)
+            else:
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
+    return gzip.compress(raw.getvalue(), compresslevel=6, mtime=0)
 
 
 @dataclass(frozen=True)
@@ -26,16 +49,8 @@ class CodeBundle:
     files: dict[str, bytes]
 
     def tarball(self) -> bytes:
-        """A reproducible sourcedir.tar.gz: sorted entries, fixed owners, modes and times."""
-        raw = io.BytesIO()
-        with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for name, data in sorted(self.files.items()):
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                info.mode = 0o644
-                info.mtime = 0
-                tar.addfile(info, io.BytesIO(data))
-        return gzip.compress(raw.getvalue(), mtime=0)
+        """The reproducible sourcedir.tar.gz of script-mode training."""
+        return reproducible_tar_gz(self.files)
 
     def prefix(self, bucket: str, project: str) -> str:
         return f"s3://{bucket}/{project}/code/{self.digest}"

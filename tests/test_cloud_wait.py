@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from pipelines.cloud import spot_savings, wait_for_execution
+from pipelines.cloud import spot_report, spot_savings, wait_for_execution
 from pipelines.progress import Progress
 
 ARN = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/churn-dev/execution/abc123"
@@ -84,3 +84,17 @@ def test_spot_saving_from_billable_vs_training_seconds(sm):
     saving = spot_savings(client, steps)
     assert saving == {"training_job": "pipelines-abc-train", "spot": True, "training_seconds": 600,
                       "billable_seconds": 180, "saving_percent": 70.0}
+
+
+@pytest.mark.parametrize("code, fix", [
+    ("AccessDeniedException", "; grant sagemaker:DescribeTrainingJob to the build role"),
+    ("ThrottlingException", ""),  # not a permission problem: no grant advice
+])
+def test_spot_report_turns_a_failed_read_into_a_warning(sm, code, fix):
+    client, stubber = sm
+    job_arn = "arn:aws:sagemaker:eu-west-1:123456789012:training-job/pipelines-abc-train"
+    stubber.add_client_error("describe_training_job", service_error_code=code, service_message="no",
+                             http_status_code=400, expected_params={"TrainingJobName": "pipelines-abc-train"})
+    report = spot_report(client, [step("Train", "Succeeded", Metadata={"TrainingJob": {"Arn": job_arn}})])
+    assert report.saving is None
+    assert report.warning == f"could not read Spot billing for pipelines-abc-train: {code}: no{fix}"

@@ -173,3 +173,52 @@ def test_summary_file_records_the_run(project, capsys, tmp_path):
     assert data["execution_arn"] == capsys.readouterr().out.strip()
     assert data["upsert"] == "created"
     assert data["parameters"]["SkipDataQualityCheck"] is True
+
+
+def answer_in_process(session, operation: str, status: int, body: dict) -> None:
+    """Answer `operation` of the session's SageMaker clients in process: moto 5.2.5 lacks some APIs,
+    and IAM denials cannot be staged in it. botocore's Stubber answers the same way (a before-call hook)."""
+    from botocore.awsrequest import AWSResponse
+
+    def respond(**_kwargs):
+        return AWSResponse("https://api.sagemaker.invalid", status, {}, None), body
+
+    session.events.register(f"before-call.sagemaker.{operation}", respond)
+
+
+@pytest.fixture
+def build_role_without_describe_training_job(monkeypatch):
+    """The CodeBuild role of issue 2: it may follow the execution but not describe its training job."""
+    import pipelines.aws
+
+    real = pipelines.aws.aws_session
+    job_arn = f"arn:aws:sagemaker:{REGION}:111111111111:training-job/pipelines-abc-train"
+    steps = [{"StepName": name, "StepStatus": "Succeeded", **extra} for name, extra in (
+        ("Preprocess", {}), ("Train", {"Metadata": {"TrainingJob": {"Arn": job_arn}}}))]
+
+    def session_of_build_role(region: str):
+        session = real(region)
+        answer_in_process(session, "ListPipelineExecutionSteps", 200, {"PipelineExecutionSteps": steps})
+        answer_in_process(session, "DescribeTrainingJob", 400, {"Error": {
+            "Code": "AccessDeniedException", "Message": "User: arn:aws:sts::111111111111:assumed-role/codebuild "
+                                                        "is not authorized to perform: sagemaker:DescribeTrainingJob"}})
+        return session
+
+    monkeypatch.setattr(pipelines.aws, "aws_session", session_of_build_role)
+
+
+def test_unreadable_spot_billing_after_success_warns_and_exits_zero(project, capsys, tmp_path,
+                                                                     build_role_without_describe_training_job):
+    summary = tmp_path / "summary.json"
+    assert run(project, "--wait", "--poll-seconds", "0", "--summary", str(summary)) == 0
+    err = capsys.readouterr().err
+    warning = ("warning: could not read Spot billing for pipelines-abc-train: AccessDeniedException: User: "
+               "arn:aws:sts::111111111111:assumed-role/codebuild is not authorized to perform: "
+               "sagemaker:DescribeTrainingJob; grant sagemaker:DescribeTrainingJob to the build role")
+    assert [line for line in err.splitlines() if line.startswith("warning:")] == [warning]
+    assert "Traceback" not in err and "error:" not in err
+    assert "execution succeeded" in err
+    data = json.loads(summary.read_text())
+    assert data["status"] == "Succeeded"
+    assert data["spot"] is None
+    assert data["report_warnings"] == [warning.removeprefix("warning: ")]

@@ -21,7 +21,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipelines.engine.step_job import StepResult
 
 KEY_VERSION = 1  # bump when the key material changes meaning
 SCHEMA = """
@@ -103,10 +106,12 @@ class StepCache:
                 return CacheHit(execution_id, created, json.loads(properties), json.loads(facts), uris)
         return None
 
-    def record(self, key: str, *, pipeline: str, step: str, step_type: str, execution_id: str,
-               properties: dict[str, Any], facts: dict[str, Any], outputs: list[str]) -> None:
+    def record(self, key: str, result: StepResult, *, pipeline: str, step: str, step_type: str,
+               execution_id: str) -> None:
+        """Remember a succeeded step's result under its cache key."""
         with self._connect() as db:
             db.execute("INSERT OR REPLACE INTO step_cache (cache_key, pipeline, step, step_type, execution_id, "
                        "created, properties, facts, outputs) VALUES (?,?,?,?,?,?,?,?,?)",
                        (key, pipeline, step, step_type, execution_id, time.time(),
-                        json.dumps(properties, default=str), json.dumps(facts, default=str), json.dumps(outputs)))
+                        json.dumps(result.properties, default=str), json.dumps(result.facts, default=str),
+                        json.dumps(result.outputs)))

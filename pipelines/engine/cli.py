@@ -1,6 +1,6 @@
 """`python -m pipelines.run --local`: run the pipeline definition on this machine.
 
-`run_local(config, args)` checks the inputs, builds (or reuses) the same definition JSON the
+`run_local(config, request)` checks the inputs, builds (or reuses) the same definition JSON the
 cloud run upserts, stages the code and data in the local object store, applies the baseline
 bootstrap rule, runs the engine and reports: progress on stderr, a summary on stdout,
 `<state-dir>/runs/<execution-id>/summary.json` and `report.html`.
@@ -8,11 +8,11 @@ bootstrap rule, runs the engine and reports: progress on stderr, a summary on st
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,82 +28,126 @@ if TYPE_CHECKING:
     from pipelines.wiring import Wiring
 
 
-def run_local(config: Config, args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class LocalRunRequest:
+    """What the user asked of a local run (everything but the team config)."""
+
+    state_root: Path  # the state folder: object store, registry, step cache, runs
+    params: tuple[str, ...] = ()  # --param Name=Value
+    data: Path | None = None  # a local CSV or Parquet file instead of generated sample data
+    target: str | None = None  # the target column of `data`
+    rows: int = 20000  # rows of generated sample data
+    simulate_spot_interruption: int | None = None  # stop training at this round, then resume
+    summary_path: Path | None = None  # a copy of summary.json
+    wiring_file: Path | None = None  # cloud only: refused here
+
+
+@dataclass(frozen=True)
+class LocalSetup:
+    """What every phase of a local run reads: settings, local wiring, step code, state and progress."""
+
+    config: Config
+    wiring: Wiring
+    bundle: CodeBundle
+    state: StateDir
+    store: ObjectStore
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class LocalInputs:
+    """The checked inputs of a run: --param overrides, the data file, and where the data was staged."""
+
+    overrides: dict[str, str]
+    data_file: Path | None
+    input_uri: str = ""
+
+
+@dataclass(frozen=True)
+class LoadedDefinition:
+    text: str
+    graph: PipelineGraph
+    reused: bool  # came from the definition cache instead of the SDK
+
+
+def run_local(config: Config, request: LocalRunRequest) -> int:
     from pipelines.code_bundle import bundle_seedcode
-    from pipelines.engine.build import load_definition, local_wiring
-    from pipelines.engine.graph import PipelineGraph
-    from pipelines.engine.inputs import check_data_file
+    from pipelines.engine.build import local_wiring
     from pipelines.engine.state import StateDir
     from pipelines.engine.store import ObjectStore
-    from pipelines.parameters import parse_assignments, resolve_parameters
 
     progress = Progress()
-    # everything the user can get wrong is checked before the first step runs
-    data_file = check_data_file(args.data) if args.data else None
-    overrides = parse_assignments(args.param)
-    check_arguments(args, overrides, data_file)
-    if args.target:
-        config = dataclasses.replace(config, target_column=args.target)  # the target is in the step arguments
+    inputs = check_request(request)  # everything the user can get wrong is checked before the first step runs
+    if request.target:
+        config = dataclasses.replace(config, target_column=request.target)  # the target is in the step arguments
+    state = StateDir(request.state_root).create()
+    setup = LocalSetup(config, local_wiring(config), bundle_seedcode(), state, ObjectStore(state.store), progress)
+    definition = load_local_definition(setup, inputs.overrides)
+    inputs = dataclasses.replace(inputs, input_uri=stage_inputs(setup, request, inputs))
+    return execute(setup, definition, inputs, request)
 
-    state = StateDir(state_root(args)).create()
-    wiring = local_wiring(config)
-    bundle = bundle_seedcode()
-    definition_text, reused = load_definition(config, wiring, bundle, state.definitions)
-    progress.note(f"pipeline {config.pipeline_name}: definition "
-                  + ("reused (unchanged config and code)" if reused else "built with the SageMaker SDK"))
-    definition = json.loads(definition_text)
+
+def load_local_definition(setup: LocalSetup, overrides: dict[str, str]) -> LoadedDefinition:
+    """The cached or freshly built definition, its graph, with the --param overrides checked against it."""
+    from pipelines.engine.build import load_definition
+    from pipelines.engine.graph import PipelineGraph
+    from pipelines.parameters import resolve_parameters
+
+    config = setup.config
+    text, reused = load_definition(config, setup.wiring, setup.bundle, setup.state.definitions)
+    setup.progress.note(f"pipeline {config.pipeline_name}: definition "
+                        + ("reused (unchanged config and code)" if reused else "built with the SageMaker SDK"))
+    definition = json.loads(text)
     graph = PipelineGraph.from_definition(definition)  # unsupported steps: refused before anything runs
     resolve_parameters(definition, overrides)
-
-    store = ObjectStore(state.store)
-    input_uri = stage_inputs(store, state, config, wiring, bundle, args, overrides, data_file, progress)
-    return execute(config, wiring, bundle, state, store, definition_text, graph, input_uri, overrides, args,
-                   progress, {"definition_reused": reused})
+    return LoadedDefinition(text, graph, reused)
 
 
-def check_arguments(args: argparse.Namespace, overrides: dict[str, str], data_file: Path | None) -> None:
+def check_request(request: LocalRunRequest) -> LocalInputs:
     from pipelines.definition import PARAM_INPUT
+    from pipelines.engine.inputs import check_data_file
+    from pipelines.parameters import parse_assignments
 
-    if args.rows < 1:
-        raise UserError(f"--rows must be at least 1, got {args.rows}")
-    if args.simulate_spot_interruption is not None and args.simulate_spot_interruption < 1:
+    data_file = check_data_file(request.data) if request.data else None
+    overrides = parse_assignments(list(request.params))
+    if request.rows < 1:
+        raise UserError(f"--rows must be at least 1, got {request.rows}")
+    if request.simulate_spot_interruption is not None and request.simulate_spot_interruption < 1:
         raise UserError(f"--simulate-spot-interruption takes a boosting round of at least 1, "
-                        f"got {args.simulate_spot_interruption}")
-    if getattr(args, "wiring", None):
+                        f"got {request.simulate_spot_interruption}")
+    if request.wiring_file:
         raise UserError("--wiring is for cloud runs; --local uses local buckets, role and registry")
     if data_file and PARAM_INPUT in overrides:
         raise UserError(f"pass either --data or --param {PARAM_INPUT}=..., not both")
+    return LocalInputs(overrides, data_file)
 
 
-def stage_inputs(store: ObjectStore, state: StateDir, config: Config, wiring: Wiring, bundle: CodeBundle,
-                 args: argparse.Namespace,
-                 overrides: dict[str, str], data_file: Path | None, progress: Progress) -> str:
+def stage_inputs(setup: LocalSetup, request: LocalRunRequest, inputs: LocalInputs) -> str:
     """Put the step code and the input data into the local store; returns InputDataUri."""
     from pipelines.definition import PARAM_INPUT
     from pipelines.engine.inputs import DigestMemo, stage_code, stage_data_file, stage_sample_data
 
+    config, wiring, bundle, store, progress = setup.config, setup.wiring, setup.bundle, setup.store, setup.progress
     written = stage_code(store, bundle, wiring.artifact_bucket, config.project)
     if written:
         progress.note(f"step code {bundle.digest}: {written} objects put in the local store")
-    if data_file:
-        input_uri = stage_data_file(store, DigestMemo(state.cache), data_file, wiring.data_bucket, config.project)
-        progress.note(f"input data {data_file} -> {input_uri}")
-    elif PARAM_INPUT in overrides:
-        input_uri = overrides[PARAM_INPUT]
+    if inputs.data_file:
+        input_uri = stage_data_file(store, DigestMemo(setup.state.cache), inputs.data_file, wiring.data_bucket,
+                                    config.project)
+        progress.note(f"input data {inputs.data_file} -> {input_uri}")
+    elif PARAM_INPUT in inputs.overrides:
+        input_uri = inputs.overrides[PARAM_INPUT]
         if not store.exists(input_uri):
-            raise UserError(f"{PARAM_INPUT} {input_uri} is not in the local object store ({state.store}); "
+            raise UserError(f"{PARAM_INPUT} {input_uri} is not in the local object store ({setup.state.store}); "
                             "use --data FILE to bring a local file")
     else:
-        input_uri, generated = stage_sample_data(store, wiring.data_bucket, config.project, args.rows, config.seed,
-                                                 config.problem_type, config.target_column)
-        progress.note(f"sample data: {args.rows} rows (seed {config.seed}) "
+        input_uri, generated = stage_sample_data(store, wiring.data_bucket, config, request.rows)
+        progress.note(f"sample data: {request.rows} rows (seed {config.seed}) "
                       + ("generated" if generated else "reused") + f" at {input_uri}")
     return input_uri
 
 
-def execute(config: Config, wiring: Wiring, bundle: CodeBundle, state: StateDir, store: ObjectStore,
-            definition_text: str, graph: PipelineGraph, input_uri: str, overrides: dict[str, str],
-            args: argparse.Namespace, progress: Progress, extra: dict[str, Any]) -> int:
+def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs, request: LocalRunRequest) -> int:
     """Apply the baseline bootstrap rule, run the engine, write summary.json and report.html, print the summary."""
     from pipelines.definition import PARAM_INPUT, PARAM_THRESHOLD
     from pipelines.engine.cache import StepCache
@@ -117,46 +161,39 @@ def execute(config: Config, wiring: Wiring, bundle: CodeBundle, state: StateDir,
     from pipelines.parameters import effective_values
     from pipelines.registry_model import baseline_parameters
 
+    config, state, progress = setup.config, setup.state, setup.progress
     registry = LocalRegistry(state.registry, region=config.aws_region, account_id=config.account_id)
-    baseline, why = baseline_parameters(registry, wiring.model_package_group)
+    baseline, why = baseline_parameters(registry, setup.wiring.model_package_group)
     progress.note(why)
-    definition = json.loads(definition_text)
-    values = effective_values(definition, {**baseline, PARAM_INPUT: input_uri, **overrides})
+    values = effective_values(json.loads(definition.text),
+                              {**baseline, PARAM_INPUT: inputs.input_uri, **inputs.overrides})
 
     execution = Execution.new(config.pipeline_name, config.aws_region, config.account_id)
     run_dir = state.run_dir(execution.execution_id)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "definition.json").write_text(definition_text)
+    (run_dir / "definition.json").write_text(definition.text)
     settings = EngineSettings(
         max_workers=max(2, min(4, os.cpu_count() or 2)),
-        spot_interruption_round=args.simulate_spot_interruption,
-        analyzer_code_uri=bundle.files_uri(wiring.artifact_bucket, config.project),
+        spot_interruption_round=request.simulate_spot_interruption,
+        analyzer_code_uri=setup.bundle.files_uri(setup.wiring.artifact_bucket, config.project),
     )
     progress.note(f"execution {execution.execution_id} started (state in {state.root})")
-    result = LocalEngine(store, registry, StepCache(state.cache), settings, progress).run(
-        graph, values, execution, run_dir)
+    result = LocalEngine(setup.store, registry, StepCache(state.cache), settings, progress).run(
+        definition.graph, values, execution, run_dir)
 
     summary_path, report_path = run_dir / "summary.json", run_dir / "report.html"
     summary = build_summary(
         result, run_dir=run_dir, primary_metric=config.metric.name, threshold_parameter=PARAM_THRESHOLD,
-        extra={"stage": config.stage, "code_digest": bundle.digest, "input_data_uri": input_uri, **extra,
-               "state_dir": str(state.root), "summary_path": str(summary_path), "report_path": str(report_path)})
-    write_summary(summary, summary_path, args.summary)
-    write_report(summary, report_path, load_chart_data(result, store, summary["metrics_source"]))
+        extra={"stage": config.stage, "code_digest": setup.bundle.digest, "input_data_uri": inputs.input_uri,
+               "definition_reused": definition.reused, "state_dir": str(state.root),
+               "summary_path": str(summary_path), "report_path": str(report_path)})
+    write_summary(summary, summary_path, request.summary_path)
+    write_report(summary, report_path, load_chart_data(result, setup.store, summary["metrics_source"]))
     print(human_summary(summary))
     if result.failed_step:
         print(f"error: pipeline failed at step {result.failed_step}: {result.failure_reason}", file=sys.stderr)
         return 1
     return 0
-
-
-def state_root(args: argparse.Namespace) -> Path:
-    """--state-dir; its default `.ml-factory` sits beside --config, where `pipelines.registry --local` looks."""
-    from pipelines.engine.state import DEFAULT_STATE_DIR
-
-    if args.state_dir is None or Path(args.state_dir) == DEFAULT_STATE_DIR:
-        return Path(args.config).resolve().parent / DEFAULT_STATE_DIR
-    return Path(args.state_dir)
 
 
 def summary_of(state_dir: Path, execution_id: str) -> dict[str, Any]:

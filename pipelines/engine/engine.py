@@ -316,9 +316,8 @@ class _ExecutionRun:
             return
         self.scope.properties[name] = result.properties
         if key is not None:
-            self.engine.cache.record(key, pipeline=self.execution.pipeline_name, step=name,
-                                     step_type=self.graph.nodes[name].type, execution_id=self.execution.execution_id,
-                                     properties=result.properties, facts=result.facts, outputs=result.outputs)
+            self.engine.cache.record(key, result, pipeline=self.execution.pipeline_name, step=name,
+                                     step_type=self.graph.nodes[name].type, execution_id=self.execution.execution_id)
         self._finish(name, "Succeeded", facts=result.facts)
 
     def _cache_key(self, node: StepNode, prepared: dict[str, Any]) -> str:

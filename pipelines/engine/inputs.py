@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from pipelines.code_bundle import CodeBundle
+from pipelines.config import Config
 from pipelines.engine.store import ObjectStore
 from pipelines.errors import UserError
 
@@ -98,23 +99,25 @@ def _holds(target: Path, file: Path, digest: str, memo: DigestMemo) -> bool:
     return target.stat().st_size == file.stat().st_size and memo.digest(target) == digest
 
 
-def sample_data_uri(bucket: str, project: str, rows: int, seed: int, problem_type: str, target: str) -> str:
+def sample_data_uri(bucket: str, config: Config, rows: int) -> str:
+    """Where the sample data of these settings lives: one object per generator version, rows, seed, target."""
     generator = hashlib.sha256(SAMPLE_GENERATOR.read_bytes()).hexdigest()[:8]
-    safe_target = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in target)
-    return f"s3://{bucket}/{project}/input/sample-{rows}rows-seed{seed}-{problem_type}-{safe_target}-{generator}/"
+    safe_target = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in config.target_column)
+    return (f"s3://{bucket}/{config.project}/input/sample-{rows}rows-seed{config.seed}-{config.problem_type}-"
+            f"{safe_target}-{generator}/")
 
 
-def stage_sample_data(store: ObjectStore, bucket: str, project: str, rows: int, seed: int, problem_type: str,
-                      target: str) -> tuple[str, bool]:
+def stage_sample_data(store: ObjectStore, bucket: str, config: Config, rows: int) -> tuple[str, bool]:
     """Generated churn data as Parquet in the store, made once per settings; (InputDataUri, generated now)."""
     if rows < 1:
         raise InputDataError(f"--rows must be at least 1, got {rows}")
-    prefix = sample_data_uri(bucket, project, rows, seed, problem_type, target)
+    prefix = sample_data_uri(bucket, config, rows)
     if store.is_object(prefix + SAMPLE_FILE):
         return prefix, False
     from pipelines.sample_data import make_churn_dataset
 
-    frame = make_churn_dataset(rows, seed=seed, problem_type=problem_type, target_column=target)
+    frame = make_churn_dataset(rows, seed=config.seed, problem_type=config.problem_type,
+                               target_column=config.target_column)
     path = store.path(prefix + SAMPLE_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.parent / f".{SAMPLE_FILE}.{os.getpid()}.tmp"

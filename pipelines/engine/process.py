@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 REASON_LIMIT = 1024  # SageMaker's FailureReason is at most 1024 characters
 
@@ -66,42 +67,13 @@ class JobProcess:
                                      [f"cannot start {self.argv[0]}: {exc.strerror}"], None)
             with self._lock:
                 self._process = process
-
-            def pump_stdout() -> None:
-                assert process.stdout is not None
-                for line in process.stdout:
-                    out_file.write(line)
-                    if on_stdout is not None:
-                        try:
-                            on_stdout(line.rstrip("\n"))
-                        except Exception as exc:  # a watcher bug must not hang the job
-                            err_file.write(f"[local engine] stdout watcher failed: {exc!r}\n")
-                out_file.flush()
-
-            def pump_stderr() -> None:
-                assert process.stderr is not None
-                for line in process.stderr:
-                    err_file.write(line)
-                    if line.strip():
-                        tail.append(line.rstrip("\n"))
-                err_file.flush()
-
-            readers = [threading.Thread(target=pump_stdout, daemon=True),
-                       threading.Thread(target=pump_stderr, daemon=True)]
+            readers = [threading.Thread(target=_pump_stdout, args=(process, out_file, err_file, on_stdout),
+                                        daemon=True),
+                       threading.Thread(target=_pump_stderr, args=(process, err_file, tail), daemon=True)]
             for reader in readers:
                 reader.start()
             try:
-                while True:
-                    try:
-                        process.wait(timeout=0.1)
-                        break
-                    except subprocess.TimeoutExpired:
-                        pass
-                    now = time.monotonic()
-                    if timeout is not None and now - started > timeout and self._stop_reason is None:
-                        self.request_stop("timeout")
-                    if self._stop_requested_at is not None and now - self._stop_requested_at > grace_seconds:
-                        process.kill()
+                self._supervise(process, started, timeout, grace_seconds)
             except BaseException:  # Ctrl-C or a bug here: never leave the child behind
                 process.kill()
                 process.wait()
@@ -110,6 +82,43 @@ class JobProcess:
                 reader.join()
         return ProcessResult(process.returncode, time.monotonic() - started, self.stdout_log, self.stderr_log,
                              list(tail), self._stop_reason)
+
+    def _supervise(self, process: subprocess.Popen[str], started: float, timeout: float | None,
+                   grace_seconds: float) -> None:
+        """Wait for the process; stop it past `timeout`, kill it when a stop outlives the grace period."""
+        while True:
+            try:
+                process.wait(timeout=0.1)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if timeout is not None and now - started > timeout and self._stop_reason is None:
+                self.request_stop("timeout")
+            if self._stop_requested_at is not None and now - self._stop_requested_at > grace_seconds:
+                process.kill()
+
+
+def _pump_stdout(process: subprocess.Popen[str], out_file: TextIO, err_file: TextIO,
+                 on_stdout: Callable[[str], None] | None) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        out_file.write(line)
+        if on_stdout is not None:
+            try:
+                on_stdout(line.rstrip("\n"))
+            except Exception as exc:  # a watcher bug must not hang the job
+                err_file.write(f"[local engine] stdout watcher failed: {exc!r}\n")
+    out_file.flush()
+
+
+def _pump_stderr(process: subprocess.Popen[str], err_file: TextIO, tail: collections.deque[str]) -> None:
+    assert process.stderr is not None
+    for line in process.stderr:
+        err_file.write(line)
+        if line.strip():
+            tail.append(line.rstrip("\n"))
+    err_file.flush()
 
 
 def failure_reason(result: ProcessResult, failure_file: Path, max_runtime: object = None) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from pipelines.engine.graph import StepNode
 from pipelines.engine.process import JobProcess, failure_reason
 from pipelines.engine.processing import FAILURE_FILE, output_specs, place_inputs, upload_outputs
+from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.step_job import StepFailed, StepJob, StepResult
 from pipelines.engine.store import StoreError
 from pipelines.registry_model import Registry, latest_approved
@@ -144,7 +145,6 @@ def run_quality_check(job: StepJob) -> StepResult:
     job_name = job.execution.job_name(job.name)
     environment = {str(k): str(v) for k, v in (arguments.get("Environment") or {}).items()}
     facts: dict[str, Any] = {"job_name": job_name, "logs": str(sandbox.logs)}
-    baseline = plan["baseline"]
     skip = plan["skip_check"]
     if not skip:
         problem = baseline_problem(plan)
@@ -154,36 +154,8 @@ def run_quality_check(job: StepJob) -> StepResult:
     place_inputs(job, sandbox, arguments.get("ProcessingInputs") or [])
     for _, _, local in output_specs(arguments):
         sandbox.local(local).mkdir(parents=True, exist_ok=True)
-    analyzer = sandbox.step_dir / "analyzer"
-    try:
-        job.store.get_tree(job.settings.analyzer_code_uri or "", analyzer)
-    except StoreError as exc:
-        raise StepFailed(f"the data-quality analyzer code is missing: {exc}") from None
-    if not (analyzer / ANALYZER_SCRIPT).is_file():
-        raise StepFailed(f"the code bundle has no {ANALYZER_SCRIPT}, which the local engine runs as the "
-                         "Model Monitor analyzer")
-
-    dataset = environment.get("dataset_source", "/opt/ml/processing/input/baseline_dataset_input")
+    argv = analyzer_command(job, sandbox, environment)
     output = environment.get("output_path", "/opt/ml/processing/output")
-    dataset_format = json.loads(environment.get("dataset_format") or "{}")
-    argv = [sys.executable, str(analyzer / ANALYZER_SCRIPT), "--dataset", str(sandbox.local(dataset)),
-            "--output", str(sandbox.local(output))]
-    if "csv" in dataset_format and not dataset_format["csv"].get("header", True):
-        argv.append("--no-header")
-    if not skip:
-        for uri, path, variable, flag in ((baseline["statistics"], BASELINE_STATISTICS, "baseline_statistics",
-                                           "--baseline-statistics"),
-                                          (baseline["constraints"], BASELINE_CONSTRAINTS, "baseline_constraints",
-                                           "--baseline-constraints")):
-            local = sandbox.local(path)
-            try:
-                local.parent.mkdir(parents=True, exist_ok=True)
-                local.write_bytes(job.store.read_bytes(uri))
-            except StoreError as exc:
-                raise StepFailed(f"the drift baseline of {baseline['source']} cannot be read: {exc}") from None
-            environment[variable] = path
-            argv += [flag, str(local)]
-
     process = JobProcess(argv, sandbox.environment(environment), cwd=sandbox.root, log_dir=sandbox.logs,
                          label="analyzer")
     limit = (arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
@@ -202,6 +174,7 @@ def run_quality_check(job: StepJob) -> StepResult:
     output_uri = next((uri for _, uri, local in output_specs(arguments) if local == output),
                       output_specs(arguments)[0][1] if output_specs(arguments) else "").rstrip("/")
     calculated = {"statistics": f"{output_uri}/statistics.json", "constraints": f"{output_uri}/constraints.json"}
+    baseline = plan["baseline"]
     used = calculated if plan["register_new_baseline"] or baseline is None else baseline
     properties.update(
         ProcessingJobStatus="Completed",
@@ -210,29 +183,72 @@ def run_quality_check(job: StepJob) -> StepResult:
         BaselineUsedForDriftCheckStatistics=used["statistics"],
         BaselineUsedForDriftCheckConstraints=used["constraints"],
     )
+    facts["drift"] = drift_facts(plan, sandbox, sandbox.local(output), output_uri)
+    violations = facts["drift"]["violations"]
+    if violations and plan["fail_on_violation"] and not skip:
+        reason = violation_message(violations, baseline, facts["drift"]["violations_report"])
+        properties.update(ProcessingJobStatus="Failed", FailureReason=reason)
+        raise StepFailed(reason, facts, properties)
+    return StepResult(properties, facts, written)
 
-    local_output = sandbox.local(output)
+
+def analyzer_command(job: StepJob, sandbox: Sandbox, environment: dict[str, str]) -> list[str]:
+    """The analyzer's command line, its code fetched from the bundle and, for a check, the baseline placed;
+    `environment` gains the baseline variables the container would see."""
+    plan = job.prepared["quality_check"]
+    analyzer = sandbox.step_dir / "analyzer"
+    try:
+        job.store.get_tree(job.settings.analyzer_code_uri or "", analyzer)
+    except StoreError as exc:
+        raise StepFailed(f"the data-quality analyzer code is missing: {exc}") from None
+    if not (analyzer / ANALYZER_SCRIPT).is_file():
+        raise StepFailed(f"the code bundle has no {ANALYZER_SCRIPT}, which the local engine runs as the "
+                         "Model Monitor analyzer")
+
+    dataset = environment.get("dataset_source", "/opt/ml/processing/input/baseline_dataset_input")
+    output = environment.get("output_path", "/opt/ml/processing/output")
+    dataset_format = json.loads(environment.get("dataset_format") or "{}")
+    argv = [sys.executable, str(analyzer / ANALYZER_SCRIPT), "--dataset", str(sandbox.local(dataset)),
+            "--output", str(sandbox.local(output))]
+    if "csv" in dataset_format and not dataset_format["csv"].get("header", True):
+        argv.append("--no-header")
+    if plan["skip_check"]:
+        return argv
+    baseline = plan["baseline"]
+    for uri, path, variable, flag in ((baseline["statistics"], BASELINE_STATISTICS, "baseline_statistics",
+                                       "--baseline-statistics"),
+                                      (baseline["constraints"], BASELINE_CONSTRAINTS, "baseline_constraints",
+                                       "--baseline-constraints")):
+        local = sandbox.local(path)
+        try:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(job.store.read_bytes(uri))
+        except StoreError as exc:
+            raise StepFailed(f"the drift baseline of {baseline['source']} cannot be read: {exc}") from None
+        environment[variable] = path
+        argv += [flag, str(local)]
+    return argv
+
+
+def drift_facts(plan: dict[str, Any], sandbox: Sandbox, local_output: Path, output_uri: str) -> dict[str, Any]:
+    """The step's drift record for the summary and report: status, baseline, violations, per-feature table."""
+    skip, baseline = plan["skip_check"], plan["baseline"]
     violations: list[dict[str, str]] = []
     if not skip:
         report = local_output / "constraint_violations.json"
         violations = json.loads(report.read_text()).get("violations", []) if report.is_file() else []
     current = _read_json(local_output / "statistics.json")
     compared = _read_json(sandbox.local(BASELINE_STATISTICS)) if not skip else None
-    facts["drift"] = {
+    return {
         "status": "skipped" if skip else ("violations" if violations else "passed"),
         "baseline": None if skip else {k: baseline.get(k) for k in ("source", "version", "statistics", "constraints")
                                        if baseline.get(k) is not None},
         "register_new_baseline": plan["register_new_baseline"],
         "violations": violations,
-        "statistics": calculated["statistics"],
+        "statistics": f"{output_uri}/statistics.json",
         "violations_report": f"{output_uri}/constraint_violations.json" if not skip else None,
         "features": drift_table(current, compared, violations),
     }
-    if violations and plan["fail_on_violation"] and not skip:
-        reason = violation_message(violations, baseline, facts["drift"]["violations_report"])
-        properties.update(ProcessingJobStatus="Failed", FailureReason=reason)
-        raise StepFailed(reason, facts, properties)
-    return StepResult(properties, facts, written)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -90,7 +90,8 @@ class LocalRegistry:
                 "WHERE group_name = ? ORDER BY version DESC", (group,)).fetchall()
         return [self._row_to_version(row) for row in rows]
 
-    def register(self, group: str, *, status: str = PENDING, model_data_url: str = "",
+    # keyword-only, all defaulted: the fields of a CreateModelPackage request, as callers name them
+    def register(self, group: str, *, status: str = PENDING, model_data_url: str = "",  # noqa: PLR0913
                  model_metrics: dict[str, Any] | None = None, drift_check_baselines: dict[str, Any] | None = None,
                  metadata: dict[str, str] | None = None, description: str = "") -> PackageVersion:
         """Create the next version in `group` (creating the group on first use), atomically.

@@ -49,3 +49,10 @@ class StateDir:
         for folder in (self.root, self.store, self.definitions, self.runs):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def state_root(config_path: Path, state_dir: Path | None = None) -> Path:
+    """--state-dir; its default `.ml-factory` sits beside --config, where `pipelines.registry --local` looks."""
+    if state_dir is None or Path(state_dir) == DEFAULT_STATE_DIR:
+        return Path(config_path).resolve().parent / DEFAULT_STATE_DIR
+    return Path(state_dir)

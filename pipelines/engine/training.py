@@ -12,8 +12,6 @@ uploaded when it ends (also after an interruption). The model directory becomes
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import os
 import shutil
@@ -23,8 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.code_bundle import reproducible_tar_gz
 from pipelines.engine.expressions import to_text
-from pipelines.engine.process import JobProcess, failure_reason
+from pipelines.engine.process import JobProcess, ProcessResult, failure_reason
 from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.spot import RoundWatcher, SpotRecord
 from pipelines.engine.step_job import StepFailed, StepJob, StepResult
@@ -46,21 +45,11 @@ def _decode(value: str) -> Any:
 
 
 def tar_directory(source: Path, target: Path) -> None:
-    """gzip tar of the contents of `source` (names relative to it), reproducible, written atomically."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in sorted(source.rglob("*")):
-            if not path.is_file():
-                continue
-            info = tarfile.TarInfo(path.relative_to(source).as_posix())
-            info.size = path.stat().st_size
-            info.mode = 0o644
-            info.mtime = 0
-            with open(path, "rb") as handle:
-                tar.addfile(info, handle)
+    """The contents of `source` (names relative to it) as a reproducible tar.gz, written atomically."""
+    files = {path.relative_to(source).as_posix(): path for path in source.rglob("*") if path.is_file()}
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
-    temporary.write_bytes(gzip.compress(raw.getvalue(), compresslevel=6, mtime=0))
+    temporary.write_bytes(reproducible_tar_gz(files))
     os.replace(temporary, target)
 
 
@@ -200,37 +189,10 @@ class TrainingRun:
         channels = self.place_channels()
         program = self.unpack_code()
         self.write_config(channels)
-        env, argv = self.environment(channels, program), self.command(program)
         limit = (self.arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-        managed_spot = bool(self.arguments.get("EnableManagedSpotTraining"))
-        requested = self.job.settings.spot_interruption_round
-        spot = SpotRecord(requested, managed_spot) if requested is not None else None
-        if spot is not None and not managed_spot:
-            spot.note = "the training job does not use managed Spot (EnableManagedSpotTraining false): not interrupted"
         facts: dict[str, Any] = {"job_name": self.job_name, "logs": str(self.sandbox.logs)}
-
-        attempt = 0
-        while True:
-            attempt += 1
-            self.download_checkpoints()
-            stop_at = requested if spot is not None and managed_spot and attempt == 1 else None
-            process = JobProcess(argv, env, cwd=self.code_dir, log_dir=self.sandbox.logs, label=f"attempt{attempt}")
-            watcher = RoundWatcher(stop_at, lambda p=process: p.request_stop("interrupted"), self._on_round)
-            result = process.run(on_stdout=watcher, timeout=float(limit) if limit else None,
-                                 grace_seconds=self.job.settings.spot_grace_seconds)
-            self.upload_checkpoints()
-            interrupted = result.stopped == "interrupted" and result.returncode != 0  # not if it had just finished
-            if spot is not None:
-                spot.add_attempt(watcher, result.seconds, interrupted)
-            if interrupted:
-                self.job.notify(f"Spot interruption after round {watcher.last_round}: checkpoints synced, restarting",
-                                important=True)
-                continue
-            break
+        result, watcher, spot = self.run_attempts(channels, program, limit)
         if spot is not None:
-            if stop_at is not None and not spot.to_dict()["interrupted"]:
-                spot.note = (f"training finished at round {watcher.last_round}, before round {requested}: "
-                             "not interrupted")
             facts["spot"] = spot.to_dict()
 
         ended = datetime.now(UTC)
@@ -250,14 +212,52 @@ class TrainingRun:
             reason = failure_reason(result, self.sandbox.local(FAILURE_FILE), limit)
             properties.update(TrainingJobStatus="Failed", FailureReason=reason)
             raise StepFailed(reason, facts, properties)
+        model_uri, written = self.upload_model()
+        properties.update(TrainingJobStatus="Completed", SecondaryStatus="Completed",
+                          ModelArtifacts={"S3ModelArtifacts": model_uri})
+        facts["model"] = model_uri
+        return StepResult(properties, facts, written)
 
-        output_path = str((self.arguments.get("OutputDataConfig") or {}).get("S3OutputPath", "")).rstrip("/")
+    def run_attempts(self, channels: list[str], program: str,
+                     limit: Any) -> tuple[ProcessResult, RoundWatcher, SpotRecord | None]:
+        """Run the job until an attempt ends other than by a (simulated) Spot interruption; the last
+        attempt's result and round watcher, and the Spot record when an interruption was requested."""
+        env, argv = self.environment(channels, program), self.command(program)
+        managed_spot = bool(self.arguments.get("EnableManagedSpotTraining"))
+        requested = self.job.settings.spot_interruption_round
+        spot = SpotRecord(requested, managed_spot) if requested is not None else None
+        if spot is not None and not managed_spot:
+            spot.note = "the training job does not use managed Spot (EnableManagedSpotTraining false): not interrupted"
+        attempt = 0
+        while True:
+            attempt += 1
+            self.download_checkpoints()
+            stop_at = requested if spot is not None and managed_spot and attempt == 1 else None
+            process = JobProcess(argv, env, cwd=self.code_dir, log_dir=self.sandbox.logs, label=f"attempt{attempt}")
+            watcher = RoundWatcher(stop_at, lambda p=process: p.request_stop("interrupted"), self._on_round)
+            result = process.run(on_stdout=watcher, timeout=float(limit) if limit else None,
+                                 grace_seconds=self.job.settings.spot_grace_seconds)
+            self.upload_checkpoints()
+            interrupted = result.stopped == "interrupted" and result.returncode != 0  # not if it had just finished
+            if spot is not None:
+                spot.add_attempt(watcher, result.seconds, interrupted)
+            if not interrupted:
+                break
+            self.job.notify(f"Spot interruption after round {watcher.last_round}: checkpoints synced, restarting",
+                            important=True)
+        if spot is not None and stop_at is not None and not spot.to_dict()["interrupted"]:
+            spot.note = f"training finished at round {watcher.last_round}, before round {requested}: not interrupted"
+        return result, watcher, spot
+
+    def upload_model(self) -> tuple[str, list[str]]:
+        """model.tar.gz (or the model folder, CompressionType NONE) and output.tar.gz, where SageMaker puts them."""
+        output_config = self.arguments.get("OutputDataConfig") or {}
+        output_path = str(output_config.get("S3OutputPath", "")).rstrip("/")
         if not output_path:
             raise StepFailed("OutputDataConfig.S3OutputPath is missing")
         prefix = f"{output_path}/{self.job_name}/output"
         written = []
-        compression = (self.arguments.get("OutputDataConfig") or {}).get("CompressionType", "GZIP")
-        if compression == "NONE":
+        if output_config.get("CompressionType", "GZIP") == "NONE":
             model_uri = f"{prefix}/model/"
             written += self.job.store.put_tree(model_uri, self.root / "model")
         else:
@@ -268,10 +268,7 @@ class TrainingRun:
         if any(output_data.rglob("*")):
             tar_directory(output_data, self.job.store.path(f"{prefix}/output.tar.gz"))
             written.append(f"{prefix}/output.tar.gz")
-        properties.update(TrainingJobStatus="Completed", SecondaryStatus="Completed",
-                          ModelArtifacts={"S3ModelArtifacts": model_uri})
-        facts["model"] = model_uri
-        return StepResult(properties, facts, written)
+        return model_uri, written
 
     def _on_round(self, done: int, total: int) -> None:
         if done == total or done % max(total // 20, 1) == 0:

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--rows", type=int, default=20000, help="rows of generated sample data (default: 20000)")
     local.add_argument("--simulate-spot-interruption", type=int, metavar="ROUND",
                        help="stop training at this boosting round and restart it from its checkpoint")
+    local.add_argument("--step-python", type=Path, default=Path(sys.executable), metavar="PATH",
+                       help="interpreter that runs the step code, e.g. .venv-container/bin/python for the SageMaker "
+                            "image's library versions (make container-venv; default: this interpreter)")
     local.add_argument("--state-dir", type=Path, default=None,
                        help="local object store, registry, step cache and runs "
                             "(default: .ml-factory beside --config, where `pipelines.registry --local` looks)")

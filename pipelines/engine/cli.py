@@ -73,6 +73,9 @@ def check_arguments(args: argparse.Namespace, overrides: dict[str, str], data_fi
         raise UserError("--wiring is for cloud runs; --local uses local buckets, role and registry")
     if data_file and PARAM_INPUT in overrides:
         raise UserError(f"pass either --data or --param {PARAM_INPUT}=..., not both")
+    if not (args.step_python.is_file() and os.access(args.step_python, os.X_OK)):
+        raise UserError(f"--step-python {args.step_python} is not an executable file; give a Python interpreter, "
+                        "e.g. .venv-container/bin/python (make container-venv)")
 
 
 def stage_inputs(store: ObjectStore, state: StateDir, config: Config, wiring: Wiring, bundle: CodeBundle,
@@ -130,6 +133,7 @@ def execute(config: Config, wiring: Wiring, bundle: CodeBundle, state: StateDir,
         max_workers=max(2, min(4, os.cpu_count() or 2)),
         spot_interruption_round=args.simulate_spot_interruption,
         analyzer_code_uri=bundle.files_uri(wiring.artifact_bucket, config.project),
+        step_python=args.step_python.absolute(),  # steps run in their sandbox: a relative path would not resolve
     )
     progress.note(f"execution {execution.execution_id} started (state in {state.root})")
     result = LocalEngine(store, registry, StepCache(state.cache), settings, progress).run(

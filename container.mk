@@ -20,7 +20,7 @@ $(CONTAINER_VENV)/.installed: $(CONTAINER_LOCK)
 	@[ -n "$(CONTAINER_PYTHON)" ] || { echo "ERROR: Python $(CONTAINER_PYTHON_VERSION) (the SageMaker image's, see $(CONTAINER_RECORD)) is required for $(CONTAINER_VENV); install it (e.g. pyenv install $(CONTAINER_PYTHON_VERSION) or uv python install $(CONTAINER_PYTHON_VERSION)) or run make CONTAINER_PYTHON=/path/to/python$(CONTAINER_PYTHON_VERSION)" >&2; exit 1; }
 	$(CONTAINER_PYTHON) -m venv --clear $(CONTAINER_VENV)
 	$(CONTAINER_VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	$(CONTAINER_VENV)/bin/uv pip sync -q --python $(CONTAINER_VENV)/bin/python $(CONTAINER_LOCK)
+	$(CONTAINER_VENV)/bin/uv pip sync -q --compile-bytecode --python $(CONTAINER_VENV)/bin/python $(CONTAINER_LOCK)
 	@touch $@
 
 .PHONY: container-venv container-lock

@@ -8,7 +8,8 @@
 CONTAINER_VENV ?= .venv-container
 CONTAINER_RECORD := requirements-container.in
 CONTAINER_LOCK := requirements-container.lock
-# the image's Python (`# python: 3.12` in the record): python3.12 on PATH, else pyenv's, else CONTAINER_PYTHON=...
+# the image's Python (`# python: 3.12` in the record): CONTAINER_PYTHON=..., else python3.12 on PATH, else pyenv's,
+# else one installed by uv (.venv's uv, into its own folder of Pythons)
 CONTAINER_PYTHON_VERSION := $(shell sed -n 's/^\# python: *//p' $(CONTAINER_RECORD))
 CONTAINER_PYTHON ?= $(shell for candidate in python$(CONTAINER_PYTHON_VERSION) \
   "$$(pyenv prefix $(CONTAINER_PYTHON_VERSION) 2>/dev/null)/bin/python$(CONTAINER_PYTHON_VERSION)"; do \
@@ -16,9 +17,16 @@ CONTAINER_PYTHON ?= $(shell for candidate in python$(CONTAINER_PYTHON_VERSION) \
   2>/dev/null && { command -v "$$candidate"; break; }; done)
 UV_VERSION ?= 0.9.30
 
-$(CONTAINER_VENV)/.installed: $(CONTAINER_LOCK)
-	@[ -n "$(CONTAINER_PYTHON)" ] || { echo "ERROR: Python $(CONTAINER_PYTHON_VERSION) (the SageMaker image's, see $(CONTAINER_RECORD)) is required for $(CONTAINER_VENV); install it (e.g. pyenv install $(CONTAINER_PYTHON_VERSION) or uv python install $(CONTAINER_PYTHON_VERSION)) or run make CONTAINER_PYTHON=/path/to/python$(CONTAINER_PYTHON_VERSION)" >&2; exit 1; }
-	$(CONTAINER_PYTHON) -m venv --clear $(CONTAINER_VENV)
+$(CONTAINER_VENV)/.installed: $(CONTAINER_LOCK) | $(VENV)/.installed
+	@python="$(CONTAINER_PYTHON)"; \
+	if [ -z "$$python" ]; then \
+	  echo "Python $(CONTAINER_PYTHON_VERSION) (the SageMaker image's, see $(CONTAINER_RECORD)) not found: installing it with uv"; \
+	  $(BIN)/uv python install -q $(CONTAINER_PYTHON_VERSION) && \
+	    python=$$($(BIN)/uv python find --managed-python $(CONTAINER_PYTHON_VERSION)); \
+	fi; \
+	[ -n "$$python" ] || { echo "ERROR: Python $(CONTAINER_PYTHON_VERSION) is required for $(CONTAINER_VENV) and uv could not install it; install it (e.g. pyenv install $(CONTAINER_PYTHON_VERSION)) or run make CONTAINER_PYTHON=/path/to/python$(CONTAINER_PYTHON_VERSION)" >&2; exit 1; }; \
+	echo "$$python -m venv --clear $(CONTAINER_VENV)"; \
+	"$$python" -m venv --clear $(CONTAINER_VENV)
 	$(CONTAINER_VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(CONTAINER_VENV)/bin/uv pip sync -q --compile-bytecode --python $(CONTAINER_VENV)/bin/python $(CONTAINER_LOCK)
 	@touch $@

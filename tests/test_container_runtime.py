@@ -11,10 +11,9 @@ import sys
 import tomllib
 from pathlib import Path
 
-from conftest import REPO_ROOT, ContainerRecord
-
 from pipelines.config import TrainingConfig
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCK = REPO_ROOT / "requirements-container.lock"
 INSTALLED = ("import importlib.metadata as m, json, sys; print(json.dumps({'python': sys.version.split()[0], "
              "'dists': {d.metadata['Name'].lower(): d.version for d in m.distributions()}}))")
@@ -25,14 +24,13 @@ def lock_pins(path: Path) -> dict[str, str]:
                                                                    flags=re.M)}
 
 
-def test_the_lock_pins_exactly_the_recorded_versions_for_the_recorded_python(container_record: ContainerRecord):
+def test_the_lock_pins_exactly_the_recorded_versions_for_the_recorded_python(container_record):
     locked = lock_pins(LOCK)
     assert {name: locked.get(name.lower()) for name in container_record.pins} == container_record.pins
     assert f"--python-version {container_record.python} " in LOCK.read_text().split("\n", 3)[1]
 
 
-def test_the_container_venv_runs_the_recorded_python_and_versions(container_record: ContainerRecord,
-                                                                  container_python: Path):
+def test_the_container_venv_runs_the_recorded_python_and_versions(container_record, container_python):
     done = subprocess.run([str(container_python), "-c", INSTALLED], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     installed = json.loads(done.stdout)
@@ -40,13 +38,13 @@ def test_the_container_venv_runs_the_recorded_python_and_versions(container_reco
     assert {name: installed["dists"].get(name.lower()) for name in container_record.pins} == container_record.pins
 
 
-def test_the_pipeline_runs_the_recorded_image_by_default(container_record: ContainerRecord):
+def test_the_pipeline_runs_the_recorded_image_by_default(container_record):
     from pipelines.definition import XGBOOST_FRAMEWORK_VERSION
 
     assert TrainingConfig().framework_version == XGBOOST_FRAMEWORK_VERSION == container_record.image
 
 
-def test_seedcode_needs_no_python_newer_than_the_image(container_record: ContainerRecord):
+def test_seedcode_needs_no_python_newer_than_the_image(container_record):
     """vermin over every seedcode file, also the branches no test reaches (tests run the code on the image's
     Python too, in .venv-container)."""
     vermin = [sys.executable, "-c", "import sys, vermin; sys.exit(vermin.main())"]
@@ -55,6 +53,6 @@ def test_seedcode_needs_no_python_newer_than_the_image(container_record: Contain
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_seedcode_is_linted_for_the_image_python(container_record: ContainerRecord):
+def test_seedcode_is_linted_for_the_image_python(container_record):
     ruff = tomllib.loads((REPO_ROOT / "seedcode" / "ruff.toml").read_text())
     assert ruff["target-version"] == "py" + container_record.python.replace(".", "")

@@ -17,6 +17,7 @@ DEMO_ROWS ?= 20000
 LINT_PATHS := $(wildcard pipelines seedcode tests bench infra hooks template_tests)
 
 include infra/checkov.mk
+include container.mk
 
 .PHONY: help venv browser test lint demo bench lock clean
 
@@ -48,9 +49,11 @@ $(CHROMIUM):
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 
-test: venv browser $(CHECKOV_VENV)/.installed terraform-native ## run every test (template and project)
+test: venv browser $(CHECKOV_VENV)/.installed $(CONTAINER_VENV)/.installed terraform-native ## run every test (template and project)
 	$(BIN)/ruff check $(LINT_PATHS)
+	$(CONTAINER_VENV)/bin/python -m pytest -q tests/seedcode
 	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) \
+	  ML_FACTORY_CONTAINER_PYTHON=$(abspath $(CONTAINER_VENV))/bin/python \
 	  $(BIN)/python -m pytest $(if $(IS_TEMPLATE),tests template_tests,tests)
 
 ifneq ($(IS_TEMPLATE),)
@@ -66,9 +69,8 @@ bench: venv ## dry-run speed, then local pipeline vs bare xgboost at 100k and 1M
 	$(BIN)/python bench/dry_run.py
 	$(BIN)/python bench/local_pipeline.py
 
-lock: | $(BIN)/python ## re-resolve requirements.in into requirements.lock
-	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
+lock: container-lock ## re-resolve requirements.in and requirements-container.in into their locks
 	$(BIN)/uv pip compile -q --universal --generate-hashes --python-version 3.11 requirements.in -o requirements.lock
 
 clean: ## remove environments, build output and local runs
-	rm -rf $(VENV) $(CHECKOV_VENV) build .ml-factory .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(CONTAINER_VENV) build .ml-factory .pytest_cache .ruff_cache

@@ -30,7 +30,7 @@ class TrainingConfig:
     max_wait_seconds: int = 7200
     num_round: int = 100
     checkpoint_every_rounds: int = 10
-    framework_version: str = "1.7-1"
+    framework_version: str = "3.2-0"
     hyperparameters: dict[str, Any] = field(default_factory=dict)
 
 

@@ -22,7 +22,7 @@ from pipelines.rules import METRIC_SPECS
 from pipelines.sdk import load_sdk, quiet_sdk_logging
 from pipelines.wiring import Wiring
 
-XGBOOST_FRAMEWORK_VERSION = "1.7-1"
+XGBOOST_FRAMEWORK_VERSION = "3.2-0"
 STEP_PREPROCESS = "Preprocess"
 STEP_DATA_QUALITY = "DataQualityCheck"
 STEP_TRAIN = "Train"

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--rows", type=int, default=20000, help="rows of generated sample data (default: 20000)")
     local.add_argument("--simulate-spot-interruption", type=int, metavar="ROUND",
                        help="stop training at this boosting round and restart it from its checkpoint")
+    local.add_argument("--step-python", type=Path, default=Path(sys.executable), metavar="PATH",
+                       help="interpreter that runs the step code, e.g. .venv-container/bin/python for the SageMaker "
+                            "image's library versions (make container-venv; default: this interpreter)")
     return parser
 
 
@@ -84,7 +87,7 @@ def local_request(args: argparse.Namespace) -> LocalRunRequest:
     return LocalRunRequest(state_root=state_root(args.config, args.state_dir), params=tuple(args.param),
                            data=args.data, target=args.target, rows=args.rows,
                            simulate_spot_interruption=args.simulate_spot_interruption, summary_path=args.summary,
-                           wiring_file=args.wiring)
+                           wiring_file=args.wiring, step_python=args.step_python)
 
 
 def main(argv: list[str] | None = None) -> int:

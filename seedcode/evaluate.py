@@ -166,7 +166,7 @@ def feature_importance(booster: xgb.Booster, schema: dict[str, Any]) -> dict[str
     under the features.json names."""
     shown = [str(name) for name in schema["feature_names"]]
     used = feature_schema.xgboost_feature_names(schema) or [f"f{index}" for index in range(len(shown))]
-    display = dict(zip(used, shown))
+    display = dict(zip(used, shown, strict=True))
     gains = booster.get_score(importance_type="gain")
     ranked = sorted(((display.get(key, key), float(gain)) for key, gain in gains.items()), key=lambda item: -item[1])
     return {

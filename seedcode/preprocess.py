@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 import feature_schema
@@ -286,16 +287,9 @@ def baseline_sample(train_rows: np.ndarray, max_rows: int, seed: int) -> np.ndar
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with a header; pyarrow's writer (pyarrow >= 4) is ~10x faster than pandas where present."""
+    """CSV with a header, by pyarrow's writer (about 10x faster than pandas')."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import pyarrow.csv as pa_csv
-
-        writer = pa_csv.write_csv
-    except (ImportError, AttributeError):
-        frame.to_csv(path, index=False)
-        return
-    writer(pa.Table.from_pandas(frame, preserve_index=False), str(path))
+    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), str(path))
 
 
 # ---------------------------------------------------------------------------- main

@@ -14,6 +14,7 @@ import sm_paths
 
 PREFIX = "[ml-factory]"
 EXIT_DATA_ERROR = 2
+RUNTIME_MODULES = ("numpy", "pandas", "pyarrow", "sklearn", "xgboost")
 
 
 class DataError(Exception):
@@ -35,8 +36,19 @@ def write_failure(message: str, kind: str) -> None:
         pass
 
 
+def runtime() -> str:
+    """This interpreter and the versions of the step libraries loaded so far, e.g. to tell a local run
+    on the container's versions (requirements-container.in) from one on the project's."""
+    versions = [f"Python {sys.version.split()[0]}"]
+    for module in RUNTIME_MODULES:
+        if module in sys.modules:
+            versions.append(f"{module} {getattr(sys.modules[module], '__version__', '?')}")
+    return ", ".join(versions)
+
+
 def run_step(main: Callable[[], None], kind: str) -> int:
     """Run a step's main function; a DataError becomes exit code 2 with a one-line message."""
+    log(f"runtime: {runtime()}")
     try:
         main()
     except DataError as err:

@@ -27,8 +27,9 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -370,7 +371,7 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
     given = {key: value for key, value in vars(known).items() if value is not None}
     if len(rest) % 2 or any(not token.startswith("--") for token in rest[::2]):
         parser.error(f"expected --name value pairs, got: {' '.join(rest)}")
-    given.update({flag[2:].replace("-", "_"): value for flag, value in zip(rest[::2], rest[1::2])})
+    given.update({flag[2:].replace("-", "_"): value for flag, value in zip(rest[::2], rest[1::2], strict=True)})
     return {key: sm_paths.parse_hyperparameter(value) for key, value in given.items()}
 
 

@@ -24,9 +24,13 @@ def test_generated_repo_passes_its_own_make_test(tmp_path):
     project = out / "generated-check"
     venv = Path(os.environ.get("ML_FACTORY_VENV", Path(sys.executable).parent.parent))
     checkov_venv = Path(os.environ.get("CHECKOV_BIN", TEMPLATE_ROOT / ".venv-checkov/bin/checkov")).parent.parent
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CHECKOV_BIN"))}
+    container_venv = Path(os.environ.get("ML_FACTORY_CONTAINER_PYTHON",
+                                         TEMPLATE_ROOT / ".venv-container/bin/python")).parent.parent
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_", "CHECKOV_BIN", "ML_FACTORY_CONTAINER_PYTHON"))}
     result = subprocess.run(
-        ["make", "--no-print-directory", "test", f"VENV={venv}", f"CHECKOV_VENV={checkov_venv}"],
+        ["make", "--no-print-directory", "test", f"VENV={venv}", f"CHECKOV_VENV={checkov_venv}",
+         f"CONTAINER_VENV={container_venv}"],
         cwd=project, capture_output=True, text=True, timeout=1500, env=env)
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
     assert result.returncode == 0, f"make test failed inside the generated repo:\n{tail}"

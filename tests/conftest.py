@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import copy
+import os
+import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from browser import chromium  # noqa: F401  (the one browser harness: a session fixture for every report test)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CONTAINER_RECORD = REPO_ROOT / "requirements-container.in"
+CONTAINER_VENV = REPO_ROOT / ".venv-container"
+
+
+@dataclass(frozen=True)
+class ContainerRecord:
+    """requirements-container.in: the SageMaker image the steps run in, its Python and library pins."""
+
+    image: str  # framework version, e.g. "3.2-0"
+    python: str  # major.minor, e.g. "3.12"
+    pins: dict[str, str]  # distribution name -> version
+
+
+def read_container_record(path: Path = CONTAINER_RECORD) -> ContainerRecord:
+    text = path.read_text()
+    fields = dict(re.findall(r"^# (image|python): *(\S+)$", text, flags=re.M))
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", text, flags=re.M))
+    return ContainerRecord(image=fields["image"], python=fields["python"], pins=pins)
 
 
 @pytest.fixture
@@ -22,3 +43,19 @@ def team_table() -> dict:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def container_record() -> ContainerRecord:
+    return read_container_record()
+
+
+@pytest.fixture(scope="session")
+def container_python() -> Path:
+    """`$ML_FACTORY_CONTAINER_PYTHON`, else `<repo>/.venv-container/bin/python` (created by `make test`)."""
+    python = Path(os.environ.get("ML_FACTORY_CONTAINER_PYTHON") or CONTAINER_VENV / "bin" / "python")
+    if not python.is_file():
+        pytest.fail(f"the container runtime's Python is not at {python}. Run `make test`, which creates "
+                    f"{CONTAINER_VENV.name} from requirements-container.lock (or `make container-venv`, or point "
+                    "ML_FACTORY_CONTAINER_PYTHON at its python).", pytrace=False)
+    return python

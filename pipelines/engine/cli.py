@@ -40,6 +40,7 @@ class LocalRunRequest:
     simulate_spot_interruption: int | None = None  # stop training at this round, then resume
     summary_path: Path | None = None  # a copy of summary.json
     wiring_file: Path | None = None  # cloud only: refused here
+    step_python: Path = Path(sys.executable)  # the interpreter that runs step code (e.g. .venv-container's)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ def check_request(request: LocalRunRequest) -> LocalInputs:
         raise UserError("--wiring is for cloud runs; --local uses local buckets, role and registry")
     if data_file and PARAM_INPUT in overrides:
         raise UserError(f"pass either --data or --param {PARAM_INPUT}=..., not both")
+    if not (request.step_python.is_file() and os.access(request.step_python, os.X_OK)):
+        raise UserError(f"--step-python {request.step_python} is not an executable file; give a Python interpreter, "
+                        "e.g. .venv-container/bin/python (make container-venv)")
     return LocalInputs(overrides, data_file)
 
 
@@ -176,6 +180,7 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
         max_workers=max(2, min(4, os.cpu_count() or 2)),
         spot_interruption_round=request.simulate_spot_interruption,
         analyzer_code_uri=setup.bundle.files_uri(setup.wiring.artifact_bucket, config.project),
+        step_python=request.step_python.absolute(),  # steps run in their sandbox: a relative path would not resolve
     )
     progress.note(f"execution {execution.execution_id} started (state in {state.root})")
     result = LocalEngine(setup.store, registry, StepCache(state.cache), settings, progress).run(

@@ -332,7 +332,8 @@ class _ExecutionRun:
                 text = json.dumps(self.scope.properties.get(reference, {}), sort_keys=True, default=str)
                 upstream[reference] = hashlib.sha256(text.encode()).hexdigest()
         material: dict[str, Any] = {"pipeline": self.execution.pipeline_name, "step": node.name,
-                                    "body": with_parameters(body, self.parameters), "upstream": upstream}
+                                    "body": with_parameters(body, self.parameters), "upstream": upstream,
+                                    "python": str(self.engine.settings.step_python)}  # another runtime reruns
         if node.type == "QualityCheck":
             material["quality_check"] = prepared.get("quality_check")
             material["analyzer"] = self.engine.settings.analyzer_code_uri

@@ -1,8 +1,8 @@
 """Processing steps: a processing job's container command, run in a sandbox.
 
 Inputs are placed at their LocalPath, ContainerEntrypoint + ContainerArguments run with
-`python3` as this interpreter, and each output's LocalPath is uploaded to its S3Uri when the
-command exits 0. A non-zero exit fails the step with the job's failure file
+`python3` as the step interpreter (EngineSettings.step_python), and each output's LocalPath is
+uploaded to its S3Uri when the command exits 0. A non-zero exit fails the step with the job's failure file
 (`/opt/ml/processing/output/failure`) or its last stderr line as the reason.
 """
 

@@ -15,7 +15,6 @@ are the new files when RegisterNewBaseline, else the baseline compared with.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,7 +207,7 @@ def analyzer_command(job: StepJob, sandbox: Sandbox, environment: dict[str, str]
     dataset = environment.get("dataset_source", "/opt/ml/processing/input/baseline_dataset_input")
     output = environment.get("output_path", "/opt/ml/processing/output")
     dataset_format = json.loads(environment.get("dataset_format") or "{}")
-    argv = [sys.executable, str(analyzer / ANALYZER_SCRIPT), "--dataset", str(sandbox.local(dataset)),
+    argv = [str(sandbox.python), str(analyzer / ANALYZER_SCRIPT), "--dataset", str(sandbox.local(dataset)),
             "--output", str(sandbox.local(output))]
     if "csv" in dataset_format and not dataset_format["csv"].get("header", True):
         argv.append("--no-header")

@@ -21,8 +21,9 @@ _CONTAINER_PATH = re.compile(r"(?<![\w./-])/opt/ml(?=/|$|[^\w.-])")
 class Sandbox:
     """The folders of one step: `opt_ml/` (the container's /opt/ml) and `logs/`."""
 
-    def __init__(self, step_dir: Path):
+    def __init__(self, step_dir: Path, python: Path = Path(sys.executable)):
         self.step_dir = Path(step_dir).resolve()
+        self.python = python  # the step code's interpreter, the container's `python3`
         self.root = self.step_dir / "opt_ml"
         self.logs = self.step_dir / "logs"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -40,10 +41,10 @@ class Sandbox:
         return _CONTAINER_PATH.sub(lambda _: str(self.root), text)
 
     def command(self, argv: list[str]) -> list[str]:
-        """A container command for this machine: `python3` is this interpreter, paths remapped."""
+        """A container command for this machine: `python3` is the step interpreter, paths remapped."""
         if not argv:
             return []
-        first = sys.executable if PYTHON_COMMANDS.match(argv[0]) else self.remap(argv[0])
+        first = str(self.python) if PYTHON_COMMANDS.match(argv[0]) else self.remap(argv[0])
         return [first, *(self.remap(str(arg)) for arg in argv[1:])]
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ class EngineSettings:
     spot_interruption_round: int | None = None  # stop training at this round once, then resume
     spot_grace_seconds: float = 5.0  # SIGTERM -> SIGKILL
     analyzer_code_uri: str | None = None  # store prefix holding data_quality.py (the Model Monitor stand-in)
+    step_python: Path = Path(sys.executable)  # runs the step code: `python3` of the container commands
 
 
 @dataclass
@@ -62,4 +64,4 @@ class StepJob:
         return self.node.name
 
     def sandbox(self) -> Sandbox:
-        return Sandbox(self.step_dir)
+        return Sandbox(self.step_dir, self.settings.step_python)

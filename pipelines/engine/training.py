@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,7 +164,7 @@ class TrainingRun:
         return self.sandbox.environment(variables)
 
     def command(self, program: str) -> list[str]:
-        return [sys.executable, str(self.code_dir / program), *self.user_arguments()]
+        return [str(self.sandbox.python), str(self.code_dir / program), *self.user_arguments()]
 
     # ---------------------------------------------------------------- checkpoints
 

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--state-dir", type=Path, default=None,
                        help="local object store, registry, step cache and runs "
                             "(default: .ml-factory beside --config, where `pipelines.registry --local` looks)")
+    local.add_argument("--demo", action="store_true", help="the demo's own state (.ml-factory/demo) and model "
+                       "package group (<project>-demo), apart from the team's real local registry")
     return parser
 
 

@@ -33,6 +33,7 @@ def run_local(config: Config, args: argparse.Namespace) -> int:
     from pipelines.engine.build import load_definition, local_wiring
     from pipelines.engine.graph import PipelineGraph
     from pipelines.engine.inputs import check_data_file
+    from pipelines.engine.registry import demo_group
     from pipelines.engine.state import StateDir
     from pipelines.engine.store import ObjectStore
     from pipelines.parameters import parse_assignments, resolve_parameters
@@ -47,6 +48,8 @@ def run_local(config: Config, args: argparse.Namespace) -> int:
 
     state = StateDir(state_root(args)).create()
     wiring = local_wiring(config)
+    if args.demo:
+        wiring = dataclasses.replace(wiring, model_package_group=demo_group(config.project))
     bundle = bundle_seedcode()
     definition_text, reused = load_definition(config, wiring, bundle, state.definitions)
     progress.note(f"pipeline {config.pipeline_name}: definition "
@@ -109,10 +112,12 @@ def execute(config: Config, wiring: Wiring, bundle: CodeBundle, state: StateDir,
     from pipelines.engine.cache import StepCache
     from pipelines.engine.engine import LocalEngine
     from pipelines.engine.execution import Execution
+    from pipelines.engine.inputs import DigestMemo
     from pipelines.engine.registry import LocalRegistry
     from pipelines.engine.report import write_report
     from pipelines.engine.step_job import EngineSettings
     from pipelines.engine.summary import build_summary, human_summary, write_summary
+    from pipelines.lineage import Lineage, config_hash, data_files, data_hash, git_commit
     from pipelines.parameters import effective_values
     from pipelines.registry_model import baseline_parameters
 
@@ -126,10 +131,15 @@ def execute(config: Config, wiring: Wiring, bundle: CodeBundle, state: StateDir,
     run_dir = state.run_dir(execution.execution_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "definition.json").write_text(definition_text)
+    lineage = Lineage(execution_id=execution.execution_id, data_uri=input_uri,
+                      data_hash=data_hash(data_files(store.path(input_uri)), DigestMemo(state.cache).digest),
+                      target=config.target_column, config_hash=config_hash(config), code_digest=bundle.digest,
+                      git_commit=git_commit(Path(args.config).resolve().parent))
     settings = EngineSettings(
         max_workers=max(2, min(4, os.cpu_count() or 2)),
         spot_interruption_round=args.simulate_spot_interruption,
         analyzer_code_uri=bundle.files_uri(wiring.artifact_bucket, config.project),
+        lineage=lineage,
     )
     progress.note(f"execution {execution.execution_id} started (state in {state.root})")
     result = LocalEngine(store, registry, StepCache(state.cache), settings, progress).run(
@@ -151,8 +161,13 @@ def execute(config: Config, wiring: Wiring, bundle: CodeBundle, state: StateDir,
 
 def state_root(args: argparse.Namespace) -> Path:
     """--state-dir; its default `.ml-factory` sits beside --config, where `pipelines.registry --local` looks."""
+    from pipelines.engine.registry import DEMO_STATE_DIR
     from pipelines.engine.state import DEFAULT_STATE_DIR
 
+    if args.demo:
+        if args.state_dir is not None:
+            raise UserError("--demo has its own state folder (.ml-factory/demo): drop --state-dir")
+        return Path(args.config).resolve().parent / DEMO_STATE_DIR
     if args.state_dir is None or Path(args.state_dir) == DEFAULT_STATE_DIR:
         return Path(args.config).resolve().parent / DEFAULT_STATE_DIR
     return Path(args.state_dir)

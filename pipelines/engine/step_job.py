@@ -12,6 +12,7 @@ from pipelines.engine.graph import StepNode
 from pipelines.engine.registry import LocalRegistry
 from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.store import ObjectStore
+from pipelines.lineage import Lineage
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class EngineSettings:
     spot_interruption_round: int | None = None  # stop training at this round once, then resume
     spot_grace_seconds: float = 5.0  # SIGTERM -> SIGKILL
     analyzer_code_uri: str | None = None  # store prefix holding data_quality.py (the Model Monitor stand-in)
+    lineage: Lineage | None = None  # what the run was made from: RegisterModel records it
 
 
 @dataclass

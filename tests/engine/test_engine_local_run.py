@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+from pathlib import Path
 
 from local_project import REPO_ROOT, ROWS, store_path
 
@@ -118,6 +119,7 @@ def test_second_run_hits_the_cache_and_registers_no_duplicate(project, first_run
     assert run.summary["model_unchanged"]["arn"] == first.summary["registered"]["arn"]
     assert f"registered: nothing ({UNCHANGED_V1})" in run.stdout
     assert UNCHANGED_V1 in run.stderr
+    assert UNCHANGED_V1 in Path(run.summary["report_path"]).read_text()
     assert [v.version for v in project.versions()] == [1]
     assert f"cache hit from {first.summary['execution_id']}" in run.stderr
 

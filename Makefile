@@ -61,8 +61,9 @@ demo: venv ## render a team repo into build/demo/<slug> and run it there
 	@dir=$$($(BIN)/python -m hooks.render_demo $(DEMO_DIR)) && \
 	  $(MAKE) --no-print-directory -C "$$dir" demo VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV))
 else
-demo: venv ## run the whole pipeline on this machine on generated data (no AWS, no Docker)
-	$(BIN)/python -m pipelines.run --local --rows $(DEMO_ROWS)
+demo: venv ## run the whole pipeline on this machine on generated data (no AWS, no Docker), apart from real runs
+	$(BIN)/python -m pipelines.run --local --demo --rows $(DEMO_ROWS)
+	@echo "the demo keeps its own registry: $(BIN)/python -m pipelines.registry --local --demo list"
 endif
 
 bench: venv ## dry-run speed, then local pipeline vs bare xgboost at 100k and 1M rows (a few minutes)

@@ -17,6 +17,7 @@ APPROVED = "Approved"
 REJECTED = "Rejected"
 PENDING = "PendingManualApproval"
 STATUSES = (PENDING, APPROVED, REJECTED)
+REGISTERED = "Registered"  # history entry of a cloud version's creation (not a ModelApprovalStatus)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,19 @@ class PackageVersion:
         }
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry of a version's status history: when (UTC, ISO 8601), the status, who set it and why."""
+
+    when: str
+    status: str
+    who: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"when": self.when, "status": self.status, "who": self.who, "reason": self.reason}
+
+
 class Registry(Protocol):
     """The operations the CLIs and the baseline bootstrap need from a registry backend."""
 
@@ -53,7 +67,12 @@ class Registry(Protocol):
         ...
 
     def set_status(self, package: PackageVersion, status: str, reason: str) -> PackageVersion:
-        """Approve or reject one version (as listed by this registry), recording the reason."""
+        """Approve or reject one version (as listed by this registry), recording the reason and, in the
+        version's history, who changed it and when; earlier history entries are kept."""
+        ...
+
+    def history(self, package: PackageVersion) -> list[StatusChange]:
+        """The version's status history, oldest first."""
         ...
 
 

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--step-python", type=Path, default=Path(sys.executable), metavar="PATH",
                        help="interpreter that runs the step code, e.g. .venv-container/bin/python for the SageMaker "
                             "image's library versions (make container-venv; default: this interpreter)")
+    local.add_argument("--demo", action="store_true", help="the demo's own state (.ml-factory/demo) and model "
+                       "package group (<project>-demo), apart from the team's real local registry")
     return parser
 
 
@@ -84,10 +86,11 @@ def cloud_request(args: argparse.Namespace) -> CloudRunRequest:
 
 
 def local_request(args: argparse.Namespace) -> LocalRunRequest:
-    return LocalRunRequest(state_root=state_root(args.config, args.state_dir), params=tuple(args.param),
+    return LocalRunRequest(state_root=state_root(args.config, args.state_dir, args.demo), params=tuple(args.param),
                            data=args.data, target=args.target, rows=args.rows,
                            simulate_spot_interruption=args.simulate_spot_interruption, summary_path=args.summary,
-                           wiring_file=args.wiring, step_python=args.step_python)
+                           wiring_file=args.wiring, step_python=args.step_python, demo=args.demo,
+                           project_dir=Path(args.config).resolve().parent)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,8 @@ class LocalRunRequest:
     summary_path: Path | None = None  # a copy of summary.json
     wiring_file: Path | None = None  # cloud only: refused here
     step_python: Path = Path(sys.executable)  # the interpreter that runs step code (e.g. .venv-container's)
+    demo: bool = False  # the demo's own state folder and model package group
+    project_dir: Path = Path(".")  # the team repo (its git commit goes into the lineage)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class LoadedDefinition:
 def run_local(config: Config, request: LocalRunRequest) -> int:
     from pipelines.code_bundle import bundle_seedcode
     from pipelines.engine.build import local_wiring
+    from pipelines.engine.registry import demo_group
     from pipelines.engine.state import StateDir
     from pipelines.engine.store import ObjectStore
 
@@ -82,7 +85,10 @@ def run_local(config: Config, request: LocalRunRequest) -> int:
     if request.target:
         config = dataclasses.replace(config, target_column=request.target)  # the target is in the step arguments
     state = StateDir(request.state_root).create()
-    setup = LocalSetup(config, local_wiring(config), bundle_seedcode(), state, ObjectStore(state.store), progress)
+    wiring = local_wiring(config)
+    if request.demo:
+        wiring = dataclasses.replace(wiring, model_package_group=demo_group(config.project))
+    setup = LocalSetup(config, wiring, bundle_seedcode(), state, ObjectStore(state.store), progress)
     definition = load_local_definition(setup, inputs.overrides)
     inputs = dataclasses.replace(inputs, input_uri=stage_inputs(setup, request, inputs))
     return execute(setup, definition, inputs, request)
@@ -158,10 +164,12 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     from pipelines.engine.charts import load_chart_data
     from pipelines.engine.engine import LocalEngine
     from pipelines.engine.execution import Execution
+    from pipelines.engine.inputs import DigestMemo
     from pipelines.engine.registry import LocalRegistry
     from pipelines.engine.report import write_report
     from pipelines.engine.step_job import EngineSettings
     from pipelines.engine.summary import build_summary, human_summary, write_summary
+    from pipelines.lineage import Lineage, config_hash, data_files, data_hash, git_commit
     from pipelines.parameters import effective_values
     from pipelines.registry_model import baseline_parameters
 
@@ -176,11 +184,17 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     run_dir = state.run_dir(execution.execution_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "definition.json").write_text(definition.text)
+    lineage = Lineage(execution_id=execution.execution_id, data_uri=inputs.input_uri,
+                      data_hash=data_hash(data_files(setup.store.path(inputs.input_uri)),
+                                          DigestMemo(state.cache).digest),
+                      target=config.target_column, config_hash=config_hash(config), code_digest=setup.bundle.digest,
+                      git_commit=git_commit(request.project_dir))
     settings = EngineSettings(
         max_workers=max(2, min(4, os.cpu_count() or 2)),
         spot_interruption_round=request.simulate_spot_interruption,
         analyzer_code_uri=setup.bundle.files_uri(setup.wiring.artifact_bucket, config.project),
         step_python=request.step_python.absolute(),  # steps run in their sandbox: a relative path would not resolve
+        lineage=lineage,
     )
     progress.note(f"execution {execution.execution_id} started (state in {state.root})")
     result = LocalEngine(setup.store, registry, StepCache(state.cache), settings, progress).run(

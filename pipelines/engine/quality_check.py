@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.definition import PARAM_REGISTER_BASELINE, PARAM_SKIP_CHECK
 from pipelines.engine.graph import StepNode
 from pipelines.engine.process import JobProcess, failure_reason
 from pipelines.engine.processing import FAILURE_FILE, output_specs, place_inputs, upload_outputs
@@ -31,8 +32,10 @@ from pipelines.registry_model import Registry, latest_approved
 ANALYZER_SCRIPT = "data_quality.py"
 BASELINE_STATISTICS = "/opt/ml/processing/baseline/stats/statistics.json"
 BASELINE_CONSTRAINTS = "/opt/ml/processing/baseline/constraints/constraints.json"
-BOOTSTRAP_HINT = ("run with --param SkipDataQualityCheck=true --param RegisterNewDataQualityBaseline=true "
-                  "to register a first baseline, or approve a model version that has one")
+NEW_BASELINE_PARAMS = f"--param {PARAM_SKIP_CHECK}=true --param {PARAM_REGISTER_BASELINE}=true"
+BOOTSTRAP_HINT = f"run with {NEW_BASELINE_PARAMS} to register a first baseline, or approve a model version that has one"
+ACCEPT_HINT = (f"if the change is expected, accept this data as the new baseline on purpose: run again with "
+               f"{NEW_BASELINE_PARAMS}, then approve the version it registers")
 LISTED_FEATURES = 8
 
 
@@ -119,7 +122,7 @@ def violation_message(violations: list[dict[str, str]], baseline: dict[str, Any]
                                                          if len(features) > LISTED_FEATURES else "")
         parts.append(f"{check} on {shown}")
     return (f"data quality check failed: {len(violations)} violation(s) against the baseline of "
-            f"{baseline['source']}: {'; '.join(parts)} (details: {report_uri})")
+            f"{baseline['source']}: {'; '.join(parts)} (details: {report_uri}); {ACCEPT_HINT}")
 
 
 def baseline_problem(plan: dict[str, Any]) -> str | None:

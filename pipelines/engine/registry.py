@@ -1,21 +1,28 @@
 """The local model registry: SQLite under .ml-factory/, persistent across runs.
 
 Safe against two runs at once: every write is one IMMEDIATE transaction (version numbers are
-allocated inside it), and readers see committed state only (WAL journal).
+allocated, and an unchanged model is looked for, inside it), and readers see committed state
+only (WAL journal). Every status a version gets (at registration, then by approve or reject) is
+appended to `status_history` with who (the OS user), when and why; triggers refuse to change or
+delete a history row.
 """
 
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.registry_model import PENDING, STATUSES, PackageVersion, RegistryError
+from pipelines.engine.state import DEFAULT_STATE_DIR
+from pipelines.lineage import model_identity
+from pipelines.registry_model import PENDING, STATUSES, PackageVersion, RegistryError, StatusChange
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS model_package_groups (
@@ -35,13 +42,68 @@ CREATE TABLE IF NOT EXISTS model_packages (
     description TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (group_name, version)
 );
+CREATE TABLE IF NOT EXISTS status_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    who TEXT NOT NULL,
+    changed TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    FOREIGN KEY (group_name, version) REFERENCES model_packages(group_name, version)
+);
+CREATE TRIGGER IF NOT EXISTS status_history_no_update BEFORE UPDATE ON status_history
+BEGIN SELECT RAISE(ABORT, 'status_history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS status_history_no_delete BEFORE DELETE ON status_history
+BEGIN SELECT RAISE(ABORT, 'status_history is append-only'); END;
 """
 # columns added after the first release, with their definitions: opened databases gain them
 ADDED_COLUMNS = {"description": "TEXT NOT NULL DEFAULT ''"}
+# `--demo` (make demo): a state folder, so a registry, and a model package group of its own, so
+# approving a real model never turns the demo's drift check on against the real baseline
+DEMO_STATE_DIR = DEFAULT_STATE_DIR / "demo"
+
+
+def demo_group(project: str) -> str:
+    return f"{project}-demo"
+
+
+PACKAGE_COLUMNS = ("group_name, version, status, created, approval_description, model_data_url, model_metrics, "
+                   "drift_check_baselines, metadata")
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def local_user() -> str:
+    """Who changes a status locally: the OS user."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no USER/LOGNAME and no passwd entry (e.g. a bare container)
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """What RegisterModel asks the registry to keep; `reason` goes into the first history entry."""
+
+    status: str = PENDING
+    model_data_url: str = ""
+    model_metrics: dict[str, Any] = field(default_factory=dict)
+    drift_check_baselines: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    description: str = ""  # the package's ModelPackageDescription
+    reason: str = "registered"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The outcome of `add_version`: the version, and whether it was created now (False: an
+    existing version of the same model was found instead)."""
+
+    version: PackageVersion
+    created: bool
 
 
 class LocalRegistry:
@@ -82,45 +144,63 @@ class LocalRegistry:
             drift_check_baselines=json.loads(baselines), metadata=json.loads(metadata),
         )
 
-    def list_versions(self, group: str) -> list[PackageVersion]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT group_name, version, status, created, approval_description, model_data_url, "
-                "model_metrics, drift_check_baselines, metadata FROM model_packages "
-                "WHERE group_name = ? ORDER BY version DESC", (group,)).fetchall()
+    def _versions(self, db: sqlite3.Connection, group: str) -> list[PackageVersion]:
+        rows = db.execute(f"SELECT {PACKAGE_COLUMNS} FROM model_packages WHERE group_name = ? ORDER BY version DESC",
+                          (group,)).fetchall()
         return [self._row_to_version(row) for row in rows]
 
-    # keyword-only, all defaulted: the fields of a CreateModelPackage request, as callers name them
-    def register(self, group: str, *, status: str = PENDING, model_data_url: str = "",  # noqa: PLR0913
-                 model_metrics: dict[str, Any] | None = None, drift_check_baselines: dict[str, Any] | None = None,
-                 metadata: dict[str, str] | None = None, description: str = "") -> PackageVersion:
-        """Create the next version in `group` (creating the group on first use), atomically.
+    def list_versions(self, group: str) -> list[PackageVersion]:
+        with self._connect() as db:
+            return self._versions(db, group)
 
-        `description` is the package's ModelPackageDescription; the approval reason
-        (ApprovalDescription) starts empty and is set by `set_status`.
-        """
-        if status not in STATUSES:
-            raise RegistryError(f"ModelApprovalStatus {status!r} is not one of {', '.join(STATUSES)}")
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: committed when the block ends, rolled back when it raises."""
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute("INSERT OR IGNORE INTO model_package_groups (name, created) VALUES (?, ?)", (group, _now()))
-                (latest,) = db.execute("SELECT COALESCE(MAX(version), 0) FROM model_packages WHERE group_name = ?",
-                                       (group,)).fetchone()
-                version = latest + 1
-                db.execute(
-                    "INSERT INTO model_packages (group_name, version, status, created, approval_description, "
-                    "model_data_url, model_metrics, drift_check_baselines, metadata, description) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (group, version, status, _now(), "", model_data_url,
-                     json.dumps(model_metrics or {}, sort_keys=True),
-                     json.dumps(drift_check_baselines or {}, sort_keys=True),
-                     json.dumps(metadata or {}, sort_keys=True), description))
+                yield db
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        return next(v for v in self.list_versions(group) if v.version == version)
+
+    def register(self, group: str, **new_version: Any) -> PackageVersion:
+        """Create the next version in `group` (creating the group on first use), atomically; keyword
+        arguments are the fields of `NewVersion`. The approval reason (ApprovalDescription) starts
+        empty and is set by `set_status`."""
+        return self.add_version(group, NewVersion(**new_version)).version
+
+    def add_version(self, group: str, new: NewVersion, *, unless_same_model: bool = False) -> Registration:
+        """Create the next version in `group`; with `unless_same_model`, return the newest version whose
+        data, code and config hashes equal `new.metadata`'s instead (in the same transaction, so two
+        runs of one model at once register it once)."""
+        if new.status not in STATUSES:
+            raise RegistryError(f"ModelApprovalStatus {new.status!r} is not one of {', '.join(STATUSES)}")
+        identity = model_identity(new.metadata) if unless_same_model else None
+        with self._write() as db:
+            existing = self._versions(db, group)
+            same = next((v for v in existing if identity and model_identity(v.metadata) == identity), None)
+            if same is not None:
+                return Registration(same, created=False)
+            db.execute("INSERT OR IGNORE INTO model_package_groups (name, created) VALUES (?, ?)", (group, _now()))
+            version = max((v.version for v in existing), default=0) + 1
+            now = _now()
+            db.execute(
+                "INSERT INTO model_packages (group_name, version, status, created, approval_description, "
+                "model_data_url, model_metrics, drift_check_baselines, metadata, description) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (group, version, new.status, now, "", new.model_data_url,
+                 json.dumps(new.model_metrics, sort_keys=True), json.dumps(new.drift_check_baselines, sort_keys=True),
+                 json.dumps(new.metadata, sort_keys=True), new.description))
+            self._append_history(db, group, version, StatusChange(now, new.status, local_user(), new.reason))
+            added = self._versions(db, group)[0]
+        return Registration(added, created=True)
+
+    @staticmethod
+    def _append_history(db: sqlite3.Connection, group: str, version: int, change: StatusChange) -> None:
+        db.execute("INSERT INTO status_history (group_name, version, status, who, changed, reason) "
+                   "VALUES (?,?,?,?,?,?)", (group, version, change.status, change.who, change.when, change.reason))
 
     def description(self, group: str, version: int) -> str:
         """The ModelPackageDescription of one version ('' when it has none)."""
@@ -131,10 +211,17 @@ class LocalRegistry:
 
     def set_status(self, package: PackageVersion, status: str, reason: str) -> PackageVersion:
         group, version = package.group, package.version
-        with self._connect() as db:
+        with self._write() as db:
             changed = db.execute(
                 "UPDATE model_packages SET status = ?, approval_description = ? WHERE group_name = ? AND version = ?",
                 (status, reason, group, version)).rowcount
-        if not changed:
-            raise RegistryError(f"model package group {group!r} has no version {version} in {self.where}")
+            if not changed:
+                raise RegistryError(f"model package group {group!r} has no version {version} in {self.where}")
+            self._append_history(db, group, version, StatusChange(_now(), status, local_user(), reason))
         return next(v for v in self.list_versions(group) if v.version == version)
+
+    def history(self, package: PackageVersion) -> list[StatusChange]:
+        with self._connect() as db:
+            rows = db.execute("SELECT changed, status, who, reason FROM status_history "
+                              "WHERE group_name = ? AND version = ? ORDER BY id", (package.group, package.version))
+            return [StatusChange(*row) for row in rows.fetchall()]

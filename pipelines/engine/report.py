@@ -72,7 +72,8 @@ def _metrics(summary: dict[str, Any]) -> str:
 def _registered(summary: dict[str, Any]) -> str:
     registered = summary.get("registered")
     if not registered:
-        return "<p class=muted>Nothing was registered.</p>"
+        unchanged = summary.get("model_unchanged")
+        return f"<p class=muted>Nothing was registered{': ' + escape(unchanged['message']) if unchanged else '.'}</p>"
     return (f"<p>Model package group <b>{escape(registered['group'])}</b>, version <b>{registered['version']}</b> "
             f"{_badge(registered['status'])}<br><span class=muted>{escape(registered['arn'])}</span></p>"
             "<p class=muted>Approve it with <code>python -m pipelines.registry --local approve "

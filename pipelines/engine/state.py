@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.errors import UserError
+
 DEFAULT_STATE_DIR = Path(".ml-factory")
 REGISTRY_FILE = "registry.db"
 CACHE_FILE = "cache.db"
@@ -51,8 +53,15 @@ class StateDir:
         return self
 
 
-def state_root(config_path: Path, state_dir: Path | None = None) -> Path:
-    """--state-dir; its default `.ml-factory` sits beside --config, where `pipelines.registry --local` looks."""
+def state_root(config_path: Path, state_dir: Path | None = None, demo: bool = False) -> Path:
+    """--state-dir; its default `.ml-factory` sits beside --config, where `pipelines.registry --local` looks.
+    The demo keeps its own state (`.ml-factory/demo`), apart from the team's real registry."""
+    from pipelines.engine.registry import DEMO_STATE_DIR
+
+    if demo:
+        if state_dir is not None:
+            raise UserError("--demo has its own state folder (.ml-factory/demo): drop --state-dir")
+        return Path(config_path).resolve().parent / DEMO_STATE_DIR
     if state_dir is None or Path(state_dir) == DEFAULT_STATE_DIR:
         return Path(config_path).resolve().parent / DEFAULT_STATE_DIR
     return Path(state_dir)

@@ -13,6 +13,7 @@ from pipelines.engine.graph import StepNode
 from pipelines.engine.registry import LocalRegistry
 from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.store import ObjectStore
+from pipelines.lineage import Lineage
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class EngineSettings:
     spot_grace_seconds: float = 5.0  # SIGTERM -> SIGKILL
     analyzer_code_uri: str | None = None  # store prefix holding data_quality.py (the Model Monitor stand-in)
     step_python: Path = Path(sys.executable)  # runs the step code: `python3` of the container commands
+    lineage: Lineage | None = None  # what the run was made from: RegisterModel records it
 
 
 @dataclass

@@ -66,6 +66,7 @@ def build_summary(result: ExecutionResult, *, run_dir: Path, extra: dict[str, An
                   primary_metric: str | None = None, threshold_parameter: str | None = None) -> dict[str, Any]:
     metrics, metrics_source = metrics_from(result.property_files)
     _, registered = _facts(result, "registered")
+    _, unchanged = _facts(result, "unchanged")  # RegisterModel found the same model already registered
     gate = next(({"step": s.name, "outcome": s.facts["outcome"], "conditions": s.facts.get("conditions", [])}
                  for s in result.steps if "outcome" in s.facts), None)
     summary: dict[str, Any] = {
@@ -85,6 +86,8 @@ def build_summary(result: ExecutionResult, *, run_dir: Path, extra: dict[str, An
         "gate": gate,
         "registered": None if registered is None else
         {k: registered[k] for k in ("group", "version", "status", "arn", "model_data_url")},
+        "model_unchanged": None if unchanged is None else
+        {k: unchanged[k] for k in ("group", "version", "status", "arn", "message")},
         "drift": drift_result(result),
         "spot": spot_result(result),
         "run_dir": str(run_dir),
@@ -152,7 +155,8 @@ def human_summary(summary: dict[str, Any]) -> str:
     if registered:
         lines.append(f"registered: {registered['group']} version {registered['version']} ({registered['status']})")
     else:
-        lines.append("registered: nothing")
+        unchanged = summary.get("model_unchanged")
+        lines.append("registered: nothing" + (f" ({unchanged['message']})" if unchanged else ""))
     lines.append(f"drift check: {_drift_line(summary['drift'])}")
     spot = _spot_line(summary["spot"])
     if spot:

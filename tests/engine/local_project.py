@@ -107,8 +107,8 @@ class Project:
         from pipelines.run import main
 
         summary = summary or self.folder / f"summary-{len(list(self.folder.glob('summary-*.json')))}.json"
-        argv = ["--local", "--config", str(self.pyproject), "--state-dir", str(self.state),
-                "--summary", str(summary), *args]
+        state = [] if "--demo" in args else ["--state-dir", str(self.state)]  # --demo has its own
+        argv = ["--local", "--config", str(self.pyproject), *state, "--summary", str(summary), *args]
         if not any(a.startswith("MetricThreshold=") for a in args):
             argv += ["--param", f"MetricThreshold={self.lenient_threshold()}"]
         out, err = io.StringIO(), io.StringIO()

@@ -3,12 +3,14 @@ cloud runs, executed here, with caching, the drift check lifecycle and the local
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
 import sys
 import tarfile
 import threading
+from pathlib import Path
 
 from local_project import REPO_ROOT, ROWS, store_path
 
@@ -21,7 +23,19 @@ from pipelines.definition import (
     STEP_REGISTER,
     STEP_TRAIN,
 )
-from pipelines.engine.registry import LocalRegistry
+from pipelines.engine.quality_check import ACCEPT_HINT, NEW_BASELINE_PARAMS
+from pipelines.engine.registry import LocalRegistry, local_user
+from pipelines.lineage import (
+    KEY_CODE_DIGEST,
+    KEY_CONFIG_HASH,
+    KEY_DATA_HASH,
+    KEY_DATA_URI,
+    KEY_EXECUTION_ID,
+    KEY_GIT_COMMIT,
+    KEY_TARGET,
+    LINEAGE_KEYS,
+    config_hash,
+)
 from pipelines.registry_model import APPROVED, PENDING
 from pipelines.sample_data import make_churn_dataset, shift_dataset, write_dataset
 
@@ -87,15 +101,26 @@ def test_model_archive_is_what_sagemaker_writes(first_run):
         assert {"xgboost-model", "features.json"} <= set(tar.getnames())
 
 
-def test_second_run_hits_the_cache(project, first_run):
+UNCHANGED_V1 = ("model unchanged: same data, code and config as version 1 (status PendingManualApproval); "
+                "not registered again")
+
+
+def test_second_run_hits_the_cache_and_registers_no_duplicate(project, first_run):
     _, first = first_run
     run = project.run("--rows", ROWS)
     assert run.code == 0, run.stderr
     sources = cache_sources(run.summary)
     assert all(sources[name] == first.summary["execution_id"] for name in CACHED_STEPS)
-    assert sources[STEP_REGISTER] is None  # registering is never cached
+    assert sources[STEP_REGISTER] is None  # registering is never cached: the step itself finds the model
+    assert statuses(run.summary)[STEP_REGISTER] == "Succeeded"
     assert run.summary["metrics"] == first.summary["metrics"]
-    assert run.summary["registered"]["version"] == 2
+    assert run.summary["registered"] is None
+    assert run.summary["model_unchanged"]["version"] == 1
+    assert run.summary["model_unchanged"]["arn"] == first.summary["registered"]["arn"]
+    assert f"registered: nothing ({UNCHANGED_V1})" in run.stdout
+    assert UNCHANGED_V1 in run.stderr
+    assert UNCHANGED_V1 in Path(run.summary["report_path"]).read_text()
+    assert [v.version for v in project.versions()] == [1]
     assert f"cache hit from {first.summary['execution_id']}" in run.stderr
 
 
@@ -104,7 +129,28 @@ def test_changed_parameter_reruns_only_what_it_feeds(project, first_run):
     run = project.run("--rows", ROWS, "--param", "ModelApprovalStatus=Approved")
     assert run.code == 0, run.stderr
     assert all(cache_sources(run.summary)[name] == first.summary["execution_id"] for name in CACHED_STEPS)
-    assert run.summary["registered"]["status"] == APPROVED
+    # the same model again: a status parameter is no reason for a new version, and it approves nothing
+    assert run.summary["model_unchanged"]["version"] == 1
+    assert [(v.version, v.status) for v in project.versions()] == [(1, PENDING)]
+
+
+def test_registered_version_links_to_its_run(first_run):
+    project, run = first_run
+    (version,) = project.versions()
+    config = project.config
+    sample = store_path(project, run.summary["input_data_uri"] + "churn.parquet")
+    assert {k: version.metadata.get(k) for k in LINEAGE_KEYS} == {
+        KEY_EXECUTION_ID: run.summary["execution_id"],
+        KEY_DATA_URI: run.summary["input_data_uri"],
+        KEY_DATA_HASH: "sha256:" + hashlib.sha256(sample.read_bytes()).hexdigest(),
+        KEY_TARGET: config.target_column,
+        KEY_CONFIG_HASH: config_hash(config),
+        KEY_CODE_DIGEST: run.summary["code_digest"],
+        KEY_GIT_COMMIT: "unknown",  # the project folder is no git repository
+    }
+    (registered,) = LocalRegistry(project.state / "registry.db").history(version)
+    assert (registered.status, registered.who) == (PENDING, local_user())
+    assert registered.reason == f"registered by pipeline execution {run.summary['execution_id']}"
 
 
 def test_approved_model_turns_the_drift_check_on(project, first_run):
@@ -117,12 +163,13 @@ def test_approved_model_turns_the_drift_check_on(project, first_run):
     assert run.code == 0, run.stderr
     drift = run.summary["drift"]
     assert drift["status"] == "passed", drift
-    assert drift["baseline"]["source"] == f"approved version 1 of '{run.summary['registered']['group']}'"
+    assert drift["baseline"]["source"] == f"approved version 1 of '{project.versions()[0].group}'"
     assert run.summary["parameters"]["SkipDataQualityCheck"] is False
     sources = cache_sources(run.summary)
     assert sources[STEP_DATA_QUALITY] is None  # a new comparison, not the cached profile
     assert sources[STEP_TRAIN] == first_run[1].summary["execution_id"]
     assert "checking drift against the baseline of approved version 1" in run.stderr
+    assert run.summary["model_unchanged"]["status"] == APPROVED  # the model that was approved, not a copy
 
 
 def test_shifted_data_fails_the_drift_check_and_registers_nothing(project, tmp_path):
@@ -148,6 +195,18 @@ def test_shifted_data_fails_the_drift_check_and_registers_nothing(project, tmp_p
     assert statuses(run.summary)[STEP_REGISTER] == "NotStarted"
     assert [(v.version, v.status) for v in project.versions()] == [(v.version, v.status) for v in before]
     assert store_path(project, drift["violations_report"]).is_file()
+    assert ACCEPT_HINT in run.stderr
+
+    # the advice works: the run registers the new data's baseline, and once approved the data passes
+    accepted = project.run("--data", str(shifted), *NEW_BASELINE_PARAMS.split())
+    assert accepted.code == 0, accepted.stderr
+    assert accepted.summary["drift"]["register_new_baseline"] is True
+    new_version = accepted.summary["registered"]["version"]
+    assert project.registry_cli("approve", str(new_version), "--reason", "new market").returncode == 0
+    again = project.run("--data", str(shifted))
+    assert again.code == 0, again.stderr
+    assert again.summary["drift"]["status"] == "passed"
+    assert again.summary["model_unchanged"]["version"] == new_version
 
 
 def test_simulated_spot_interruption_resumes_to_the_same_model(project, first_run):
@@ -185,7 +244,8 @@ def _same_predictions(a: bytes, b: bytes) -> bool:
     return bool(np.array_equal(boosters[0].predict(matrix), boosters[1].predict(matrix)))
 
 
-def test_two_runs_at_once_register_distinct_versions(project):
+def test_two_runs_at_once_of_one_model_register_it_once(project):
+    (project.state / "registry.db").unlink()  # a fresh registry; the cached steps stay
     command = [sys.executable, "-m", "pipelines.run", "--local", "--config", str(project.pyproject),
                "--state-dir", str(project.state), "--rows", ROWS,
                "--param", f"MetricThreshold={project.lenient_threshold()}"]
@@ -200,7 +260,7 @@ def test_two_runs_at_once_register_distinct_versions(project):
     for thread in threads:
         thread.join()
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
-    assert sorted(v.version for v in project.versions()) == [1, 2, 3]
-    announced = sorted(int(line.split(" version ")[1].split()[0]) for r in results
-                       for line in io.StringIO(r.stdout) if line.startswith("registered:"))
-    assert announced == [2, 3]
+    assert [v.version for v in project.versions()] == [1]
+    outcomes = [line.strip() for r in results for line in io.StringIO(r.stdout) if line.startswith("registered:")]
+    assert sorted(outcomes) == sorted([f"registered: {project.versions()[0].group} version 1 ({PENDING})",
+                                       f"registered: nothing ({UNCHANGED_V1})"])

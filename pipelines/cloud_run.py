@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import Config
+from pipelines.definition import PARAM_DATA_HASH, PARAM_GIT_COMMIT, PARAM_INPUT
 from pipelines.progress import Progress, format_seconds
 
 
@@ -29,6 +30,21 @@ class CloudRunRequest:
     wait: bool = False
     poll_seconds: float = 30.0
     summary_path: Path | None = None
+    project_dir: Path = Path(".")  # the team repo (its git commit goes into the lineage)
+
+
+def lineage_parameters(s3: Any, input_uri: str, project_dir: Path) -> dict[str, str]:
+    """InputDataHash and GitCommit for the RegisterModel lineage; a data listing that cannot be read
+    leaves the hash "unknown" with a warning, never failing the run."""
+    from pipelines.lineage import UNKNOWN, git_commit, s3_listing_hash
+
+    try:
+        data_hash = s3_listing_hash(s3, input_uri)
+    except Exception as exc:  # noqa: BLE001 - lineage is best effort; the run must not fail on it
+        print(f"warning: could not hash the input data at {input_uri}: {exc}; lineage records it as unknown",
+              file=sys.stderr)
+        data_hash = UNKNOWN
+    return {PARAM_DATA_HASH: data_hash, PARAM_GIT_COMMIT: git_commit(project_dir)}
 
 
 def run_in_cloud(config: Config, request: CloudRunRequest) -> int:
@@ -58,6 +74,7 @@ def run_in_cloud(config: Config, request: CloudRunRequest) -> int:
     baseline, why = baseline_parameters(CloudRegistry(sm), wiring.model_package_group)
     progress.note(why)
     values = effective_values(parsed, {**baseline, **overrides})
+    values = {**values, **lineage_parameters(session.client("s3"), str(values[PARAM_INPUT]), request.project_dir)}
 
     written = cloud.upload_code(session.client("s3"), bundle, wiring.artifact_bucket, config.project,
                                 wiring.kms_key_arn)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pipelines.code_bundle import CodeBundle
 from pipelines.config import Config
+from pipelines.lineage import UNKNOWN
 from pipelines.rules import METRIC_SPECS
 from pipelines.sdk import load_sdk, quiet_sdk_logging
 from pipelines.wiring import Wiring
@@ -39,6 +40,8 @@ PARAM_SKIP_CHECK = "SkipDataQualityCheck"
 PARAM_REGISTER_BASELINE = "RegisterNewDataQualityBaseline"
 PARAM_CHAMPION_MODEL = "ChampionModelDataUri"
 PARAM_CHAMPION_MARGIN = "ChampionMargin"
+PARAM_DATA_HASH = "InputDataHash"  # lineage: a content hash of InputDataUri, set by pipelines.run
+PARAM_GIT_COMMIT = "GitCommit"  # lineage: the team repo's commit, set by pipelines.run
 
 TRAINING_CODE_TARBALL = "/opt/ml/input/data/code/sourcedir.tar.gz"
 METADATA_METRIC = "primary_metric"  # CustomerMetadataProperties key holding e.g. "auc=0.87"
@@ -100,6 +103,8 @@ def _parameters(config: Config, wiring: Wiring, code: CodeBundle) -> Any:
         champion_model=ParameterString(PARAM_CHAMPION_MODEL,
                                        default_value=no_champion_uri(code, wiring, config.project)),
         champion_margin=ParameterFloat(PARAM_CHAMPION_MARGIN, default_value=config.metric.champion_margin),
+        data_hash=ParameterString(PARAM_DATA_HASH, default_value=UNKNOWN),
+        git_commit=ParameterString(PARAM_GIT_COMMIT, default_value=UNKNOWN),
     )
 
 

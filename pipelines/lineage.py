@@ -97,3 +97,22 @@ def data_hash(files: list[tuple[str, Path]], file_digest: Callable[[Path], str])
         return "sha256:" + file_digest(files[0][1])
     listing = "".join(f"{file_digest(path)}  {relative}\n" for relative, path in files)
     return "sha256:" + hashlib.sha256(listing.encode()).hexdigest()
+
+
+def s3_listing_hash(s3: object, uri: str) -> str:
+    """A content hash of the data objects under an S3 URI without downloading them: sha256 over each
+    object's key (relative to the URI), size and ETag (the MD5 of a single-part upload's bytes).
+    "sha256-etag:" marks it as a listing hash, not comparable with the local file hash."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    digest = hashlib.sha256()
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)  # type: ignore[attr-defined]
+    found = 0
+    for page in pages:
+        for item in sorted(page.get("Contents", []), key=lambda entry: entry["Key"]):
+            relative = item["Key"][len(prefix):]
+            if relative.endswith(DATA_SUFFIXES) and not any(part.startswith(".") for part in relative.split("/")):
+                digest.update(f"{relative}\t{item['Size']}\t{item['ETag'].strip(chr(34))}\n".encode())
+                found += 1
+    if not found:
+        raise ValueError(f"no CSV or Parquet objects under {uri}")
+    return f"sha256-etag:{digest.hexdigest()}"

@@ -82,7 +82,8 @@ def dry_run(config: Config, wiring_file: Path | None, definitions_dir: Path) -> 
 def cloud_request(args: argparse.Namespace) -> CloudRunRequest:
     return CloudRunRequest(definitions_dir=StateDir(state_root(args.config, args.state_dir)).definitions,
                            wiring_file=args.wiring, params=tuple(args.param), wait=args.wait,
-                           poll_seconds=args.poll_seconds, summary_path=args.summary)
+                           poll_seconds=args.poll_seconds, summary_path=args.summary,
+                           project_dir=Path(args.config).resolve().parent)
 
 
 def local_request(args: argparse.Namespace) -> LocalRunRequest:

@@ -45,8 +45,10 @@ def project(aws, repo_root):
     for spec in WIRING_KEYS:
         ssm.put_parameter(Name=parameter_name(config.project, "dev", spec.key), Value=values[spec.key],
                           Type="StringList" if spec.is_list else "String")
-    boto3.client("s3", region_name=REGION).create_bucket(
-        Bucket=values["artifact-bucket"], CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in (values["artifact-bucket"], values["data-bucket"]):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket=values["data-bucket"], Key=f"{config.project}/input/part-0.csv", Body=b"a,churned\n1,0\n")
     boto3.client("sagemaker", region_name=REGION).create_model_package_group(
         ModelPackageGroupName=values["model-package-group"])
     return {"pyproject": pyproject, "config": config, "wiring": values}
@@ -222,3 +224,21 @@ def test_unreadable_spot_billing_after_success_warns_and_exits_zero(project, cap
     assert data["status"] == "Succeeded"
     assert data["spot"] is None
     assert data["report_warnings"] == [warning.removeprefix("warning: ")]
+
+
+def test_run_passes_lineage_of_data_and_commit(project, capsys, repo_root):
+    """The registered version can name its data (a hash of the input objects' listing) and commit."""
+    import subprocess
+
+    assert run(project) == 0
+    arn = capsys.readouterr().out.strip()
+    parameters = execution_parameters(arn)
+    assert parameters["InputDataHash"].startswith("sha256-etag:") and len(parameters["InputDataHash"]) == 76
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_root, capture_output=True, text=True)
+    assert parameters["GitCommit"] == (head.stdout.strip() if head.returncode == 0 else "unknown")
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=project["wiring"]["data-bucket"], Key=f"{project['config'].project}/input/part-1.csv",
+                  Body=b"a,churned\n2,1\n")
+    assert run(project) == 0
+    assert execution_parameters(capsys.readouterr().out.strip())["InputDataHash"] != parameters["InputDataHash"]

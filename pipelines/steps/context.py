@@ -33,10 +33,12 @@ class Parameters:
     register_baseline: Any
     champion_model: Any
     champion_margin: Any
+    data_hash: Any
+    git_commit: Any
 
     def all(self) -> list[Any]:
         return [self.input_uri, self.threshold, self.approval, self.skip_check, self.register_baseline,
-                self.champion_model, self.champion_margin]
+                self.champion_model, self.champion_margin, self.data_hash, self.git_commit]
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ from typing import Any
 
 from sagemaker.core.drift_check_baselines import DriftCheckBaselines
 from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join
 from sagemaker.mlops.workflow import ModelStep, QualityCheckStep, TrainingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
+from pipelines import lineage
 from pipelines.definition import METADATA_METRIC, SERVED_CONTENT_TYPES, STEP_REGISTER, serving_environment
 from pipelines.steps.context import StepContext
 from pipelines.steps.evaluate import Evaluation
@@ -48,6 +50,20 @@ def _drift_check_baselines(data_quality: QualityCheckStep) -> DriftCheckBaseline
     )
 
 
+def _lineage(ctx: StepContext) -> dict[str, Any]:
+    """What the version was made from (pipelines/lineage.py names the keys, for both registries)."""
+    parameters = ctx.parameters
+    return {
+        lineage.KEY_EXECUTION_ID: ExecutionVariables.PIPELINE_EXECUTION_ID,
+        lineage.KEY_DATA_URI: parameters.input_uri,
+        lineage.KEY_DATA_HASH: parameters.data_hash,
+        lineage.KEY_TARGET: ctx.config.target_column,
+        lineage.KEY_CONFIG_HASH: lineage.config_hash(ctx.config),
+        lineage.KEY_CODE_DIGEST: ctx.code.digest,
+        lineage.KEY_GIT_COMMIT: parameters.git_commit,
+    }
+
+
 def build_register(ctx: StepContext, train: TrainingStep, evaluation: Evaluation,
                    data_quality: QualityCheckStep) -> ModelStep:
     config = ctx.config
@@ -69,8 +85,9 @@ def build_register(ctx: StepContext, train: TrainingStep, evaluation: Evaluation
             model_metrics=_model_metrics(evaluation, data_quality),
             drift_check_baselines=_drift_check_baselines(data_quality),
             customer_metadata_properties={
-                "project": config.project, "stage": config.stage, "code_digest": ctx.code.digest,
+                "project": config.project, "stage": config.stage,
                 METADATA_METRIC: Join(on="", values=[f"{config.metric.name}=", evaluation.metric_value]),
+                **_lineage(ctx),
             },
         ),
     )

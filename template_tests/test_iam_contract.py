@@ -18,19 +18,16 @@ for path in (REPO_ROOT, REPO_ROOT / "tests" / "contracts", Path(__file__).resolv
         sys.path.insert(0, str(path))
 
 import iam_contract as iam  # noqa: E402
-from contract_definition import StandIns, step_requests  # noqa: E402
 from contract_longest import (  # noqa: E402
     ACCOUNT_ID,
     REGION,
     longest_cli_calls,
     longest_config,
-    longest_wiring,
+    longest_pipeline,
+    longest_step_requests,
     root_module_names,
 )
 from contract_recorder import recorded_cli_calls  # noqa: E402
-
-from pipelines.code_bundle import bundle_seedcode  # noqa: E402
-from pipelines.definition import build_pipeline  # noqa: E402
 
 IAM_MODULE = REPO_ROOT / "infra" / "modules" / "iam"
 DATA_LOCALS = {"account_id": ACCOUNT_ID, "partition": "aws", "region": REGION}
@@ -53,12 +50,10 @@ def module_variables(provider: str) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def needs(tmp_path_factory) -> list[iam.Need]:
-    config, wiring = longest_config(), longest_wiring()
-    built = build_pipeline(config, wiring, bundle_seedcode())
-    prefix = f"s3://{wiring.artifact_bucket}/{config.project}/pipelines/{config.pipeline_name}"
-    requests = step_requests(built.definition_dict, StandIns(built.definition_dict, config.pipeline_name, prefix))
-    calls = list(recorded_cli_calls()) + longest_cli_calls(tmp_path_factory.mktemp("longest"))
+def needs() -> list[iam.Need]:
+    _, _, built = longest_pipeline()
+    requests = list(longest_step_requests())
+    calls = list(recorded_cli_calls()) + list(longest_cli_calls())
     return (iam.step_needs(requests, ACCOUNT_ID) + iam.quality_check_needs(built.definition_dict)
             + iam.call_needs(calls) + iam.service_needs())
 

@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import re
+import tempfile
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -85,9 +86,35 @@ def _write_pyproject(path: Path, num_round: int) -> Path:
     return path
 
 
-def longest_cli_calls(workdir: Path) -> list[Any]:
+@cache
+def longest_pipeline() -> tuple[Config, Wiring, Any]:
+    """(config, wiring, BuiltPipeline) at the longest names; built once per test session."""
+    from pipelines.code_bundle import bundle_seedcode
+    from pipelines.definition import build_pipeline
+
+    config, wiring = longest_config(), longest_wiring()
+    return config, wiring, build_pipeline(config, wiring, bundle_seedcode())
+
+
+@cache
+def longest_step_requests() -> tuple[Any, ...]:
+    from contract_definition import StandIns, step_requests
+
+    config, wiring, built = longest_pipeline()
+    prefix = f"s3://{wiring.artifact_bucket}/{config.project}/pipelines/{config.pipeline_name}"
+    definition = built.definition_dict
+    return tuple(step_requests(definition, StandIns(definition, config.pipeline_name, prefix)))
+
+
+@cache
+def longest_cli_calls() -> tuple[Any, ...]:
     """Run `pipelines.run` (create, then update) and `pipelines.registry list` at the longest names
-    against moto, recording their requests."""
+    against moto, recording their requests; once per test session."""
+    with tempfile.TemporaryDirectory() as workdir:
+        return tuple(_run_clis(Path(workdir)))
+
+
+def _run_clis(workdir: Path) -> list[Any]:
     import boto3
     from contract_recorder import recording
     from moto import mock_aws

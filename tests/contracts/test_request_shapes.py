@@ -10,27 +10,21 @@ from __future__ import annotations
 
 import json
 
+import contract_longest
 import pytest
-from contract_definition import SERVICE_JOB_NAMES, STEP_OPERATIONS, StandIns, step_requests, walk_steps
-from contract_longest import longest_cli_calls, longest_config, longest_wiring
+from contract_definition import SERVICE_JOB_NAMES, STEP_OPERATIONS, walk_steps
 from contract_recorder import recorded_cli_calls
 from contract_shapes import member_shape, request_problems
-
-from pipelines.code_bundle import bundle_seedcode
-from pipelines.definition import build_pipeline
 
 
 @pytest.fixture(scope="module")
 def longest_pipeline():
-    config, wiring = longest_config(), longest_wiring()
-    return config, wiring, build_pipeline(config, wiring, bundle_seedcode())
+    return contract_longest.longest_pipeline()
 
 
 @pytest.fixture(scope="module")
-def longest_requests(longest_pipeline):
-    config, wiring, built = longest_pipeline
-    prefix = f"s3://{wiring.artifact_bucket}/{config.project}/pipelines/{config.pipeline_name}"
-    return step_requests(built.definition_dict, StandIns(built.definition_dict, config.pipeline_name, prefix))
+def longest_requests():
+    return list(contract_longest.longest_step_requests())
 
 
 def test_every_step_that_calls_an_api_is_checked(longest_pipeline, longest_requests):
@@ -88,8 +82,8 @@ def test_service_job_names_fit_for_every_step(longest_requests):
             assert not request_problems(request.service, request.operation, request.params), name
 
 
-def test_cli_requests_are_valid_at_the_longest_names(tmp_path):
-    calls = longest_cli_calls(tmp_path)
+def test_cli_requests_are_valid_at_the_longest_names():
+    calls = contract_longest.longest_cli_calls()
     operations = {c.operation for c in calls}
     assert {"GetParameters", "HeadObject", "PutObject", "CreatePipeline", "UpdatePipeline",
             "StartPipelineExecution", "ListModelPackages"} <= operations

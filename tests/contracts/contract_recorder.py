@@ -1,0 +1,119 @@
+"""Record every AWS request our code makes, through botocore's `provide-client-params` event.
+
+`recording()` hooks every botocore client created while it is active and keeps the requests made
+from our own modules (a test's own setup and assertions are left out), each with the module that
+started it: the outermost `pipelines.*` frame, which names the CLI (`pipelines.run`,
+`pipelines.registry`, ...). As a pytest plugin (`-p contract_recorder`) it records a whole test
+run into `$CONTRACT_RECORD_FILE`; `recorded_cli_calls()` runs the CLI tests that way, once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONTRACTS_DIR = Path(__file__).resolve().parent
+WRAPPERS = ("pipelines.errors",)  # run_cli wraps every CLI's main: not an entry of its own
+# The tests that drive our CLIs against moto or the Stubber: their requests are the CLIs' requests.
+# Chosen so that together they make every request each CLI can make; a renamed test fails the run.
+CLI_TESTS = (
+    "tests/test_run_cloud.py::test_run_reads_wiring_uploads_code_upserts_and_starts",
+    "tests/test_run_cloud.py::test_with_an_approved_model_the_drift_check_runs",
+    "tests/test_registry_cloud.py",
+    "tests/test_cloud_wait.py",
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    entry: str  # the outermost pipelines module on the stack, e.g. pipelines.run
+    service: str  # botocore service name, e.g. sagemaker
+    operation: str  # e.g. CreatePipeline
+    params: dict[str, Any]
+
+
+def _entry_module() -> str | None:
+    frame, entry = sys._getframe(), None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("pipelines.") and module not in WRAPPERS:
+            entry = module
+        frame = frame.f_back
+    return entry
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe request values: a body becomes a short string (its content does not matter here)."""
+    if isinstance(value, bytes | bytearray) or hasattr(value, "read"):
+        return "<body>"
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@contextmanager
+def recording() -> Iterator[list[Call]]:
+    calls: list[Call] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        entry = _entry_module()
+        if entry:
+            calls.append(Call(entry, model.service_model.service_name, model.name, _plain(params)))
+
+    original = botocore.session.Session.create_client
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, *args, **kwargs)
+        client.meta.events.register("provide-client-params.*.*", record)
+        return client
+
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        botocore.session.Session.create_client = original  # type: ignore[method-assign]
+
+
+# pytest plugin: `python -m pytest -p contract_recorder ...` with CONTRACT_RECORD_FILE set
+_plugin_state: dict[str, Any] = {}
+
+
+def pytest_sessionstart(session: Any) -> None:
+    _plugin_state["context"] = recording()
+    _plugin_state["calls"] = _plugin_state["context"].__enter__()
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    _plugin_state["context"].__exit__(None, None, None)
+    calls = [asdict(c) for c in _plugin_state["calls"]]
+    Path(os.environ["CONTRACT_RECORD_FILE"]).write_text(json.dumps(calls))
+
+
+@cache
+def recorded_cli_calls(record_file: Path | None = None) -> tuple[Call, ...]:
+    """Run the CLI tests once with the recorder; their requests, or a failure naming the failing run."""
+    target = record_file or Path(os.environ.get("TMPDIR", "/tmp")) / f"contract-calls-{os.getpid()}.json"
+    env = {**os.environ, "CONTRACT_RECORD_FILE": str(target),
+           "PYTHONPATH": os.pathsep.join([str(CONTRACTS_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "contract_recorder", "-p", "no:cacheprovider", *CLI_TESTS],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    if done.returncode != 0 or not target.is_file():
+        raise AssertionError(f"the CLI tests failed while recording their requests:\n{done.stdout[-3000:]}")
+    calls = tuple(Call(**c) for c in json.loads(target.read_text()))
+    target.unlink()
+    return calls

@@ -121,5 +121,7 @@ def test_the_scoping_check_catches_a_wrong_resource_and_a_needless_star():
 
 def test_approver_needs_are_the_registry_calls(needs):
     approver = {n.action for n in needs if n.role == iam.APPROVER}
-    assert approver == {"ssm:GetParameters", "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage",
+    # sts:GetCallerIdentity: every status change records who made it (the registry's status history)
+    assert approver == {"ssm:GetParameters", "sts:GetCallerIdentity", "sagemaker:ListModelPackages",
+                        "sagemaker:DescribeModelPackage",
                         "sagemaker:UpdateModelPackage"}

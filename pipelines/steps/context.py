@@ -20,6 +20,9 @@ from pipelines.wiring import Wiring
 PROCESSING_ROOT = "/opt/ml/processing"
 CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 CACHE_EXPIRY = "P30D"
+# Job name bases: short, so that with the SDK's 24-character timestamp suffix they stay whole
+# within SageMaker's 63-character job names even at the longest (32-character) project slug.
+JOB_NAME_SUFFIXES = {"preprocess.py": "prep", "evaluate.py": "eval", "data-quality": "dq", "train": "train"}
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,12 @@ class StepContext:
             role=self.wiring.role_arn, image_uri=self.image, instance_count=processing.instance_count,
             instance_type=processing.instance_type, volume_size_in_gb=processing.volume_size_gb,
             entrypoint=["python3", f"{CODE_DIR}/{script}"], volume_kms_key=self.kms, output_kms_key=self.kms,
-            base_job_name=f"{self.config.project}-{script.removesuffix('.py')}", sagemaker_session=self.session,
+            base_job_name=self.job_name_base(script), sagemaker_session=self.session,
             tags=self.tags, network_config=self.network(),
         )
+
+    def job_name_base(self, job: str) -> str:
+        return f"{self.config.project}-{JOB_NAME_SUFFIXES[job]}"
 
     def code_input(self) -> ProcessingInput:
         return self.s3_input("code", self.code.files_uri(self.wiring.artifact_bucket, self.config.project),

@@ -44,7 +44,7 @@ def build_data_quality(ctx: StepContext, preprocess: ProcessingStep) -> QualityC
         check_job_config=CheckJobConfig(
             role=ctx.wiring.role_arn, instance_count=1, instance_type=processing.instance_type,
             volume_size_in_gb=processing.volume_size_gb, volume_kms_key=ctx.kms, output_kms_key=ctx.kms,
-            base_job_name=f"{ctx.config.project}-data-quality", sagemaker_session=ctx.session, tags=ctx.tags,
+            base_job_name=ctx.job_name_base("data-quality"), sagemaker_session=ctx.session, tags=ctx.tags,
             network_config=ctx.network(isolated=False, network_class=_request_network_config()),
         ),
         skip_check=ctx.parameters.skip_check,

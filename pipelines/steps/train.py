@@ -46,7 +46,7 @@ def _trainer(ctx: StepContext) -> ModelTrainer:
     training, wiring = ctx.config.training, ctx.wiring
     return ModelTrainer(
         training_image=ctx.image, role=wiring.role_arn, sagemaker_session=ctx.session,
-        base_job_name=f"{ctx.config.project}-train",
+        base_job_name=ctx.job_name_base("train"),
         compute=Compute(instance_type=training.instance_type, instance_count=training.instance_count,
                         enable_managed_spot_training=training.use_spot, volume_kms_key_id=ctx.kms),
         stopping_condition=StoppingCondition(

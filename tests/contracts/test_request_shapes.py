@@ -50,10 +50,6 @@ def test_create_pipeline_request_is_valid_at_the_longest_names(longest_pipeline)
     assert len(built.definition.encode()) < limit / 4, "the definition uses over a quarter of its size limit"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "definition.py: base_job_name f'{project}-preprocess' / '-evaluate' / '-data-quality' plus the SDK's "
-    "'-<23-char timestamp>' exceed 63 characters at a 32-character project, so name_from_base cuts the base "
-    "(e.g. '<project>-prepr-2026-...'); use short suffixes ('-prep', '-eval', '-dq', '-train') to keep them whole"))
 def test_job_name_bases_fit_whole_with_the_sdk_timestamp(longest_pipeline):
     from sagemaker.core.common_utils import name_from_base
 

@@ -39,9 +39,11 @@ venv: $(VENV)/.installed ## create the virtual environment from requirements.loc
 lint: venv ## ruff over the code folders
 	$(BIN)/ruff check $(LINT_PATHS)
 
-CHROMIUM := /usr/bin/chromium
+# the first Chromium-family browser present (CodeBuild's standard images ship Google Chrome), else Debian's
+CHROMIUM ?= $(firstword $(wildcard /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome-stable \
+  /usr/bin/google-chrome) /usr/bin/chromium)
 
-browser: $(CHROMIUM) ## Debian's Chromium for the report tests (apt-get install when missing)
+browser: $(CHROMIUM) ## a headless Chromium for the report tests (Debian's chromium, apt-get installed when missing)
 
 $(CHROMIUM):
 	@[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null || { echo "ERROR: the report tests need Chromium at" \
@@ -52,7 +54,7 @@ $(CHROMIUM):
 test: venv browser $(CHECKOV_VENV)/.installed $(CONTAINER_VENV)/.installed terraform-native ## run every test (template and project)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(CONTAINER_VENV)/bin/python -m pytest -q tests/seedcode
-	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) \
+	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) ML_FACTORY_CHROMIUM=$(CHROMIUM) \
 	  ML_FACTORY_CONTAINER_PYTHON=$(abspath $(CONTAINER_VENV))/bin/python \
 	  $(BIN)/python -m pytest $(if $(IS_TEMPLATE),tests template_tests,tests)
 

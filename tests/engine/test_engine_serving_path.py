@@ -38,12 +38,12 @@ def package(first_run) -> dict[str, Any]:
     return {"project": project, "version": version, "spec": spec}
 
 
-def _serve(project: Project, package: dict[str, Any], body: bytes, content_type: str, accept: str,
+def _serve(python: Path, project: Project, package: dict[str, Any], body: bytes, content_type: str, accept: str,
            workdir: Path) -> bytes:
-    """One request through the container's script-mode sequence, in a fresh interpreter."""
+    """One request through the container's script-mode sequence, in a fresh interpreter of the image's runtime."""
     environment = package["spec"]["Containers"][0]["Environment"]
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.serving.script_mode",
+        [str(python), "-m", "pipelines.serving.script_mode",
          "--model", str(store_path(project, package["version"].model_data_url)),
          "--code", str(store_path(project, environment["SAGEMAKER_SUBMIT_DIRECTORY"])),
          "--program", environment["SAGEMAKER_PROGRAM"], "--content-type", content_type, "--accept", accept,
@@ -84,7 +84,8 @@ def test_model_archive_holds_files_algorithm_mode_could_not_load(package):
 
 
 @pytest.mark.parametrize("content_type", ["text/csv", "application/json"])
-def test_script_mode_serving_predicts_what_evaluation_measured(package, content_type, tmp_path):
+def test_script_mode_serving_predicts_what_evaluation_measured(package, content_type, tmp_path, container_python):
+    """Served by the SageMaker image's Python and libraries (.venv-container), as the endpoint would."""
     project = package["project"]
     expected, raw_file = _evaluation_predictions(project, store_path(project, package["version"].model_data_url))
     if content_type == "text/csv":
@@ -92,7 +93,7 @@ def test_script_mode_serving_predicts_what_evaluation_measured(package, content_
     else:
         rows = pd.read_csv(raw_file, dtype=object).replace({np.nan: None}).to_dict(orient="records")
         body = json.dumps({"instances": rows}).encode()
-    response = _serve(project, package, body, content_type, content_type, tmp_path)
+    response = _serve(container_python, project, package, body, content_type, content_type, tmp_path)
     if content_type == "text/csv":
         served = np.array([float(line) for line in response.decode().splitlines()])
     else:

@@ -38,15 +38,16 @@ def package(first_run) -> dict[str, Any]:
     return {"project": project, "version": version, "spec": spec}
 
 
-def _serve(python: Path, project: Project, package: dict[str, Any], body: bytes, content_type: str, accept: str,
+def _serve(python: Path, project: Project, package: dict[str, Any], body: bytes, content_type: str,
            workdir: Path) -> bytes:
-    """One request through the container's script-mode sequence, in a fresh interpreter of the image's runtime."""
+    """One request (answered in its own content type) through the container's script-mode sequence, in a fresh
+    interpreter of the image's runtime."""
     environment = package["spec"]["Containers"][0]["Environment"]
     result = subprocess.run(
         [str(python), "-m", "pipelines.serving.script_mode",
          "--model", str(store_path(project, package["version"].model_data_url)),
          "--code", str(store_path(project, environment["SAGEMAKER_SUBMIT_DIRECTORY"])),
-         "--program", environment["SAGEMAKER_PROGRAM"], "--content-type", content_type, "--accept", accept,
+         "--program", environment["SAGEMAKER_PROGRAM"], "--content-type", content_type, "--accept", content_type,
          "--workdir", str(workdir)],
         input=body, capture_output=True, cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 0, result.stderr.decode()
@@ -93,7 +94,7 @@ def test_script_mode_serving_predicts_what_evaluation_measured(package, content_
     else:
         rows = pd.read_csv(raw_file, dtype=object).replace({np.nan: None}).to_dict(orient="records")
         body = json.dumps({"instances": rows}).encode()
-    response = _serve(container_python, project, package, body, content_type, content_type, tmp_path)
+    response = _serve(container_python, project, package, body, content_type, tmp_path)
     if content_type == "text/csv":
         served = np.array([float(line) for line in response.decode().splitlines()])
     else:

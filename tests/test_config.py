@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from pipelines.config import SETTINGS, ConfigError, _Reader, find_pyproject, load_config, parse_config
 from pipelines.hyperparameters import known_names

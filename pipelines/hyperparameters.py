@@ -69,13 +69,13 @@ def _non_negative(kind: str = "float") -> Param:
 
 OBJECTIVES = ("binary:logistic", "binary:logitraw", "binary:hinge", "reg:squarederror", "reg:squaredlogerror",
               "reg:logistic", "reg:pseudohubererror", "reg:absoluteerror", "reg:quantileerror", "reg:gamma",
-              "reg:tweedie", "count:poisson", "survival:cox", "survival:aft", "multi:softmax", "multi:softprob")
+              "reg:tweedie", "count:poisson", "multi:softmax", "multi:softprob")
 
 XGBOOST_PARAMS: dict[str, Param] = {
     # general
     "booster": Param("choice", choices=("gbtree", "gblinear", "dart")),
     "verbosity": Param("int", 0, 3),
-    "nthread": Param("int", 1),
+    "nthread": Param("int", 0),  # 0: every core
     "disable_default_eval_metric": Param("bool"),
     # tree booster
     "eta": Param("float", 0, 1), "learning_rate": Param("float", 0, 1),
@@ -114,8 +114,6 @@ XGBOOST_PARAMS: dict[str, Param] = {
     "tweedie_variance_power": Param("float", 1, 2, high_open=True),
     "huber_slope": Param("float", 0, low_open=True),
     "quantile_alpha": Param("float", 0, 1, low_open=True, high_open=True),
-    "aft_loss_distribution": Param("choice", choices=("normal", "logistic", "extreme")),
-    "aft_loss_distribution_scale": Param("float", 0, low_open=True),
     "num_class": Param("int", 2),
 }
 # seedcode/train.py's own hyperparameters (not xgboost's), passed through to the script

@@ -126,7 +126,7 @@ def check_flags(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
     mode, given = run_mode(args), given_flags(args)
     for dest in given:
         if mode not in FLAG_MODES[dest]:
-            modes = " or ".join(MODE_NAMES[m] for m in sorted(FLAG_MODES[dest]))
+            modes = " or ".join(name for m, name in MODE_NAMES.items() if m in FLAG_MODES[dest])
             raise UserError(f"{flag[dest]} is for {modes}, not for {MODE_NAMES[mode]}: drop {flag[dest]}")
     for first, second, why in EXCLUSIVE:
         if first in given and second in given:

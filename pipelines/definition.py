@@ -73,9 +73,9 @@ def default_input_uri(config: Config, wiring: Wiring) -> str:
 
 
 def no_champion_uri(code: CodeBundle, wiring: Wiring, project: str) -> str:
-    """The ChampionModelDataUri default: the step-code folder, which exists and holds no
+    """The ChampionModelDataUri default: Evaluate's own code folder, which exists and holds no
     model.tar.gz, so the Evaluate step finds no champion (a processing input must exist)."""
-    return code.files_uri(wiring.artifact_bucket, project)
+    return code.for_step("evaluate.py").files_uri(wiring.artifact_bucket, project)
 
 
 def serving_environment(code_uri: str, region: str) -> dict[str, str]:

@@ -87,9 +87,12 @@ RULES: dict[str, Rule] = {
         "an AWS region code like eu-west-1",
     ),
     "account_id": Rule(re.compile(r"^\d{12}$"), "a 12-digit AWS account id"),
+    # Spaces are allowed (e.g. "Churn Flag"): the name travels as one ContainerArguments item and one argv
+    # element, never through a shell; it may not start or end with one (a CSV header would not keep them).
     "target_column": Rule(
-        re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$"),
-        "a column name of letters, digits, underscores, dots or hyphens",
+        re.compile(r"^[A-Za-z_](?:[A-Za-z0-9_. -]{0,126}[A-Za-z0-9_.-])?$"),
+        "a column name of 1-128 letters, digits, spaces, underscores, dots or hyphens, starting with a letter or "
+        "underscore and not ending with a space",
     ),
     "instance_type": Rule(
         re.compile(r"^ml\.[a-z][a-z0-9]*\.[a-z0-9]+$"),

@@ -192,7 +192,8 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     settings = EngineSettings(
         max_workers=max(2, min(4, os.cpu_count() or 2)),
         spot_interruption_round=request.simulate_spot_interruption,
-        analyzer_code_uri=setup.bundle.files_uri(setup.wiring.artifact_bucket, config.project),
+        analyzer_code_uri=setup.bundle.for_step("data_quality.py").files_uri(setup.wiring.artifact_bucket,
+                                                                             config.project),
         step_python=request.step_python.absolute(),  # steps run in their sandbox: a relative path would not resolve
         lineage=lineage,
     )

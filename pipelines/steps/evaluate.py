@@ -38,7 +38,7 @@ def build_evaluate(ctx: StepContext, preprocess: ProcessingStep, train: Training
                                  f"{PROCESSING_ROOT}/model"),
                     ctx.s3_input("test", split["test"].S3Output.S3Uri, f"{PROCESSING_ROOT}/test"),
                     ctx.s3_input("champion", parameters.champion_model, f"{PROCESSING_ROOT}/champion"),
-                    ctx.code_input()],
+                    ctx.code_input("evaluate.py")],
             outputs=[ctx.s3_output(STEP_EVALUATE, "evaluation", f"{PROCESSING_ROOT}/evaluation")],
             arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
                        "--primary-metric", config.metric.name,

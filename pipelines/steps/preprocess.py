@@ -16,7 +16,7 @@ def build_preprocess(ctx: StepContext) -> ProcessingStep:
         STEP_PREPROCESS,
         step_args=ctx.processor("preprocess.py").run(
             inputs=[ctx.s3_input("data", ctx.parameters.input_uri, f"{PROCESSING_ROOT}/input/data"),
-                    ctx.code_input()],
+                    ctx.code_input("preprocess.py")],
             outputs=[ctx.s3_output(STEP_PREPROCESS, name, f"{PROCESSING_ROOT}/output/{name}") for name in SPLITS],
             arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
                        "--seed", str(config.seed)],

@@ -100,30 +100,31 @@ data "aws_iam_policy_document" "deployer" {
   }
 
   statement {
-    sid    = "CreateModelsAndEndpointConfigs"
-    effect = "Allow"
-    actions = [
-      "sagemaker:AddTags",
-      "sagemaker:CreateEndpointConfig",
-      "sagemaker:CreateModel",
-      "sagemaker:DescribeEndpointConfig",
-      "sagemaker:ListTags",
-    ]
-    resources = [local.models_arn, local.endpoint_configs_arn]
+    sid       = "CreateModels" # named <project>-<stage>-v<version>...
+    effect    = "Allow"
+    actions   = ["sagemaker:AddTags", "sagemaker:CreateModel", "sagemaker:ListTags"]
+    resources = [local.models_arn]
   }
 
   statement {
-    sid    = "DeployStageEndpoint"
-    effect = "Allow"
-    actions = [
-      "sagemaker:AddTags",
-      "sagemaker:CreateEndpoint",
-      "sagemaker:DescribeEndpoint",
-      "sagemaker:InvokeEndpoint",
-      "sagemaker:ListTags",
-      "sagemaker:UpdateEndpoint",
-    ]
+    sid       = "CreateEndpointConfigs"
+    effect    = "Allow"
+    actions   = ["sagemaker:AddTags", "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"]
+    resources = [local.endpoint_configs_arn]
+  }
+
+  statement {
+    sid       = "DeployStageEndpoint" # create or update (blue/green, rollback) with one of this stage's configs
+    effect    = "Allow"
+    actions   = ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"]
     resources = [local.endpoint_arn, local.endpoint_configs_arn]
+  }
+
+  statement {
+    sid       = "ReadAndInvokeStageEndpoint"
+    effect    = "Allow"
+    actions   = ["sagemaker:AddTags", "sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint", "sagemaker:ListTags"]
+    resources = [local.endpoint_arn]
   }
 
   statement {

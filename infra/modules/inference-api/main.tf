@@ -22,7 +22,7 @@ locals {
   partition     = data.aws_partition.current.partition
   region        = data.aws_region.current.region
   arn_suffix    = "${local.region}:${local.account_id}"
-  endpoint_name = coalesce(var.endpoint_name, local.name) # pipelines.deploy: <project>-<stage>
+  endpoint_name = local.name # the stage endpoint pipelines.deploy creates: <project>-<stage>
 
   function_name      = local.api_name
   lambda_log_group   = "/aws/lambda/${local.function_name}"
@@ -103,10 +103,17 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   statement {
-    sid       = "ManageNetworkInterfacesInVpc" # Lambda in the VPC (AWSLambdaVPCAccessExecutionRole, scoped)
+    sid       = "CreateNetworkInterfacesInVpc" # Lambda in the VPC (AWSLambdaVPCAccessExecutionRole, scoped)
     effect    = "Allow"
-    actions   = ["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"]
+    actions   = ["ec2:CreateNetworkInterface"]
     resources = [local.network_interfaces, "arn:${local.partition}:ec2:${local.arn_suffix}:subnet/*", "arn:${local.partition}:ec2:${local.arn_suffix}:security-group/*"]
+  }
+
+  statement {
+    sid       = "ManageNetworkInterfaces"
+    effect    = "Allow"
+    actions   = ["ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"]
+    resources = [local.network_interfaces]
   }
 
   statement {

@@ -19,17 +19,6 @@ variable "stage" {
 }
 
 
-variable "endpoint_name" {
-  description = "SageMaker endpoint the API invokes; null means the stage endpoint <project>-<stage> that pipelines.deploy creates."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.endpoint_name == null || can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.endpoint_name))
-    error_message = "The endpoint_name must be 1-63 letters, digits and hyphens, or null."
-  }
-}
-
 variable "model_version" {
   description = "Model version the API reports; null reads it from the endpoint's current endpoint config (<project>-<stage>-v<version>)."
   type        = string

@@ -155,9 +155,9 @@ variable "approval_emails" {
 }
 
 variable "build_image" {
-  description = "CodeBuild image; the default ships Python 3.11 and the AWS CLI."
+  description = "CodeBuild image; the default (Ubuntu, as the build pipeline's) ships Python 3.11 and the AWS CLI."
   type        = string
-  default     = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+  default     = "aws/codebuild/standard:7.0"
 
   validation {
     condition     = length(var.build_image) > 0

@@ -57,8 +57,8 @@ def resource(kind: str, name: str) -> dict[str, Any]:
     return next(b.body for b in config_blocks(MODULE) if b.kind == "resource" and b.labels == (kind, name))
 
 
-def module_locals() -> dict[str, Any]:
-    return {k: v for b in config_blocks(MODULE) if b.kind == "locals" for k, v in fields(b.body).items()}
+def module_locals(directory: Path = MODULE) -> dict[str, Any]:
+    return {k: v for b in config_blocks(directory) if b.kind == "locals" for k, v in fields(b.body).items()}
 
 
 def rendered(template: str, **values: str) -> str:
@@ -197,3 +197,15 @@ def test_prod_refuses_anything_but_the_arn_staging_tested(tmp_path: Path) -> Non
     assert done.returncode == 2 and "chosen=" not in done.stdout
     assert "prod deploys only the package staging tested" in done.stderr
     assert not (tmp_path / "aws-args").exists()
+
+
+def test_the_root_module_names_the_roles_the_modules_create() -> None:
+    """Cross-account trust is by name: the root's ARNs must be the names the modules give their roles."""
+    root = {b.labels[0]: b.body for b in config_blocks(REPO_ROOT / "infra") if b.kind == "module"}
+    root_locals, target = module_locals(REPO_ROOT / "infra"), module_locals(MODULE.parent / "deploy-target")
+    codebuild_role = module_locals()["roles"]["deploy_codebuild"]["name"]
+    assert codebuild_role == "${local.name}-deploy-codebuild"  # local.name is <project>-<stage>
+    assert root["deploy_target"]["deploy_codebuild_role_arn"].endswith(":role/${local.registry_name}-deploy-codebuild")
+    assert root_locals["registry_name"] == "${var.project}-${var.registry_stage}"
+    assert target["deployer_role_name"] == "${local.name}-deployer"
+    assert ":role/${var.project}-${stage}-deployer" in root_locals["deployer_role_arns"]

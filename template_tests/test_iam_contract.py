@@ -30,7 +30,9 @@ from contract_longest import (  # noqa: E402
 from contract_recorder import recorded_cli_calls  # noqa: E402
 
 IAM_MODULE = REPO_ROOT / "infra" / "modules" / "iam"
+MODULES = REPO_ROOT / "infra" / "modules"
 DATA_LOCALS = {"account_id": ACCOUNT_ID, "partition": "aws", "region": REGION}
+REGISTRY_ACCOUNT_ID = "111111111111"
 
 
 def module_variables(provider: str) -> dict[str, object]:
@@ -49,13 +51,35 @@ def module_variables(provider: str) -> dict[str, object]:
     }
 
 
+def promotion_module_variables(provider: str) -> dict[Path, dict[str, object]]:
+    """infra/main.tf's arguments to the deploy-pipeline, deploy-target and inference-api modules."""
+    names, config = root_module_names(), longest_config()
+    registry = f"{config.project}-dev"
+    common = {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"]}
+    return {
+        MODULES / "deploy-pipeline": {
+            **common, "model_package_group_name": names["model_package_group_name"],
+            "artifact_bucket_name": names["artifact_bucket_name"], "source_provider": provider,
+            "repository": "acme/churn-model" if provider == "github" else "churn-model",
+            "deployer_role_arns": [f"arn:aws:iam::{ACCOUNT_ID}:role/{config.project}-{stage}-deployer"
+                                   for stage in ("staging", "prod")],
+        },
+        MODULES / "deploy-target": {
+            **common, "registry_account_id": REGISTRY_ACCOUNT_ID, "registry_model_package_group_name": registry,
+            "registry_artifact_bucket_name": f"{registry}-artifacts-{REGISTRY_ACCOUNT_ID}",
+            "model_execution_role_name": f"{names['name']}-sagemaker-execution",
+        },
+        MODULES / "inference-api": common,
+    }
+
+
 @pytest.fixture(scope="module")
 def needs() -> list[iam.Need]:
     _, _, built = longest_pipeline()
     requests = list(longest_step_requests())
     calls = list(recorded_cli_calls()) + list(longest_cli_calls())
     return (iam.step_needs(requests, ACCOUNT_ID) + iam.quality_check_needs(built.definition_dict)
-            + iam.call_needs(calls) + iam.service_needs())
+            + iam.call_needs(calls) + iam.service_needs() + iam.pending_cli_needs() + iam.inference_api_needs(REGION))
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +87,9 @@ def statements() -> list[iam.Statement]:
     # both source providers: the CodePipeline and EventBridge grants differ between them
     found = {s for provider in ("github", "codecommit")
              for s in iam.role_statements(IAM_MODULE, module_variables(provider), DATA_LOCALS)}
+    found |= {s for provider in ("github", "codecommit")
+              for module_dir, variables in promotion_module_variables(provider).items()
+              for s in iam.role_statements(module_dir, variables, DATA_LOCALS)}
     return sorted(found, key=lambda s: (s.role, s.sid))
 
 
@@ -117,6 +144,17 @@ def test_the_scoping_check_catches_a_wrong_resource_and_a_needless_star():
     good = iam.Statement("codebuild", "Good", ("logs:PutLogEvents",),
                          (f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/codebuild/x:*",))
     assert not iam.scoping_problems(good)
+
+
+def test_the_inference_api_needs_are_what_its_handler_calls(needs):
+    recorded = {n.action for n in needs if n.role == "inference_api" and "handler.py calls" in n.why}
+    assert recorded == {"sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"}
+
+
+def test_the_deployer_is_granted_nothing_beyond_its_listed_needs(statements):
+    granted = iam.grants_by_role([s for s in statements if s.role == iam.DEPLOYER])[iam.DEPLOYER]
+    listed = {action.lower() for action, _ in iam.PENDING_CLI_USE[iam.DEPLOYER]}
+    assert granted == listed
 
 
 def test_approver_needs_are_the_registry_calls(needs):

@@ -114,7 +114,7 @@ data "aws_iam_policy_document" "boundary" {
   statement {
     sid     = "JobNetworkInterfacesInProjectVpc"
     effect  = "Allow"
-    actions = ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"]
+    actions = ["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission", "ec2:UnassignPrivateIpAddresses"]
     resources = [
       "arn:${local.partition}:ec2:${local.arn_suffix}:network-interface/*",
       "arn:${local.partition}:ec2:${local.arn_suffix}:security-group/*",
@@ -130,6 +130,37 @@ data "aws_iam_policy_document" "boundary" {
       local.codecommit_arn,
       "arn:${local.partition}:codeconnections:${local.arn_suffix}:connection/*",
       "arn:${local.partition}:codestar-connections:${local.arn_suffix}:connection/*",
+    ]
+  }
+
+  # Promotion and serving (deploy-pipeline, deploy-target, inference-api modules).
+  statement {
+    sid       = "AssumeStageDeployers"
+    effect    = "Allow"
+    actions   = ["sts:AssumeRole"]
+    resources = ["arn:${local.partition}:iam::*:role/${var.project}-*-deployer"]
+  }
+
+  statement {
+    sid     = "ReadRegistryModels" # the registry account's packages and artifacts; its resource policies decide
+    effect  = "Allow"
+    actions = ["kms:Decrypt", "s3:GetObject", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+    resources = [
+      "arn:${local.partition}:sagemaker:${local.region}:*:model-package/${var.project}-*",
+      "arn:${local.partition}:s3:::${var.project}-*-artifacts-*/*",
+      "arn:${local.partition}:kms:${local.region}:*:key/*",
+    ]
+  }
+
+  statement {
+    sid     = "ServeProjectEndpoints"
+    effect  = "Allow"
+    actions = ["application-autoscaling:PutScalingPolicy", "application-autoscaling:RegisterScalableTarget", "cloudwatch:DescribeAlarms", "iam:CreateServiceLinkedRole", "sns:Publish"]
+    resources = [
+      "arn:${local.partition}:application-autoscaling:${local.arn_suffix}:scalable-target/*",
+      "arn:${local.partition}:cloudwatch:${local.arn_suffix}:alarm:${local.name}-*",
+      "arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/*",
+      "arn:${local.partition}:sns:${local.arn_suffix}:${local.name}-*",
     ]
   }
 
@@ -151,6 +182,7 @@ data "aws_iam_policy_document" "boundary" {
     sid    = "ActionsWithoutResourceLevelPermissions"
     effect = "Allow"
     actions = [
+      "application-autoscaling:DescribeScalableTargets",
       "cloudwatch:PutMetricData",
       "ec2:DescribeDhcpOptions",
       "ec2:DescribeNetworkInterfaces",
@@ -158,6 +190,8 @@ data "aws_iam_policy_document" "boundary" {
       "ec2:DescribeSubnets",
       "ec2:DescribeVpcs",
       "ecr:GetAuthorizationToken",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
     ]
     resources = ["*"]
   }

@@ -102,7 +102,7 @@ def read_file(path: Path, name: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError as err:
         raise DataError(f"input file '{name}' is empty; remove it or replace it with data") from err
     except (ValueError, OSError, pd.errors.ParserError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        first = str(err).splitlines()[0].replace(str(path), name) if str(err) else type(err).__name__
         raise DataError(f"cannot read input file '{name}': {first}; check that it is valid CSV or Parquet") from err
     repeated = sorted({column for column in header if header.count(column) > 1})
     if repeated:

@@ -42,6 +42,14 @@ class ProcessingConfig:
 
 
 @dataclass(frozen=True)
+class DataConfig:
+    """`[tool.ml-factory.data]`: how Preprocess reads the team's table."""
+
+    max_dropped_fraction: float = 0.1  # rows without a target beyond this share fail the run
+    categorical_columns: tuple[str, ...] = ()  # features that are categories even when they look like numbers
+
+
+@dataclass(frozen=True)
 class MetricConfig:
     name: str
     threshold: float  # the floor (ceiling for error metrics) a new model must clear
@@ -72,6 +80,7 @@ class Config:
     processing: ProcessingConfig
     input_data_uri: str  # default InputDataUri; "" means s3://<data-bucket>/input/
     seed: int = 42
+    data: DataConfig = field(default_factory=DataConfig)
 
     @property
     def pipeline_name(self) -> str:
@@ -204,6 +213,18 @@ def _parse_processing(table: dict[str, Any], where: str) -> ProcessingConfig:
     return processing
 
 
+def _parse_data(table: dict[str, Any], where: str) -> DataConfig:
+    r = _Reader(table, where)
+    fraction = float(r.get("max_dropped_fraction", (int, float), DataConfig.max_dropped_fraction))
+    if not 0 <= fraction < 1:
+        raise r.fail("max_dropped_fraction", f"must be at least 0 and below 1 (a share of the rows), got {fraction}")
+    columns = r.get("categorical_columns", list, [])
+    if not all(isinstance(name, str) and name for name in columns):
+        raise r.fail("categorical_columns", f"expected a list of column names, got {columns!r}")
+    r.reject_unknown()
+    return DataConfig(fraction, tuple(columns))
+
+
 def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.toml") -> Config:
     """Validate the `[tool.ml-factory]` table and resolve it for one stage."""
     if stage not in STAGES:
@@ -253,6 +274,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         processing=_parse_processing(r.get("processing", dict, {}), f"{source} [tool.ml-factory.processing]"),
         input_data_uri=r.get("input_data_uri", str, ""),
         seed=r.get("seed", int, 42),
+        data=_parse_data(r.get("data", dict, {}), f"{source} [tool.ml-factory.data]"),
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")

@@ -62,18 +62,28 @@ class NumericText:
 
     @classmethod
     def of(cls, series: pd.Series) -> NumericText:
-        text = series.dropna().astype(str).str.strip()
-        if len(text) > _PROBE_SIZE:  # most text columns are plainly not numbers: decide on a sample
-            probe = text.sample(_PROBE_SIZE, random_state=0)
+        values = series.dropna()
+        if len(values) > _PROBE_SIZE:  # most text columns are plainly not numbers: decide on a sample
+            probe = values.sample(_PROBE_SIZE, random_state=0).astype(str).str.strip()
             if pd.to_numeric(probe, errors="coerce").notna().mean() < 0.5:
-                return cls(0, {}, len(text), ())
+                return cls(0, {}, len(values), ())
+        text = values.astype(str).str.strip()
         placeholder = text.str.lower().isin(PLACEHOLDERS).to_numpy()
         rest = text[~placeholder]
         parsed = pd.to_numeric(rest, errors="coerce").notna().to_numpy()
         unknown = rest[~parsed]
-        counts = text[placeholder].value_counts()
-        return cls(int(parsed.sum()), {str(k): int(v) for k, v in counts.items()}, int(len(unknown)),
+        return cls(int(parsed.sum()), _counts(text[placeholder]), int(len(unknown)),
                    tuple(str(v) for v in pd.unique(unknown)[:3]))
+
+
+def placeholders(series: pd.Series) -> dict[str, int]:
+    """Placeholder (as written, stripped) -> count in a text column."""
+    text = series.dropna().astype(str).str.strip()
+    return _counts(text[text.str.lower().isin(PLACEHOLDERS).to_numpy()])
+
+
+def _counts(text: pd.Series) -> dict[str, int]:
+    return {str(value): int(count) for value, count in text.value_counts().items()}
 
 
 def _text_kind(series: pd.Series) -> str:

@@ -263,11 +263,11 @@ def placeholder_counts(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, i
     for name, kind in kinds.items():
         if kind != "numeric" or pd.api.types.is_numeric_dtype(data[name].dtype):
             continue
-        reading = feature_schema.NumericText.of(data[name])
-        if reading.placeholder_count:
-            counts[name] = reading.placeholder_count
-            shown = ", ".join(f"{value!r} x{n}" for value, n in sorted(reading.placeholders.items()))
-            log(f"feature '{name}': {reading.placeholder_count} placeholder value(s) read as missing ({shown})")
+        found = feature_schema.placeholders(data[name])
+        if found:
+            counts[name] = sum(found.values())
+            shown = ", ".join(f"{value!r} x{n}" for value, n in sorted(found.items()))
+            log(f"feature '{name}': {counts[name]} placeholder value(s) read as missing ({shown})")
     return counts
 
 

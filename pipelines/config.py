@@ -44,6 +44,15 @@ class ProcessingConfig:
 
 
 @dataclass(frozen=True)
+class DataConfig:
+    """`[tool.ml-factory.data]`: how Preprocess reads the team's table."""
+
+    path: str = ""  # the local run's default --data, relative to the pyproject.toml ("" = generated sample data)
+    max_dropped_fraction: float = 0.1  # rows without a target beyond this share fail the run
+    categorical_columns: tuple[str, ...] = ()  # features that are categories even when they look like numbers
+
+
+@dataclass(frozen=True)
 class MetricConfig:
     name: str
     threshold: float  # the floor (ceiling for error metrics) a new model must clear
@@ -74,7 +83,7 @@ class Config:
     processing: ProcessingConfig
     input_data_uri: str  # default InputDataUri; "" means s3://<data-bucket>/input/
     seed: int = 42
-    data: str = ""  # the local run's default --data: a path relative to the pyproject.toml ("" = sample data)
+    data: DataConfig = field(default_factory=DataConfig)
 
     @property
     def pipeline_name(self) -> str:
@@ -109,8 +118,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "target_column": "label column of the data; letters, digits, spaces, _ . - (required)",
         "source_provider": f"one of {', '.join(SOURCE_PROVIDERS)} (default: github)",
         "input_data_uri": "the cloud run's default InputDataUri, s3://... (default: s3://<data-bucket>/<project>/input/)",
-        "data": "the local run's data (--local without --data): CSV or Parquet, relative to pyproject.toml "
-                "(default: generated sample data)",
+        "data": "table: the team's data and how Preprocess reads it",
         "seed": "seed of the split and of xgboost (default: 42)",
         "metric": "table: the registration gate",
         "training": "table: the training job and xgboost",
@@ -132,6 +140,12 @@ SETTINGS: dict[str, dict[str, str]] = {
         "framework_version": "SageMaker XGBoost image version (default: 3.2-0)",
         "hyperparameters": "xgboost parameters, checked by name and range (listed below), "
                            "e.g. { max_depth = 5, eta = 0.2 }",
+    },
+    "data": {
+        "path": "the local run's data (--local without --data): a CSV or Parquet file or a folder of them, relative "
+                "to pyproject.toml (default: generated sample data)",
+        "max_dropped_fraction": "largest share of rows without a target Preprocess may drop (default: 0.1)",
+        "categorical_columns": "features that are categories even when they look like numbers (default: [])",
     },
     "processing": {
         "instance_type": "processing instance (default: ml.m5.large)",
@@ -298,6 +312,22 @@ def _parse_processing(table: dict[str, Any], where: _Where) -> ProcessingConfig:
     return processing
 
 
+def _parse_data(table: dict[str, Any], where: _Where) -> DataConfig:
+    r = _Reader(table, where)
+    fraction = float(r.get("max_dropped_fraction", (int, float), DataConfig.max_dropped_fraction))
+    if not 0 <= fraction < 1:
+        raise r.fail("max_dropped_fraction", f"must be at least 0 and below 1 (a share of the rows), got {fraction}")
+    columns = r.get("categorical_columns", list, [])
+    if not all(isinstance(name, str) and name for name in columns):
+        raise r.fail("categorical_columns", f"expected a list of column names, got {columns!r}")
+    path = r.get("path", str, "")
+    if path.startswith("s3://"):
+        raise r.fail("path", f"{path!r} is the local run's data (a path relative to pyproject.toml); an S3 "
+                             "location goes in input_data_uri")
+    r.reject_unknown()
+    return DataConfig(path=path, max_dropped_fraction=fraction, categorical_columns=tuple(columns))
+
+
 # check_metric (shared with the template inputs) names the cookiecutter inputs; the file names them so.
 METRIC_KEYS_IN_FILE = {"primary_metric": "name", "metric_threshold": "threshold"}
 
@@ -363,13 +393,10 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         processing=_parse_processing(r.get("processing", dict, {}), where.sub("processing")),
         input_data_uri=r.get("input_data_uri", str, ""),
         seed=r.get("seed", int, 42),
-        data=r.get("data", str, ""),
+        data=_parse_data(r.get("data", dict, {}), where.sub("data")),
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")
-    if config.data.startswith("s3://"):
-        raise r.fail("data", f"{config.data!r} is the local run's data (a path relative to {source}); "
-                             "an S3 location goes in input_data_uri")
     r.reject_unknown()
     return config
 

@@ -142,13 +142,13 @@ def cloud_request(args: argparse.Namespace) -> CloudRunRequest:
 
 
 def local_data(args: argparse.Namespace, config: Config) -> Path | None:
-    """--data, else `[tool.ml-factory] data` (relative to the pyproject.toml) unless --rows or --demo ask for
+    """--data, else `[tool.ml-factory.data] path` (relative to the pyproject.toml) unless --rows or --demo ask for
     generated sample data."""
-    if args.data or args.rows is not None or args.demo or not config.data:
+    if args.data or args.rows is not None or args.demo or not config.data.path:
         return args.data
-    path = Path(args.config).resolve().parent / config.data
+    path = Path(args.config).resolve().parent / config.data.path
     if not path.exists():
-        raise ConfigError(f"{Path(args.config).name} [tool.ml-factory] data: {path} does not exist; fix the path "
+        raise ConfigError(f"{Path(args.config).name} [tool.ml-factory.data] path: {path} does not exist; fix the path "
                           "(relative to pyproject.toml) or pass --data PATH")
     return path
 

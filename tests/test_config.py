@@ -198,10 +198,10 @@ def test_the_settings_listing_is_every_key_the_parser_reads(team_table, monkeypa
 
 
 def test_data_is_a_local_path_and_input_data_uri_an_s3_one(team_table):
-    team_table["data"] = "data/train.csv"
-    assert parse_config(team_table, "dev").data == "data/train.csv"
-    team_table["data"] = "s3://bucket/train.csv"
-    assert "[tool.ml-factory] data: 's3://bucket/train.csv' is the local run's data" in error_of(team_table)
+    team_table["data"] = {"path": "data/train.csv"}
+    assert parse_config(team_table, "dev").data.path == "data/train.csv"
+    team_table["data"] = {"path": "s3://bucket/train.csv"}
+    assert "[tool.ml-factory.data] path: 's3://bucket/train.csv' is the local run's data" in error_of(team_table)
 
 
 @pytest.mark.parametrize("target, valid", [("Churn Flag", True), ("churn flag 2", True), ("_y", True),

@@ -1,6 +1,6 @@
 """`python -m pipelines.run` and `pipelines.registry` options: each option belongs to the modes it acts in
 (--dry-run, --local, a cloud run) and is refused elsewhere instead of ignored; --local takes its data from
-[tool.ml-factory] data; every command finds the project's pyproject.toml from any folder inside it."""
+[tool.ml-factory.data] path; every command finds the project's pyproject.toml from any folder inside it."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def local_args(*argv: str) -> argparse.Namespace:
 
 def test_local_runs_read_the_configured_data_relative_to_the_pyproject(project, monkeypatch):
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('seed = 42', 'seed = 42\ndata = "data/train.csv"'))
+    pyproject.write_text(pyproject.read_text() + '\n[tool.ml-factory.data]\npath = "data/train.csv"\n')
     (project / "data").mkdir()
     (project / "data" / "train.csv").write_text("a,churned\n1,0\n")
     config = load_config("dev", pyproject)
@@ -103,7 +103,7 @@ def test_local_runs_read_the_configured_data_relative_to_the_pyproject(project, 
     assert local_data(local_args("--config", str(pyproject), "--rows", "100"), config) is None  # sample data
     assert local_data(local_args("--config", str(pyproject), "--demo"), config) is None
     (project / "data" / "train.csv").unlink()
-    with pytest.raises(ConfigError, match=r"pyproject.toml \[tool.ml-factory\] data: .*data/train.csv does not exist; "
+    with pytest.raises(ConfigError, match=r"pyproject.toml \[tool.ml-factory.data\] path: .*data/train.csv does not exist; "
                                           r"fix the path \(relative to pyproject.toml\) or pass --data PATH"):
         local_data(local_args("--config", str(pyproject)), config)
 

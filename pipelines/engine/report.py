@@ -8,6 +8,7 @@ from typing import Any
 
 from pipelines.engine.charts import STYLE as CHART_STYLE
 from pipelines.engine.charts import ChartData, charts_html
+from pipelines.engine.summary import ROW_COUNTS
 from pipelines.progress import format_seconds
 
 STYLE = """
@@ -55,6 +56,21 @@ def _steps(summary: dict[str, Any]) -> str:
                     f"<td class=num>{took}</td><td>{note}</td></tr>")
     return ("<table><tr><th>Step</th><th>Type</th><th>Status</th><th>Duration</th><th>Notes</th></tr>"
             + "".join(rows) + "</table>")
+
+
+def _data(summary: dict[str, Any]) -> str:
+    """Rows read, dropped for a missing target and per split; placeholders read as missing."""
+    data = summary.get("data")
+    if not data:
+        return "<p class=muted>No row counts (the preprocessing did not finish).</p>"
+    counts = data.get("row_counts") or {}
+    cards = "".join(f"<div class=card data-rows='{key}'><span class=muted>{escape(label)}</span>"
+                    f"<b>{escape(str(counts[key]))}</b></div>" for key, label in ROW_COUNTS if key in counts)
+    placeholders = data.get("missing_placeholders") or {}
+    note = ("<p>Placeholders read as missing: " + ", ".join(
+        f"<code>{escape(str(name))}</code> {count}" for name, count in placeholders.items()) + "</p>"
+            if placeholders else "")
+    return f"<div class=cards>{cards}</div>{note}"
 
 
 def _metrics(summary: dict[str, Any]) -> str:
@@ -166,6 +182,7 @@ def render_report(summary: dict[str, Any], charts: ChartData | None = None) -> s
 took {format_seconds(summary['duration_seconds'])}</p>
 {failure}
 <h2>Steps</h2>{_steps(summary)}
+<h2>Data</h2>{_data(summary)}
 <h2>Metrics</h2>{_metrics(summary)}
 <h2>Model charts</h2>{charts_html(charts or ChartData())}
 <h2>Model registry</h2>{_registered(summary)}

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.engine.engine import ExecutionResult
 from pipelines.progress import format_seconds
+
+if TYPE_CHECKING:
+    from pipelines.engine.store import ObjectStore
+
+FEATURES_FILE = "features.json"  # written by seedcode/preprocess.py into each split's output
+ROW_COUNTS = (("input", "read"), ("dropped_missing_target", "dropped (missing target)"), ("train", "train"),
+              ("validation", "validation"), ("test", "test"))
 
 
 def metrics_from(property_files: dict[str, dict[str, Any]]) -> tuple[dict[str, float], str | None]:
@@ -62,8 +69,26 @@ def spot_result(result: ExecutionResult) -> dict[str, Any]:
     return {"simulated": True, **base, **spot}
 
 
+def input_data(result: ExecutionResult, store: ObjectStore, step: str) -> dict[str, Any] | None:
+    """Row counts and placeholder counts from the features.json `step` (Preprocess) wrote; None when it
+    wrote none (it failed, or did not run)."""
+    from pipelines.engine.processing import output_specs
+    from pipelines.engine.store import StoreError
+
+    for _, uri, _ in output_specs(result.properties.get(step) or {}):
+        try:
+            schema = store.read_json(f"{uri.rstrip('/')}/{FEATURES_FILE}")
+        except StoreError:
+            continue
+        if isinstance(schema, dict) and isinstance(schema.get("row_counts"), dict):
+            return {"step": step, "row_counts": schema["row_counts"],
+                    "missing_placeholders": schema.get("missing_placeholders") or {}}
+    return None
+
+
 def build_summary(result: ExecutionResult, *, run_dir: Path, extra: dict[str, Any] | None = None,
-                  primary_metric: str | None = None, threshold_parameter: str | None = None) -> dict[str, Any]:
+                  primary_metric: str | None = None, threshold_parameter: str | None = None,
+                  data: dict[str, Any] | None = None) -> dict[str, Any]:
     metrics, metrics_source = metrics_from(result.property_files)
     _, registered = _facts(result, "registered")
     _, unchanged = _facts(result, "unchanged")  # RegisterModel found the same model already registered
@@ -80,6 +105,7 @@ def build_summary(result: ExecutionResult, *, run_dir: Path, extra: dict[str, An
         "duration_seconds": round(result.seconds, 3),
         "parameters": result.parameters,
         "steps": [s.to_dict() for s in result.steps],
+        "data": data,  # input_data(): rows read, dropped, per split; placeholders read as missing
         "metrics": metrics,
         "metrics_source": metrics_source,
         "primary_metric": None,
@@ -134,6 +160,18 @@ def _spot_line(spot: dict[str, Any]) -> str | None:
             f"({spot['attempts']} attempts)")
 
 
+def data_line(data: dict[str, Any] | None) -> str | None:
+    """`rows: 2000 read, 21 dropped (missing target), 1385 train, ...; placeholders read as missing: age 37`."""
+    if not data:
+        return None
+    counts = data.get("row_counts") or {}
+    line = "rows: " + ", ".join(f"{counts[key]} {label}" for key, label in ROW_COUNTS if key in counts)
+    placeholders = data.get("missing_placeholders") or {}
+    if placeholders:
+        line += "; placeholders read as missing: " + ", ".join(f"{k} {v}" for k, v in placeholders.items())
+    return line
+
+
 def human_summary(summary: dict[str, Any]) -> str:
     lines = [f"pipeline {summary['pipeline']} execution {summary['execution_id']} (local): {summary['status']} "
              f"in {format_seconds(summary['duration_seconds'])}"]
@@ -146,6 +184,9 @@ def human_summary(summary: dict[str, Any]) -> str:
         elif step["status"] == "Failed" and step.get("failure_reason"):
             note = step["failure_reason"][:160]
         lines.append(f"  {step['name']:<{width}}  {step['status']:<10} {took:>7}  {note}".rstrip())
+    rows = data_line(summary.get("data"))
+    if rows:
+        lines.append(rows)
     if summary["metrics"]:
         lines.append("metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in summary["metrics"].items()))
     if summary.get("gate"):

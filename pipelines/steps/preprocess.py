@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sagemaker.mlops.workflow import ProcessingStep
 
+from pipelines.config import DataConfig
 from pipelines.definition import STEP_PREPROCESS
 from pipelines.steps.context import PROCESSING_ROOT, StepContext
 
@@ -19,7 +20,13 @@ def build_preprocess(ctx: StepContext) -> ProcessingStep:
                     ctx.code_input("preprocess.py")],
             outputs=[ctx.s3_output(STEP_PREPROCESS, name, f"{PROCESSING_ROOT}/output/{name}") for name in SPLITS],
             arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
-                       "--seed", str(config.seed)],
+                       "--seed", str(config.seed), *data_arguments(config.data)],
         ),
         cache_config=ctx.cache(),
     )
+
+
+def data_arguments(data: DataConfig) -> list[str]:
+    """`[tool.ml-factory.data]` as preprocess.py arguments."""
+    declared = [f"--categorical-column={name}" for name in data.categorical_columns]  # `=`: a name may start with -
+    return ["--max-dropped-fraction", str(data.max_dropped_fraction), *declared]

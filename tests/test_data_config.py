@@ -24,7 +24,8 @@ def test_declared_columns_and_share_reach_the_preprocess_step(team_table):
 
     assert arguments[arguments.index("--max-dropped-fraction"):] == [
         "--max-dropped-fraction", "0.25", "--categorical-column=zip code", "--categorical-column=-store"]
-    assert parse_config(team_table, "prod").data == DataConfig(max_dropped_fraction=0.0, categorical_columns=("zip code", "-store"))  # a stage is stricter
+    expected = DataConfig(max_dropped_fraction=0.0, categorical_columns=("zip code", "-store"))
+    assert parse_config(team_table, "prod").data == expected  # a stage is stricter
 
 
 @pytest.mark.parametrize("table, message", [

@@ -103,8 +103,8 @@ def test_local_runs_read_the_configured_data_relative_to_the_pyproject(project, 
     assert local_data(local_args("--config", str(pyproject), "--rows", "100"), config) is None  # sample data
     assert local_data(local_args("--config", str(pyproject), "--demo"), config) is None
     (project / "data" / "train.csv").unlink()
-    with pytest.raises(ConfigError, match=r"pyproject.toml \[tool.ml-factory.data\] path: .*data/train.csv does not exist; "
-                                          r"fix the path \(relative to pyproject.toml\) or pass --data PATH"):
+    with pytest.raises(ConfigError, match=r"pyproject.toml \[tool.ml-factory.data\] path: .*data/train.csv does not "
+                                          r"exist; fix the path \(relative to pyproject.toml\) or pass --data PATH"):
         local_data(local_args("--config", str(pyproject)), config)
 
 

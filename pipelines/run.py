@@ -5,6 +5,8 @@
   (default)   read wiring from SSM, upload step code, upsert, start; print the execution ARN
   --wait      follow the execution step by step; non-zero exit when it fails
   --local     run the same definition on this machine with the local engine (no Docker, no AWS)
+  --estimate  print the expected cost of one cloud run per step, on-demand and with Spot, and exit
+  --budget    refuse to start a cloud run whose estimate exceeds USD (with --estimate: exit non-zero)
 
 Results go to stdout, progress to stderr.
 """
@@ -20,6 +22,7 @@ from pipelines.config import Config, load_config
 from pipelines.engine.cli import LocalRunRequest, run_local
 from pipelines.engine.state import StateDir, state_root
 from pipelines.errors import UserError, run_cli
+from pipelines.finops.preflight import EstimateRequest, guard_cloud_run, print_estimate
 from pipelines.wiring import STAGES, load_wiring_file, offline_wiring
 
 
@@ -34,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print the pipeline definition JSON and exit")
     mode.add_argument("--local", action="store_true", help="run on this machine with the local engine")
+    mode.add_argument("--estimate", action="store_true",
+                      help="print the cost estimate of one cloud run (pipelines/finops/prices.json) and exit")
+    parser.add_argument("--budget", type=float, metavar="USD",
+                        help="refuse to start a cloud run whose estimated cost exceeds USD")
     parser.add_argument("--wiring", type=Path, metavar="FILE",
                         help="JSON file of SSM wiring keys to values, instead of reading SSM")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -94,15 +101,29 @@ def local_request(args: argparse.Namespace) -> LocalRunRequest:
                            project_dir=Path(args.config).resolve().parent)
 
 
-def main(argv: list[str] | None = None) -> int:
+def estimate_request(args: argparse.Namespace) -> EstimateRequest:
+    state = StateDir(state_root(args.config, args.state_dir))
+    return EstimateRequest(definitions_dir=state.definitions, runs_dir=state.runs, budget_usd=args.budget)
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one branch per mode
     args = build_parser().parse_args(argv)
     config = load_config(args.stage, args.config)
+    if args.estimate:
+        if args.wait or args.param:
+            raise UserError("--estimate only prints the expected cost; nothing runs: drop --wait/--param")
+        return print_estimate(config, estimate_request(args))
+    if args.budget is not None and (args.local or args.dry_run):
+        raise UserError("--budget guards cloud runs; a local run costs nothing (see its summary for what it would "
+                        "have cost): drop --budget, or use --estimate --budget USD")
     if args.dry_run:
         if args.param or args.wait:
             raise UserError("--dry-run only prints the definition: drop --param/--wait")
         return dry_run(config, args.wiring, StateDir(state_root(args.config, args.state_dir)).definitions)
     if args.local:
         return run_local(config, local_request(args))
+    if args.budget is not None:
+        guard_cloud_run(config, estimate_request(args))  # refuses before anything is uploaded or started
     return run_in_cloud(config, cloud_request(args))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines.errors import UserError
 from pipelines.finops.prices import PriceTable
+from pipelines.progress import format_seconds
 
 DEFAULT_PROCESSING_MAX_RUNTIME = 86400  # SageMaker's limit for a processing job without StoppingCondition
 HISTORY_RUNS = 5  # the last N successful runs a median is taken over
@@ -139,7 +140,7 @@ def estimate_run(definition: dict[str, Any], region: str, prices: PriceTable,
 
 
 def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:.2f} h"
+    return f"{seconds / 3600:.2f} h" if seconds >= 3600 else format_seconds(seconds)
 
 
 def format_estimate(estimate: RunEstimate, pipeline: str) -> str:

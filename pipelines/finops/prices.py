@@ -155,6 +155,12 @@ def format_region(table: PriceTable, region: str) -> str:
     return "\n".join(lines)
 
 
+def pricing_client() -> Any:
+    from pipelines.aws import aws_session
+
+    return aws_session(PRICING_REGION).client("pricing", region_name=PRICING_REGION)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines.finops.prices", description=__doc__.split("\n\n")[0])
     parser.add_argument("--region", required=True, help="AWS region code, e.g. eu-west-1")
@@ -167,10 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     table = load_prices(args.table)
     if args.refresh:
-        from pipelines.aws import aws_session
-
-        pricing = aws_session(PRICING_REGION).client("pricing", region_name=PRICING_REGION)
-        table = refresh(table, pricing, args.region, datetime.date.today())
+        table = refresh(table, pricing_client(), args.region, datetime.date.today())
         args.table.write_text(table.to_json())  # written only once every usage was read
         counts = ", ".join(f"{len(v)} {k}" for k, v in table.prices[args.region].items())
         print(f"refreshed {args.region} in {args.table}: {counts} prices", file=sys.stderr)

@@ -22,6 +22,7 @@ locals {
   codebuild_project_name   = "${local.name}-modelbuild"
   codebuild_log_group_name = "/aws/codebuild/${local.name}-modelbuild"
   codepipeline_name        = "${local.name}-modelbuild"
+  lifecycle_log_group_name = "/aws/lambda/${local.name}-lifecycle" # modules/lifecycle: the cleanup's action log
   team_slug                = trim(replace(lower(var.team), "/[^a-z0-9-]+/", "-"), "-")
 }
 
@@ -53,7 +54,7 @@ module "kms" {
   stage                   = var.stage
   alias_name              = local.kms_alias_name
   key_user_role_arns      = [module.iam.sagemaker_execution_role_arn, module.iam.codebuild_role_arn, module.iam.codepipeline_role_arn]
-  log_group_name_prefixes = [local.codebuild_log_group_name]
+  log_group_name_prefixes = [local.codebuild_log_group_name, local.lifecycle_log_group_name]
   deletion_window_in_days = var.kms_deletion_window_in_days
   tags                    = local.cost_tags
 }
@@ -123,5 +124,21 @@ module "build_pipeline" {
   artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
   kms_key_arn              = module.kms.key_arn
   build_timeout_minutes    = var.build_timeout_minutes
+  tags                     = local.cost_tags
+}
+
+# Idle-resource cleanup (dev only): idle endpoints, unused endpoint configs, idle Studio apps,
+# unattached EBS volumes and old checkpoints of this project; see modules/lifecycle/README.md.
+module "lifecycle" {
+  source = "./modules/lifecycle"
+  count  = var.stage == "dev" ? 1 : 0
+
+  project                  = var.project
+  stage                    = var.stage
+  sagemaker_pipeline_name  = local.sagemaker_pipeline_name
+  artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
+  kms_key_arn              = module.kms.key_arn
+  kms_key_alias            = local.kms_alias_name
+  permissions_boundary_arn = module.iam.permissions_boundary_arn
   tags                     = local.cost_tags
 }

@@ -123,6 +123,16 @@ data "aws_iam_policy_document" "boundary" {
   }
 
   statement {
+    sid     = "LifecycleCleanup" # modules/lifecycle: delete the project's unattached volumes; the schedule invokes the cleanup
+    effect  = "Allow"
+    actions = ["ec2:DeleteVolume", "lambda:InvokeFunction"]
+    resources = [
+      "arn:${local.partition}:ec2:${local.arn_suffix}:volume/*",
+      "arn:${local.partition}:lambda:${local.arn_suffix}:function:${local.name}-*",
+    ]
+  }
+
+  statement {
     sid     = "SourceRepository"
     effect  = "Allow"
     actions = ["codecommit:*", "codeconnections:UseConnection", "codestar-connections:UseConnection"]
@@ -151,11 +161,13 @@ data "aws_iam_policy_document" "boundary" {
     sid    = "ActionsWithoutResourceLevelPermissions"
     effect = "Allow"
     actions = [
+      "cloudwatch:GetMetricStatistics",
       "cloudwatch:PutMetricData",
       "ec2:DescribeDhcpOptions",
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
+      "ec2:DescribeVolumes",
       "ec2:DescribeVpcs",
       "ecr:GetAuthorizationToken",
     ]

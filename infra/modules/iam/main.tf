@@ -424,10 +424,17 @@ data "aws_iam_policy_document" "codebuild" {
   }
 
   statement {
-    sid       = "FollowPipelineExecutions" # pipelines.run --wait
+    sid       = "FollowPipelineExecutions" # pipelines.run --wait; the Spot saving goes into the execution's description
     effect    = "Allow"
-    actions   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"]
+    actions   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps", "sagemaker:UpdatePipelineExecution"]
     resources = [local.pipeline_execution_arn]
+  }
+
+  statement {
+    sid       = "EstimateFromEarlierExecutions" # pipelines.run --budget: median step durations of the last runs
+    effect    = "Allow"
+    actions   = ["sagemaker:ListPipelineExecutions"]
+    resources = [local.pipeline_arn]
   }
 
   statement {

@@ -15,7 +15,7 @@ def test_the_local_summary_prices_each_job_step_it_ran(first_run):
     assert {row["step"] for row in cost["steps"]} == {"Preprocess", "DataQualityCheck", "Train", "Evaluate"}
     for row in cost["steps"]:
         usage = "training" if row["step"] == "Train" else "processing"
-        expected = steps[row["step"]]["duration_seconds"] / 3600 * prices.hourly("eu-west-1", usage,
+        expected = steps[row["step"]]["duration_seconds"] / 3600 * prices.hourly(cost["region"], usage,
                                                                                  row["instance_type"])
         assert row["on_demand_usd"] == pytest.approx(expected, abs=1e-6)
     assert cost["with_spot_usd"] < cost["on_demand_usd"]  # training runs on Spot

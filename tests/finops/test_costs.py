@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, datetime
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
 from pipelines import costs
+from pipelines.config import load_config
 from pipelines.errors import run_cli
 from pipelines.finops.prices import load_prices
 
 REGION = "eu-west-1"
-PIPELINE = "churn-reference-dev"
+CONFIG = load_config("dev", Path(__file__).resolve().parents[2] / "pyproject.toml")
+PROJECT, PIPELINE = CONFIG.project, CONFIG.pipeline_name
 EXECUTION = f"arn:aws:sagemaker:{REGION}:111111111111:pipeline/{PIPELINE}/execution/"
 JOB = f"arn:aws:sagemaker:{REGION}:111111111111:training-job/"
 T0 = datetime(2026, 11, 3, 9, tzinfo=UTC)
@@ -51,7 +54,7 @@ def session(monkeypatch):
 def cost_request(token: str | None = None) -> dict:
     request = {"TimePeriod": {"Start": "2026-11-01", "End": "2026-12-01"}, "Granularity": "MONTHLY",
                "Metrics": ["UnblendedCost"],
-               "Filter": {"Tags": {"Key": "Project", "Values": ["churn-reference"], "MatchOptions": ["EQUALS"]}},
+               "Filter": {"Tags": {"Key": "Project", "Values": [PROJECT], "MatchOptions": ["EQUALS"]}},
                "GroupBy": [{"Type": "DIMENSION", "Key": "SERVICE"}]}
     return {**request, "NextPageToken": token} if token else request
 
@@ -105,18 +108,18 @@ def test_the_month_is_reported_as_a_table_csv_and_chart(session, repo_root, tmp_
     print(out)  # shown with -s: the report as printed
     saved = round(2520 * load_prices().hourly(REGION, "training", "ml.m5.xlarge") / 3600, 4)
     lines = out.splitlines()
-    assert lines[0] == "churn-reference: spend in 2026-11 by service (Cost Explorer, tag Project=churn-reference, USD)"
+    assert lines[0] == f"{PROJECT}: spend in 2026-11 by service (Cost Explorer, tag Project={PROJECT}, USD)"
     assert lines[1].split() == ["Amazon", "SageMaker", "41.50"]  # biggest first
     assert next(line for line in lines if line.strip().startswith("total ")).split() == ["total", "43.25"]
     assert "job-a" in out and f"{saved:.4f}" in out and "70.0% of 3600s" in out
 
-    rows = list(csv.DictReader((tmp_path / "costs-churn-reference-dev-2026-11.csv").open()))
+    rows = list(csv.DictReader((tmp_path / f"costs-{PIPELINE}-2026-11.csv").open()))
     spend = {r["item"]: float(r["usd"]) for r in rows if r["section"] == "spend"}
     assert spend == {"Amazon SageMaker": 41.5, "Amazon Simple Storage Service": 0.75,
                      "AWS Key Management Service": 1.0, "total": 43.25}
     spot = [r for r in rows if r["section"] == "spot_saving"]
     assert [(r["item"], float(r["usd"])) for r in spot] == [("job-a", saved), ("total", saved)]
-    chart = (tmp_path / "costs-churn-reference-dev-2026-11.png").read_bytes()
+    chart = (tmp_path / f"costs-{PIPELINE}-2026-11.png").read_bytes()
     assert chart.startswith(b"\x89PNG\r\n\x1a\n") and 5_000 < len(chart) < 100_000
 
 
@@ -126,7 +129,7 @@ def test_no_tagged_spend_says_how_to_activate_the_cost_tag(session, repo_root, t
                                                    service_message="Pipeline not found")
     assert run_costs(repo_root, tmp_path) == 0
     out = capsys.readouterr().out
-    assert "note: Cost Explorer knows no spend tagged Project=churn-reference in 2026-11: activate Project as a cost " \
+    assert f"note: Cost Explorer knows no spend tagged Project={PROJECT} in 2026-11: activate Project as a cost " \
            "allocation tag" in out
 
 

@@ -116,13 +116,16 @@ def test_an_unknown_instance_type_is_named_with_the_table(definition):
         estimate_run(changed, REGION, load_prices())
 
 
-def test_estimate_cli_prints_per_step_and_total(repo_root, tmp_path, capsys):
+def test_estimate_cli_prints_per_step_and_total(config, repo_root, tmp_path, capsys):
     assert run_cli(main, ["--config", str(repo_root / "pyproject.toml"), "--state-dir", str(tmp_path),
                           "--estimate"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].startswith("cost estimate for one run of churn-reference-dev in eu-west-1 (USD; prices taken ")
-    assert any(line.split()[:4] == ["Train", "1", "x", "ml.m5.xlarge"] for line in lines)
+    assert lines[0].startswith(f"cost estimate for one run of {config.pipeline_name} in {config.aws_region} (USD; "
+                               "prices taken ")
+    training = config.training
+    assert any(line.split()[:4] == ["Train", str(training.instance_count), "x", training.instance_type]
+               for line in lines)
     assert any(line.split()[0] == "total" for line in lines)
     assert "with Spot" in lines[1] and "on-demand" in lines[1]
     print(out)  # shown with -s: the estimate as printed

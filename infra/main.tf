@@ -29,6 +29,7 @@ locals {
   codebuild_project_name   = "${local.name}-modelbuild"
   codebuild_log_group_name = "/aws/codebuild/${local.name}-modelbuild"
   codepipeline_name        = "${local.name}-modelbuild"
+  lifecycle_log_group_name = "/aws/lambda/${local.name}-lifecycle" # modules/lifecycle: the cleanup's action log
   team_slug                = trim(replace(lower(var.team), "/[^a-z0-9-]+/", "-"), "-")
 
   # Promotion: the registry stage's names (the same conventions as above, for the registry stage)
@@ -72,7 +73,7 @@ module "kms" {
     [module.iam.sagemaker_execution_role_arn, module.iam.codebuild_role_arn, module.iam.codepipeline_role_arn],
     flatten(module.deploy_pipeline[*].role_arns), module.deploy_target[*].deployer_role_arn, module.inference_api[*].lambda_role_arn,
   )
-  log_group_name_prefixes = concat([local.codebuild_log_group_name], local.serving_log_group_prefixes)
+  log_group_name_prefixes = concat([local.codebuild_log_group_name, local.lifecycle_log_group_name], local.serving_log_group_prefixes)
   reader_account_ids      = local.deploy_stage_readers
   deletion_window_in_days = var.kms_deletion_window_in_days
   tags                    = local.cost_tags
@@ -201,4 +202,20 @@ module "inference_api" {
   throttle_rate_limit        = var.inference_api_throttle_rate_limit
   manage_api_gateway_account = var.manage_api_gateway_account
   tags                       = local.cost_tags
+}
+
+# Idle-resource cleanup (dev only): idle endpoints, unused endpoint configs, idle Studio apps,
+# unattached EBS volumes and old checkpoints of this project; see modules/lifecycle/README.md.
+module "lifecycle" {
+  source = "./modules/lifecycle"
+  count  = var.stage == "dev" ? 1 : 0
+
+  project                  = var.project
+  stage                    = var.stage
+  sagemaker_pipeline_name  = local.sagemaker_pipeline_name
+  artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
+  kms_key_arn              = module.kms.key_arn
+  kms_key_alias            = local.kms_alias_name
+  permissions_boundary_arn = module.iam.permissions_boundary_arn
+  tags                     = local.cost_tags
 }

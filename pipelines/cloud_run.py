@@ -106,13 +106,10 @@ def follow_execution(sm: Any, arn: str, request: CloudRunRequest, progress: Prog
         where = f" at step {result.failed_step}" if result.failed_step else ""
         print(f"error: pipeline execution {result.status.lower()}{where}: {result.failure_reason}", file=sys.stderr)
         return 1
-    report = cloud.spot_report(sm, result.steps)
-    summary.update(spot=report.saving, report_warnings=[report.warning] if report.warning else [])
-    if report.warning:
-        print(f"warning: {report.warning}", file=sys.stderr)
-    elif report.saving:
-        saving = report.saving
-        progress.note(f"training {saving['training_seconds']}s, billable {saving['billable_seconds']}s: "
-                      f"Spot saved {saving['saving_percent']}%")
+    from pipelines.finops.savings import report_spot_savings
+
+    summary.update(report_spot_savings(sm, arn, result.steps, progress))  # printed, priced, recorded on the execution
+    for warning in summary["report_warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     progress.note(f"execution succeeded in {format_seconds(progress.elapsed())}")
     return 0

@@ -5,6 +5,8 @@
   (default)   read wiring from SSM, upload step code, upsert, start; print the execution ARN
   --wait      follow the execution step by step; non-zero exit when it fails
   --local     run the same definition on this machine with the local engine (no Docker, no AWS)
+  --estimate  print the expected cost of one cloud run per step, on-demand and with Spot, and exit
+  --budget    refuse to start a cloud run whose estimate exceeds USD (with --estimate: exit non-zero)
 
 Each option belongs to the modes it can act in; one given to another mode is refused, not ignored.
 --config defaults to the nearest pyproject.toml with [tool.ml-factory], from here upward.
@@ -23,6 +25,7 @@ from pipelines.config import Config, ConfigError, find_pyproject, load_config
 from pipelines.engine.cli import LocalRunRequest, run_local
 from pipelines.engine.state import StateDir, state_root
 from pipelines.errors import UserError, run_cli
+from pipelines.finops.preflight import EstimateRequest, guard_cloud_run, print_estimate
 from pipelines.rules import check
 from pipelines.wiring import STAGES, load_wiring_file, offline_wiring
 
@@ -39,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print the pipeline definition JSON and exit")
     mode.add_argument("--local", action="store_true", help="run on this machine with the local engine")
+    mode.add_argument("--estimate", action="store_true",
+                      help="print the cost estimate of one cloud run (pipelines/finops/prices.json) and exit")
+    parser.add_argument("--budget", type=float, metavar="USD",
+                        help="refuse to start a cloud run whose estimated cost exceeds USD")
     parser.add_argument("--wiring", type=Path, metavar="FILE",
                         help="JSON file of SSM wiring keys to values, instead of reading SSM")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -88,9 +95,10 @@ def dry_run(config: Config, wiring_file: Path | None, definitions_dir: Path) -> 
     return 0
 
 
-DRY_RUN, LOCAL, CLOUD = "dry-run", "local", "cloud"
-MODE_NAMES = {DRY_RUN: "--dry-run", LOCAL: "--local", CLOUD: "a cloud run (no --local or --dry-run)"}
-EVERY_MODE = frozenset((DRY_RUN, LOCAL, CLOUD))
+DRY_RUN, LOCAL, CLOUD, ESTIMATE = "dry-run", "local", "cloud", "estimate"
+MODE_NAMES = {DRY_RUN: "--dry-run", LOCAL: "--local", CLOUD: "a cloud run (no --local or --dry-run)",
+              ESTIMATE: "--estimate"}
+EVERY_MODE = frozenset((DRY_RUN, LOCAL, CLOUD, ESTIMATE))
 # The modes each option acts in (by argparse dest). tests/test_run_flags.py holds this equal to the parser.
 FLAG_MODES: dict[str, frozenset[str]] = {
     "help": EVERY_MODE, "stage": EVERY_MODE, "config": EVERY_MODE, "state_dir": EVERY_MODE,
@@ -101,6 +109,7 @@ FLAG_MODES: dict[str, frozenset[str]] = {
     "data": frozenset((LOCAL,)), "target": frozenset((LOCAL,)), "rows": frozenset((LOCAL,)),
     "simulate_spot_interruption": frozenset((LOCAL,)), "step_python": frozenset((LOCAL,)),
     "demo": frozenset((LOCAL,)),
+    "estimate": frozenset((ESTIMATE,)), "budget": frozenset((ESTIMATE, CLOUD)),
 }
 # Options that exclude each other within a mode, and why.
 EXCLUSIVE = (
@@ -112,7 +121,7 @@ DEFAULT_POLL_SECONDS = 30.0
 
 
 def run_mode(args: argparse.Namespace) -> str:
-    return DRY_RUN if args.dry_run else LOCAL if args.local else CLOUD
+    return DRY_RUN if args.dry_run else LOCAL if args.local else ESTIMATE if args.estimate else CLOUD
 
 
 def given_flags(args: argparse.Namespace) -> list[str]:
@@ -164,16 +173,25 @@ def local_request(args: argparse.Namespace, config: Config) -> LocalRunRequest:
                            demo=args.demo, project_dir=Path(args.config).resolve().parent)
 
 
+def estimate_request(args: argparse.Namespace) -> EstimateRequest:
+    state = StateDir(state_root(args.config, args.state_dir))
+    return EstimateRequest(definitions_dir=state.definitions, runs_dir=state.runs, budget_usd=args.budget)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_flags(args, parser)
     args.config = args.config or find_pyproject()
     config = load_config(args.stage, args.config)
+    if args.estimate:
+        return print_estimate(config, estimate_request(args))
     if args.dry_run:
         return dry_run(config, args.wiring, StateDir(state_root(args.config, args.state_dir)).definitions)
     if args.local:
         return run_local(config, local_request(args, config))
+    if args.budget is not None:
+        guard_cloud_run(config, estimate_request(args))  # refuses before anything is uploaded or started
     return run_in_cloud(config, cloud_request(args))
 
 

@@ -29,12 +29,20 @@ from policy_sentry.querying.actions import get_action_data, get_actions_for_serv
 # decision: the approver's own principal (an SSO permission set outside this repo), not a
 # vended role; its needs are derived and listed for that permission set, not checked here.
 APPROVER = "approver (SSO permission set, outside Terraform)"
-ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER}
+# The monthly cost report and the price refresh run as a person too: a team lead's or FinOps
+# analyst's own principal (Cost Explorer and the Price List API are account-level reads).
+ANALYST = "cost analyst (SSO permission set, outside Terraform)"
+PEOPLE = (APPROVER, ANALYST)
+ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER,
+               "pipelines.costs": ANALYST, "pipelines.finops.prices": ANALYST,
+               "lifecycle_cleanup": "lifecycle"}  # infra/modules/lifecycle's Lambda
 PIPELINE_ROLE = "sagemaker"  # the pipeline's RoleArn (pipelines.run passes execution-role-arn): runs every step
 
 # Operations whose IAM action is not <service prefix>:<operation name>.
 ACTION_OF_OPERATION = {("s3", "HeadObject"): ["s3:GetObject", "s3:ListBucket"],  # ListBucket: 404, not 403
                        ("s3", "ListObjectsV2"): ["s3:ListBucket"]}
+# Services whose request signing name is not their IAM prefix.
+IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
 JOB_OPERATIONS = {"CreateProcessingJob": "ProcessingJob", "CreateTrainingJob": "TrainingJob"}
 # What a SageMaker job does with its role (AWS docs: "CreateTrainingJob API: Execution Role Permissions",
 # "Give SageMaker AI Access to Resources in your Amazon VPC", "KMS permissions for SageMaker").
@@ -134,6 +142,12 @@ SERVICE_USE: dict[str, list[tuple[str, str]]] = {
         ("s3:GetObject", "an endpoint's model role reads model.tar.gz and the inference code from the registry bucket"),
         ("kms:Decrypt", "the registry's artifacts are encrypted with the registry stage's key"),
     ],
+    "lifecycle": [
+        ("logs:CreateLogStream", "the Lambda runtime writes the cleanup's action log"),
+        ("logs:PutLogEvents", "the Lambda runtime writes the cleanup's action log"),
+        ("kms:Decrypt", "Lambda decrypts the function's environment, encrypted with the project key"),
+    ],
+    "lifecycle_scheduler": [("lambda:InvokeFunction", "EventBridge Scheduler invokes the cleanup Lambda")],
 }
 
 # The deployer role (infra/modules/deploy-target) runs `python -m pipelines.deploy`, built on another
@@ -196,7 +210,7 @@ def operation_actions(service: str, operation: str) -> list[str]:
     if (service, operation) in ACTION_OF_OPERATION:
         return ACTION_OF_OPERATION[(service, operation)]
     prefix = service_model(service).signing_name
-    return [f"{prefix}:{operation}"]
+    return [f"{IAM_PREFIX_OF_SIGNING_NAME.get(prefix, prefix)}:{operation}"]
 
 
 def request_implied_actions(service: str, operation: str, params: dict[str, Any]) -> list[str]:
@@ -386,11 +400,10 @@ def _statement(role: str, raw: dict[str, Any], variables: dict[str, Any], local_
 def role_statements(module_dir: Path, variables: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:
     """Every statement of every role's inline policy, resources rendered for `variables`."""
     documents, local_values = _module(module_dir, data_locals)
-    policies = local_values["role_policies"]  # a merge(...) expression, or a map literal
-    if isinstance(policies, dict):
-        policies = "\n".join(f"{role} = {value}" for role, value in policies.items())
-    role_documents = dict(re.findall(r"(\w+)\s*=\s*\$?\{?data\.aws_iam_policy_document\.(\w+)(?:\[0\])?\.json",
-                                     policies))
+    policies = local_values["role_policies"]  # a map literal, or merge(...) of them
+    role_documents = ({role: re.findall(r"aws_iam_policy_document\.(\w+)", ref)[0] for role, ref in policies.items()}
+                      if isinstance(policies, dict) else
+                      dict(re.findall(r"(\w+)\s*=\s*data\.aws_iam_policy_document\.(\w+)(?:\[0\])?\.json", policies)))
     statements = []
     for role, name in sorted(role_documents.items()):
         body = documents[name]

@@ -47,7 +47,7 @@ def test_every_option_of_the_parser_has_its_modes():
 
 @pytest.mark.parametrize("dest, mode", [(dest, mode) for dest, modes in sorted(FLAG_MODES.items())
                                         for mode in (DRY_RUN, LOCAL, CLOUD)
-                                        if mode not in modes and dest not in ("dry_run", "local")])
+                                        if mode not in modes and dest not in ("dry_run", "local", "estimate")])
 def test_an_option_outside_its_modes_is_refused_before_anything_runs(dest, mode, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no project here: the refusal comes first
     action = options()[dest]

@@ -211,6 +211,7 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
         extra={"stage": config.stage, "code_digest": setup.bundle.digest, "input_data_uri": inputs.input_uri,
                "definition_reused": definition.reused, "state_dir": str(state.root),
                "summary_path": str(summary_path), "report_path": str(report_path)})
+    summary["cost"] = would_have_cost(json.loads(definition.text), summary["steps"], config.aws_region)
     write_summary(summary, summary_path, request.summary_path)
     write_report(summary, report_path, load_chart_data(result, setup.store, summary["metrics_source"]))
     print(human_summary(summary))
@@ -230,6 +231,18 @@ def name_user_data(result: ExecutionResult, inputs: LocalInputs, store: ObjectSt
             step.failure_reason = name_user_files(step.failure_reason, inputs.data_file, inputs.input_uri, store)
     if result.failure_reason:
         result.failure_reason = name_user_files(result.failure_reason, inputs.data_file, inputs.input_uri, store)
+
+
+def would_have_cost(definition: dict[str, Any], steps: list[dict[str, Any]], region: str) -> dict[str, Any] | None:
+    """What the run would have cost in the cloud (pipelines/finops/savings.py); None without a price table."""
+    from pipelines.finops.prices import load_prices
+    from pipelines.finops.savings import local_run_cost
+
+    try:
+        return local_run_cost(definition, steps, region, load_prices())
+    except UserError as exc:
+        print(f"warning: no cost figure: {exc}", file=sys.stderr)
+        return None
 
 
 def summary_of(state_dir: Path, execution_id: str) -> dict[str, Any]:

@@ -202,6 +202,11 @@ def human_summary(summary: dict[str, Any]) -> str:
     spot = _spot_line(summary["spot"])
     if spot:
         lines.append(f"spot: {spot}")
+    from pipelines.finops.savings import cost_line
+
+    cost = cost_line(summary.get("cost"))
+    if cost:
+        lines.append(cost)
     for key, label in (("summary_path", "summary"), ("report_path", "report")):
         if summary.get(key):
             lines.append(f"{label}: {summary[key]}")

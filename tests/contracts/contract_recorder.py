@@ -9,6 +9,7 @@ run into `$CONTRACT_RECORD_FILE`; `recorded_cli_calls()` runs the CLI tests that
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -25,6 +26,8 @@ import botocore.session
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = Path(__file__).resolve().parent
 WRAPPERS = ("pipelines.errors",)  # run_cli wraps every CLI's main: not an entry of its own
+# Code of ours outside `pipelines`: Lambda handlers, imported by their module name (infra/modules/*/lambda).
+LAMBDA_MODULES = ("lifecycle_cleanup",)
 # The tests that drive our CLIs against moto or the Stubber: their requests are the CLIs' requests.
 # Chosen so that together they make every request each CLI can make; a renamed test fails the run.
 CLI_TESTS = (
@@ -32,6 +35,10 @@ CLI_TESTS = (
     "tests/test_run_cloud.py::test_with_an_approved_model_the_drift_check_runs",
     "tests/test_registry_cloud.py",
     "tests/test_cloud_wait.py",
+    "tests/finops/test_estimate.py::test_a_cloud_run_within_budget_starts",
+    "tests/finops/test_savings.py::test_a_waited_cloud_run_shows_and_writes_the_saving",
+    "tests/finops/test_costs.py::test_the_month_is_reported_as_a_table_csv_and_chart",
+    "tests/finops/test_prices.py::test_refresh_replaces_the_region_with_the_price_list_apis_on_demand_prices",
 )
 
 
@@ -47,7 +54,7 @@ def _entry_module() -> str | None:
     frame, entry = sys._getframe(), None
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("pipelines.") and module not in WRAPPERS:
+        if (module.startswith("pipelines.") and module not in WRAPPERS) or module in LAMBDA_MODULES:
             entry = module
         frame = frame.f_back
     return entry
@@ -57,6 +64,8 @@ def _plain(value: Any) -> Any:
     """JSON-safe request values: a body becomes a short string (its content does not matter here)."""
     if isinstance(value, bytes | bytearray) or hasattr(value, "read"):
         return "<body>"
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()  # botocore takes ISO 8601 text for a timestamp member
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -103,13 +112,14 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
 
 
 @cache
-def recorded_cli_calls(record_file: Path | None = None) -> tuple[Call, ...]:
-    """Run the CLI tests once with the recorder; their requests, or a failure naming the failing run."""
-    target = record_file or Path(os.environ.get("TMPDIR", "/tmp")) / f"contract-calls-{os.getpid()}.json"
+def recorded_cli_calls(record_file: Path | None = None, tests: tuple[str, ...] = CLI_TESTS) -> tuple[Call, ...]:
+    """Run the CLI tests (or other `tests`, e.g. a Lambda's) once with the recorder; their requests, or a
+    failure naming the failing run."""
+    target = record_file or Path(os.environ.get("TMPDIR", "/tmp")) / f"contract-calls-{os.getpid()}-{len(tests)}.json"
     env = {**os.environ, "CONTRACT_RECORD_FILE": str(target),
            "PYTHONPATH": os.pathsep.join([str(CONTRACTS_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "contract_recorder", "-p", "no:cacheprovider", *CLI_TESTS],
+        [sys.executable, "-m", "pytest", "-q", "-p", "contract_recorder", "-p", "no:cacheprovider", *tests],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     if done.returncode != 0 or not target.is_file():

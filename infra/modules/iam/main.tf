@@ -123,6 +123,16 @@ data "aws_iam_policy_document" "boundary" {
   }
 
   statement {
+    sid     = "LifecycleCleanup" # modules/lifecycle: delete the project's unattached volumes; the schedule invokes the cleanup
+    effect  = "Allow"
+    actions = ["ec2:DeleteVolume", "lambda:InvokeFunction"]
+    resources = [
+      "arn:${local.partition}:ec2:${local.arn_suffix}:volume/*",
+      "arn:${local.partition}:lambda:${local.arn_suffix}:function:${local.name}-*",
+    ]
+  }
+
+  statement {
     sid     = "SourceRepository"
     effect  = "Allow"
     actions = ["codecommit:*", "codeconnections:UseConnection", "codestar-connections:UseConnection"]
@@ -183,11 +193,13 @@ data "aws_iam_policy_document" "boundary" {
     effect = "Allow"
     actions = [
       "application-autoscaling:DescribeScalableTargets",
+      "cloudwatch:GetMetricStatistics",
       "cloudwatch:PutMetricData",
       "ec2:DescribeDhcpOptions",
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
+      "ec2:DescribeVolumes",
       "ec2:DescribeVpcs",
       "ecr:GetAuthorizationToken",
       "xray:PutTelemetryRecords",
@@ -446,10 +458,17 @@ data "aws_iam_policy_document" "codebuild" {
   }
 
   statement {
-    sid       = "FollowPipelineExecutions" # pipelines.run --wait
+    sid       = "FollowPipelineExecutions" # pipelines.run --wait; the Spot saving goes into the execution's description
     effect    = "Allow"
-    actions   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"]
+    actions   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps", "sagemaker:UpdatePipelineExecution"]
     resources = [local.pipeline_execution_arn]
+  }
+
+  statement {
+    sid       = "EstimateFromEarlierExecutions" # pipelines.run --budget: median step durations of the last runs
+    effect    = "Allow"
+    actions   = ["sagemaker:ListPipelineExecutions"]
+    resources = [local.pipeline_arn]
   }
 
   statement {

@@ -133,7 +133,8 @@ def test_estimate_cli_prints_per_step_and_total(config, repo_root, tmp_path, cap
 
 @pytest.mark.parametrize("extra, message", [
     (["--estimate", "--wait"], "--wait is for a cloud run (no --local or --dry-run), not for --estimate: drop --wait"),
-    (["--local", "--budget", "5"], "--budget is for a cloud run (no --local or --dry-run) or --estimate, not for --local"),
+    (["--local", "--budget", "5"], "--budget is for a cloud run (no --local or --dry-run) or --estimate, "
+                                   "not for --local"),
     (["--estimate", "--budget", "0.01"], "exceeds --budget 0.01 USD; nothing was started"),
 ])
 def test_estimate_and_budget_misuse_is_one_error_line(repo_root, tmp_path, capsys, extra, message):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.errors import UserError
-from pipelines.rules import METRICS, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
+from pipelines.rules import HIGHER_IS_BETTER, METRIC_NAMES, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
 from pipelines.wiring import STAGES
 
 
@@ -49,7 +49,7 @@ class MetricConfig:
 
     @property
     def higher_is_better(self) -> bool:
-        return METRICS[self.name][1]
+        return HIGHER_IS_BETTER[self.name]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class Config:
     processing: ProcessingConfig
     input_data_uri: str  # default InputDataUri; "" means s3://<data-bucket>/input/
     seed: int = 42
+    positive_class: str | None = None  # binary: the label that becomes class 1 (None: 1 of 0/1, yes of yes/no)
+    decision_threshold: float = 0.5  # binary: probability at or above which a row is the positive class
 
     @property
     def pipeline_name(self) -> str:
@@ -204,6 +206,23 @@ def _parse_processing(table: dict[str, Any], where: str) -> ProcessingConfig:
     return processing
 
 
+def _parse_labels(r: _Reader, problem_type: str) -> dict[str, Any]:
+    """positive_class and decision_threshold, which only binary classification has."""
+    positive = r.get("positive_class", (str, int), None)
+    threshold = r.get("decision_threshold", (int, float), 0.5)
+    if problem_type != "binary_classification":
+        for key in ("positive_class", "decision_threshold"):
+            if key in r.table:
+                raise r.fail(key, f"applies to binary_classification only, and problem_type is {problem_type}; "
+                                  "remove it")
+    if positive is not None and not str(positive).strip():
+        raise r.fail("positive_class", "is empty; set it to the label the model should detect (e.g. \"fraud\")")
+    if not 0 < threshold < 1:
+        raise r.fail("decision_threshold", f"must lie strictly between 0 and 1 (the probability at or above which a "
+                                           f"row counts as the positive class), got {threshold}")
+    return {"positive_class": None if positive is None else str(positive), "decision_threshold": float(threshold)}
+
+
 def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.toml") -> Config:
     """Validate the `[tool.ml-factory]` table and resolve it for one stage."""
     if stage not in STAGES:
@@ -224,7 +243,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
     problem_type = r.choice("problem_type", PROBLEM_TYPES)
     metric_table = r.get("metric", dict)
     mr = _Reader(metric_table, f"{source} [tool.ml-factory.metric]")
-    metric_name = mr.choice("name", tuple(METRICS))
+    metric_name = mr.choice("name", METRIC_NAMES)
     threshold = float(mr.get("threshold", (int, float)))
     problems = check_metric(problem_type, metric_name, threshold)
     if problems:
@@ -253,6 +272,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         processing=_parse_processing(r.get("processing", dict, {}), f"{source} [tool.ml-factory.processing]"),
         input_data_uri=r.get("input_data_uri", str, ""),
         seed=r.get("seed", int, 42),
+        **_parse_labels(r, problem_type),
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")

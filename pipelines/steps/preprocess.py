@@ -19,7 +19,8 @@ def build_preprocess(ctx: StepContext) -> ProcessingStep:
                     ctx.code_input()],
             outputs=[ctx.s3_output(STEP_PREPROCESS, name, f"{PROCESSING_ROOT}/output/{name}") for name in SPLITS],
             arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
-                       "--seed", str(config.seed)],
+                       "--seed", str(config.seed),
+                       *(["--positive-class", config.positive_class] if config.positive_class is not None else [])],
         ),
         cache_config=ctx.cache(),
     )

@@ -29,6 +29,25 @@ def metrics_from(property_files: dict[str, dict[str, Any]]) -> tuple[dict[str, f
     return metrics, source
 
 
+def labels_from(property_files: dict[str, dict[str, Any]], source: str | None) -> dict[str, Any] | None:
+    """The `labels` section (label -> class index, positive class, decision threshold) of the report the
+    metrics came from; None for regression or when the evaluation did not run."""
+    step, _, name = (source or "").partition("/")
+    labels = (property_files.get(step, {}).get(name) or {}).get("labels")
+    return labels if isinstance(labels, dict) and isinstance(labels.get("mapping"), dict) else None
+
+
+def labels_line(labels: dict[str, Any] | None) -> str | None:
+    """`legit=0, fraud=1 (positive class fraud, decision threshold 0.5)` for people."""
+    if not labels:
+        return None
+    mapping = ", ".join(f"{label}={index}" for label, index in labels["mapping"].items())
+    if labels.get("positive_class") is None:
+        return mapping
+    threshold = labels.get("decision_threshold")
+    return f"{mapping} (positive class {labels['positive_class']}, decision threshold {threshold})"
+
+
 def _facts(result: ExecutionResult, key: str) -> tuple[str | None, Any]:
     for step in result.steps:
         if key in step.facts:
@@ -82,6 +101,7 @@ def build_summary(result: ExecutionResult, *, run_dir: Path, extra: dict[str, An
         "steps": [s.to_dict() for s in result.steps],
         "metrics": metrics,
         "metrics_source": metrics_source,
+        "labels": labels_from(result.property_files, metrics_source),
         "primary_metric": None,
         "gate": gate,
         "registered": None if registered is None else
@@ -148,6 +168,8 @@ def human_summary(summary: dict[str, Any]) -> str:
         lines.append(f"  {step['name']:<{width}}  {step['status']:<10} {took:>7}  {note}".rstrip())
     if summary["metrics"]:
         lines.append("metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in summary["metrics"].items()))
+    if labels_line(summary.get("labels")):
+        lines.append(f"labels: {labels_line(summary.get('labels'))}")
     if summary.get("gate"):
         gate = summary["gate"]
         lines.append(f"gate {gate['step']}: {'; '.join(gate['conditions'])} -> {gate['outcome']}")

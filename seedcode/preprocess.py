@@ -10,6 +10,9 @@ included, same columns in each), and writes under ``<root>/processing/output``:
       SageMaker Model Monitor analyzer baselines CSV or JSON; above --baseline-max-rows rows it
       holds a seeded random sample, which keeps both the write and the analyzer job cheap
 
+The target becomes labels by labels.py (binary: --positive-class is 1; multiclass: sorted labels
+0..K-1); features.json keeps the mapping.
+
 Datetime features become seconds since 1970-01-01 UTC; text features become codes in the sorted
 vocabulary of the training split (unseen value -> -1, missing stays NaN); numeric NaNs are kept
 for xgboost's missing-value handling. Bad data exits with code 2 and one ``error:`` line.

@@ -6,6 +6,8 @@ Hyperparameters: ``SM_HPS`` or ``<root>/input/config/hyperparameters.json``, ove
 ``--name value`` arguments (SageMaker passes them both ways). ``num_round`` is required;
 ``checkpoint_every`` (default 10) sets how often a checkpoint is written; ``eval_train`` (default
 false) adds the training-set metric to the per-round log; every other key is an xgboost parameter.
+The objective follows features.json's problem type (multiclass: multi:softprob with num_class set
+from its label_mapping).
 
 Checkpoints go to ``<root>/checkpoints/xgboost-checkpoint.<round>.ubj`` (written atomically, newest
 two kept); SageMaker syncs that folder to S3, so a Spot job restarted after an interruption

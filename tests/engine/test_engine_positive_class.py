@@ -31,8 +31,8 @@ def fraud_csv(tmp_path_factory) -> str:
 
 
 def _project(folder, team_config, **settings) -> Project:
-    table = small_config(team_config, target_column="label", metric={"name": "f1", "threshold": F1_FLOOR},
-                         **settings)
+    table = small_config(team_config, problem_type="binary_classification", target_column="label",
+                         metric={"name": "f1", "threshold": F1_FLOOR}, **settings)
     write_project(folder, table)
     return Project(folder)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pipelines.errors import UserError
 from pipelines.hyperparameters import hyperparameter_problem, known_names, parameter
-from pipelines.rules import METRICS, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
+from pipelines.rules import HIGHER_IS_BETTER, METRIC_NAMES, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
 from pipelines.wiring import STAGES
 
 
@@ -60,7 +60,7 @@ class MetricConfig:
 
     @property
     def higher_is_better(self) -> bool:
-        return METRICS[self.name][1]
+        return HIGHER_IS_BETTER[self.name]
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,8 @@ class Config:
     input_data_uri: str  # default InputDataUri; "" means s3://<data-bucket>/input/
     seed: int = 42
     data: DataConfig = field(default_factory=DataConfig)
+    positive_class: str | None = None  # binary: the label that becomes class 1 (None: 1 of 0/1, yes of yes/no)
+    decision_threshold: float = 0.5  # binary: probability at or above which a row is the positive class
 
     @property
     def pipeline_name(self) -> str:
@@ -120,12 +122,15 @@ SETTINGS: dict[str, dict[str, str]] = {
         "input_data_uri": "the cloud run's default InputDataUri, s3://... (default: s3://<data-bucket>/<project>/input/)",
         "data": "table: the team's data and how Preprocess reads it",
         "seed": "seed of the split and of xgboost (default: 42)",
+        "positive_class": "binary only: the label that becomes class 1 (default: 1 of 0/1, yes of no/yes, ...)",
+        "decision_threshold": "binary only: probability at or above which a row is the positive class "
+                              "(default: 0.5)",
         "metric": "table: the registration gate",
         "training": "table: the training job and xgboost",
         "processing": "table: the processing jobs",
     },
     "metric": {
-        "name": f"primary metric, one of {', '.join(METRICS)} (required)",
+        "name": f"primary metric, one of {', '.join(METRIC_NAMES)} (required)",
         "threshold": "floor the metric must clear (a ceiling for error metrics) (required)",
         "champion_margin": "how much a new model must beat the approved champion by, in metric units (default: 0.0)",
     },
@@ -312,6 +317,23 @@ def _parse_processing(table: dict[str, Any], where: _Where) -> ProcessingConfig:
     return processing
 
 
+def _parse_labels(r: _Reader, problem_type: str) -> dict[str, Any]:
+    """positive_class and decision_threshold, which only binary classification has."""
+    positive = r.get("positive_class", (str, int), None)
+    threshold = r.get("decision_threshold", (int, float), 0.5)
+    if problem_type != "binary_classification":
+        for key in ("positive_class", "decision_threshold"):
+            if key in r.table:
+                raise r.fail(key, f"applies to binary_classification only, and problem_type is {problem_type}; "
+                                  "remove it")
+    if positive is not None and not str(positive).strip():
+        raise r.fail("positive_class", "is empty; set it to the label the model should detect (e.g. \"fraud\")")
+    if not 0 < threshold < 1:
+        raise r.fail("decision_threshold", f"must lie strictly between 0 and 1 (the probability at or above which a "
+                                           f"row counts as the positive class), got {threshold}")
+    return {"positive_class": None if positive is None else str(positive), "decision_threshold": float(threshold)}
+
+
 def _parse_data(table: dict[str, Any], where: _Where) -> DataConfig:
     r = _Reader(table, where)
     fraction = float(r.get("max_dropped_fraction", (int, float), DataConfig.max_dropped_fraction))
@@ -364,7 +386,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
     problem_type = r.choice("problem_type", PROBLEM_TYPES)
     metric_table = r.get("metric", dict)
     mr = _Reader(metric_table, where.sub("metric"))
-    metric_name = mr.choice("name", tuple(METRICS))
+    metric_name = mr.choice("name", METRIC_NAMES)
     threshold = float(mr.get("threshold", (int, float)))
     problems = check_metric(problem_type, metric_name, threshold)
     if problems:
@@ -394,6 +416,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         input_data_uri=r.get("input_data_uri", str, ""),
         seed=r.get("seed", int, 42),
         data=_parse_data(r.get("data", dict, {}), where.sub("data")),
+        **_parse_labels(r, problem_type),
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")

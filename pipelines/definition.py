@@ -19,7 +19,7 @@ from typing import Any
 from pipelines.code_bundle import CodeBundle
 from pipelines.config import Config
 from pipelines.lineage import UNKNOWN
-from pipelines.rules import METRIC_SPECS
+from pipelines.rules import metric_spec
 from pipelines.sdk import load_sdk, quiet_sdk_logging
 from pipelines.wiring import Wiring
 
@@ -65,7 +65,7 @@ class BuiltPipeline:
 
 def metric_json_path(config: Config) -> str:
     """Where evaluation.json keeps the primary metric (the gate's JsonGet path)."""
-    return f"{METRIC_SPECS[config.metric.name].section}.{config.metric.name}.value"
+    return f"{metric_spec(config.problem_type, config.metric.name).section}.{config.metric.name}.value"
 
 
 def default_input_uri(config: Config, wiring: Wiring) -> str:

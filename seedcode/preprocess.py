@@ -11,6 +11,9 @@ their ``year`` column, as Spark and Athena read them), and writes under ``<root>
       SageMaker Model Monitor analyzer baselines CSV or JSON; above --baseline-max-rows rows it
       holds a seeded random sample, which keeps both the write and the analyzer job cheap
 
+The target becomes labels by labels.py (binary: --positive-class is 1; multiclass: sorted labels
+0..K-1); features.json keeps the mapping.
+
 Datetime features become seconds since 1970-01-01 UTC; text features become codes in the sorted
 vocabulary of the training split (unseen value -> -1, missing stays NaN); numeric NaNs are kept
 for xgboost's missing-value handling; placeholders in numeric text columns (``?``, ``NA``, ``-``, ...)
@@ -34,10 +37,11 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 import feature_schema
+import labels
 import sm_paths
 from step_report import DataError, log, run_step
 
-PROBLEM_TYPES = ("binary_classification", "regression")
+PROBLEM_TYPES = ("binary_classification", "multiclass_classification", "regression")
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 MANY_CATEGORIES = 10_000
 BASELINE_MAX_ROWS = 100_000
@@ -54,6 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--target-column", required=True, help="name of the column to predict")
     parser.add_argument("--problem-type", required=True, choices=PROBLEM_TYPES)
+    parser.add_argument("--positive-class", help="binary: the label that becomes class 1 (default: 1 of 0/1, yes of "
+                        "no/yes; any other pair of labels must be named)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the random split (default 42)")
     parser.add_argument("--validation-fraction", type=float, default=0.15, help="share of rows for validation")
     parser.add_argument("--test-fraction", type=float, default=0.15, help="share of rows for test")
@@ -151,59 +157,6 @@ def read_input(directory: Path) -> pd.DataFrame:
     log(f"read {len(names)} file(s), {len(data)} rows x {data.shape[1]} columns"
         + (f" (partition columns from folder names: {', '.join(partitions)})" if partitions else ""))
     return data.reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------- target
-
-
-def _display(value: Any) -> str:
-    """A target value as text: 1.0 -> '1', True -> 'True', 'yes' -> 'yes'."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _label_order(value: Any) -> tuple[int, float, str, str]:
-    """Sort key: numbers (and booleans) numerically, then text case-insensitively."""
-    if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
-        return (0, float(value), "", "")
-    text = str(value)
-    return (1, 0.0, text.strip().lower(), text)
-
-
-def binary_target(target: pd.Series, name: str) -> tuple[np.ndarray, dict[str, int]]:
-    """0/1 labels from a two-valued column: sorted values map to 0 then 1 (no/yes, false/true, 0/1)."""
-    values = list(pd.unique(target))
-    if len(values) != 2:
-        shown = ", ".join(_display(v) for v in sorted(values, key=_label_order)[:5])
-        more = ", ..." if len(values) > 5 else ""
-        raise DataError(
-            f"binary_classification needs exactly 2 distinct values in target column '{name}', "
-            f"found {len(values)} ({shown}{more}); map it to two classes or use --problem-type regression"
-        )
-    negative, positive = sorted(values, key=_label_order)
-    labels = (target == positive).to_numpy(dtype="int64")
-    return labels, {_display(negative): 0, _display(positive): 1}
-
-
-def regression_target(target: pd.Series, name: str) -> np.ndarray:
-    """The target as float64; non-numeric or infinite values are a DataError."""
-    if pd.api.types.is_bool_dtype(target.dtype):
-        raise DataError(f"regression target column '{name}' is true/false; use --problem-type binary_classification")
-    if pd.api.types.is_numeric_dtype(target.dtype):
-        values = target.to_numpy(dtype="float64", na_value=np.nan)
-    else:
-        values = pd.to_numeric(target, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        bad = target[np.isnan(values)]
-        if len(bad):
-            examples = ", ".join(repr(str(v)) for v in pd.unique(bad)[:3])
-            raise DataError(
-                f"regression target column '{name}' is not numeric (values such as {examples}); "
-                "clean the column or use --problem-type binary_classification"
-            )
-    if not np.isfinite(values).all():
-        raise DataError(f"regression target column '{name}' contains infinite values; replace or drop those rows")
-    return values
 
 
 # ---------------------------------------------------------------------------- split
@@ -314,19 +267,6 @@ def encode(
     return encoded, raw, vocabularies
 
 
-def labels(target: pd.Series, problem_type: str) -> tuple[np.ndarray, dict[str, int] | None]:
-    """The label array and, for binary classification, the value -> 0/1 mapping."""
-    name = str(target.name)
-    if problem_type == "binary_classification":
-        values, mapping = binary_target(target, name)
-        shown = ", ".join(f"{k}={v}" for k, v in mapping.items())
-        log(f"target '{name}': labels {shown}; positive rate {values.mean():.4f}")
-        return values, mapping
-    values = regression_target(target, name)
-    log(f"target '{name}': mean {values.mean():.4f}, std {values.std():.4f}")
-    return values, None
-
-
 def write_outputs(
     output: Path,
     schema: dict[str, Any],
@@ -338,7 +278,7 @@ def write_outputs(
 ) -> None:
     """The three encoded splits with features.json, and the raw training-feature baseline."""
     target_name = schema["target_column"]
-    target_dtype = "int64" if schema["problem_type"] == "binary_classification" else "float64"
+    target_dtype = "float64" if schema["problem_type"] == "regression" else "int64"
     # dictionary encoding pays off for few distinct values only; elsewhere it just costs write time
     kinds = schema["feature_kinds"]
     low_cardinality = [name for name in schema["feature_names"] if kinds[name] in ("categorical", "boolean")]
@@ -403,15 +343,14 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
 
     rows_read = len(data)
     data = drop_missing_target(data, target_name, args.max_dropped_fraction)
-    target, label_mapping = labels(data[target_name], args.problem_type)
+    encoded_target = labels.encode_target(data[target_name], args.problem_type, args.positive_class)
+    log(encoded_target.describe(target_name))
+    target = encoded_target.values
 
     kinds = feature_kinds(data, feature_names, args.categorical_columns)
     placeholders = placeholder_counts(data, kinds)
     splits = split_indices(len(data), args.seed, args.validation_fraction, args.test_fraction)
-    if args.problem_type == "binary_classification" and len(np.unique(target[splits["train"]])) < 2:
-        raise DataError(
-            f"the training split holds only one class of '{target_name}'; provide more rows of the rarer class"
-        )
+    labels.check_training_split(encoded_target, splits["train"], target_name)
     log("split rows " + " ".join(f"{name}={len(index)}" for name, index in splits.items()) + f" (seed={args.seed})")
     encoded, raw, vocabularies = encode(data, kinds, splits["train"])
 
@@ -422,7 +361,8 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
         "feature_names": feature_names,
         "feature_kinds": kinds,
         "categorical_vocabularies": vocabularies,
-        "label_mapping": label_mapping,
+        "label_mapping": encoded_target.mapping,
+        "positive_class": encoded_target.positive_class,
         "row_counts": {
             "input": rows_read,
             "dropped_missing_target": rows_read - len(data),

@@ -8,7 +8,7 @@ from typing import Any
 
 from pipelines.engine.charts import STYLE as CHART_STYLE
 from pipelines.engine.charts import ChartData, charts_html
-from pipelines.engine.summary import ROW_COUNTS
+from pipelines.engine.summary import ROW_COUNTS, labels_line
 from pipelines.progress import format_seconds
 
 STYLE = """
@@ -82,6 +82,8 @@ def _metrics(summary: dict[str, Any]) -> str:
     gate = summary.get("gate")
     line = (f"<p>Gate <b>{escape(gate['step'])}</b>: {escape('; '.join(gate['conditions']))} → "
             f"<b>{escape(str(gate['outcome']))}</b></p>") if gate else ""
+    labels = labels_line(summary.get("labels"))
+    line += f"<p class=labels>Labels (class index): {escape(labels)}</p>" if labels else ""
     return f"<div class=cards>{cards}</div>{line}"
 
 

@@ -41,7 +41,7 @@ def build_evaluate(ctx: StepContext, preprocess: ProcessingStep, train: Training
                     ctx.code_input("evaluate.py")],
             outputs=[ctx.s3_output(STEP_EVALUATE, "evaluation", f"{PROCESSING_ROOT}/evaluation")],
             arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
-                       "--primary-metric", config.metric.name,
+                       "--primary-metric", config.metric.name, "--threshold", str(config.decision_threshold),
                        "--champion-margin", parameters.champion_margin.to_string()],
         ),
         property_files=[report],

@@ -20,7 +20,8 @@ def build_preprocess(ctx: StepContext) -> ProcessingStep:
                     ctx.code_input("preprocess.py")],
             outputs=[ctx.s3_output(STEP_PREPROCESS, name, f"{PROCESSING_ROOT}/output/{name}") for name in SPLITS],
             arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
-                       "--seed", str(config.seed), *data_arguments(config.data)],
+                       "--seed", str(config.seed), *data_arguments(config.data),
+                       *(["--positive-class", config.positive_class] if config.positive_class is not None else [])],
         ),
         cache_config=ctx.cache(),
     )

@@ -67,6 +67,15 @@ def _evaluation_predictions(project: Project, model_tar: Path) -> tuple[np.ndarr
     return prediction, test_file.parent / "raw" / "test_raw.csv"
 
 
+def served_values(response: str, content_type: str) -> np.ndarray:
+    """The numbers of a response: one value per row, or (multiclass) the class probabilities after the label."""
+    if content_type == "text/csv":
+        rows = [line.split(",") for line in response.splitlines()]
+        return np.array([[float(v) for v in row[1:]] if len(row) > 1 else float(row[0]) for row in rows])
+    predictions = json.loads(response)["predictions"]
+    return np.array([list(p["probabilities"].values()) if isinstance(p, dict) else p for p in predictions])
+
+
 def test_package_declares_script_mode_and_only_the_types_it_serves(package):
     spec = package["spec"]
     environment = spec["Containers"][0]["Environment"]
@@ -95,9 +104,6 @@ def test_script_mode_serving_predicts_what_evaluation_measured(package, content_
         rows = pd.read_csv(raw_file, dtype=object).replace({np.nan: None}).to_dict(orient="records")
         body = json.dumps({"instances": rows}).encode()
     response = _serve(container_python, project, package, body, content_type, tmp_path)
-    if content_type == "text/csv":
-        served = np.array([float(line) for line in response.decode().splitlines()])
-    else:
-        served = np.array(json.loads(response)["predictions"])
+    served = served_values(response.decode(), content_type)
     assert len(served) == len(expected) > 100
     np.testing.assert_allclose(served, expected, rtol=1e-6, atol=1e-7)

@@ -16,7 +16,7 @@ from seedcode_harness import input_dir
 from sklearn.datasets import load_breast_cancer
 
 TARGET = "diagnosis"
-ARGS = ["--target-column", TARGET, "--problem-type", "binary_classification"]
+ARGS = ["--target-column", TARGET, "--problem-type", "binary_classification", "--positive-class", "malignant"]
 PLACEHOLDER_ROWS = {"?": range(0, 60, 3), "-": range(1, 60, 3), " ": range(2, 60, 3), "NA": range(60, 70)}
 
 

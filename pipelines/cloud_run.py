@@ -31,6 +31,7 @@ class CloudRunRequest:
     poll_seconds: float = 30.0
     summary_path: Path | None = None
     project_dir: Path = Path(".")  # the team repo (its git commit goes into the lineage)
+    trigger: str = "manual"  # why the run happened (manual, merge, drift): an MLflow tag
 
 
 def lineage_parameters(s3: Any, input_uri: str, project_dir: Path) -> dict[str, str]:

@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wait", action="store_true", help="follow the cloud execution until it ends")
     parser.add_argument("--poll-seconds", type=float, default=30.0, help="--wait polling interval (default: 30)")
     parser.add_argument("--summary", type=Path, metavar="FILE", help="write a JSON summary of the run here")
+    parser.add_argument("--trigger", default="manual", choices=("manual", "merge", "drift"),
+                        help="why this run happens, tagged on its MLflow run (default: manual; buildspec: merge)")
     parser.add_argument("--state-dir", type=Path, default=None,
                         help="state folder: the definition cache and, for --local, the object store, registry, "
                              "step cache and runs (default: .ml-factory beside --config, where "
@@ -83,7 +85,7 @@ def cloud_request(args: argparse.Namespace) -> CloudRunRequest:
     return CloudRunRequest(definitions_dir=StateDir(state_root(args.config, args.state_dir)).definitions,
                            wiring_file=args.wiring, params=tuple(args.param), wait=args.wait,
                            poll_seconds=args.poll_seconds, summary_path=args.summary,
-                           project_dir=Path(args.config).resolve().parent)
+                           project_dir=Path(args.config).resolve().parent, trigger=args.trigger)
 
 
 def local_request(args: argparse.Namespace) -> LocalRunRequest:
@@ -91,7 +93,7 @@ def local_request(args: argparse.Namespace) -> LocalRunRequest:
                            data=args.data, target=args.target, rows=args.rows,
                            simulate_spot_interruption=args.simulate_spot_interruption, summary_path=args.summary,
                            wiring_file=args.wiring, step_python=args.step_python, demo=args.demo,
-                           project_dir=Path(args.config).resolve().parent)
+                           project_dir=Path(args.config).resolve().parent, trigger=args.trigger)
 
 
 def main(argv: list[str] | None = None) -> int:

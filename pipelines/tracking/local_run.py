@@ -21,6 +21,7 @@ from pipelines.tracking.mlflow_runs import (
     tag_run,
     warn_skipped,
 )
+from pipelines.tracking.package_link import package_metadata, package_tags, run_uri
 from pipelines.tracking.run_record import RunFacts, RunFiles, build_record
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from pipelines.lineage import Lineage
 
 TRACKING_DB, ARTIFACTS_DIR = "mlflow.db", "mlruns"
-KEY_RUN_ID, KEY_RUN_URI, KEY_TRACKING_URI = "mlflow_run_id", "mlflow_run_uri", "mlflow_tracking_uri"
 
 
 def local_target(config: Config, state_root: Path) -> TrackingTarget | None:
@@ -43,20 +43,6 @@ def local_target(config: Config, state_root: Path) -> TrackingTarget | None:
         return TrackingTarget(config.tracking.uri, experiment)
     root = Path(state_root).resolve()
     return TrackingTarget(f"sqlite:///{root / TRACKING_DB}", experiment, (root / ARTIFACTS_DIR).as_uri())
-
-
-def run_uri(logged: LoggedRun) -> str:
-    """Server, experiment and run in one string (the UI's route to the run, without its `#`)."""
-    return f"{logged.tracking_uri.rstrip('/')}/experiments/{logged.experiment_id}/runs/{logged.run_id}"
-
-
-def package_metadata(logged: LoggedRun) -> dict[str, str]:
-    return {KEY_RUN_ID: logged.run_id, KEY_RUN_URI: run_uri(logged), KEY_TRACKING_URI: logged.tracking_uri}
-
-
-def package_tags(registered: dict[str, Any]) -> dict[str, str]:
-    return {"model_package_arn": str(registered["arn"]), "model_package_group": str(registered["group"]),
-            "model_package_version": str(registered["version"])}
 
 
 def _output_file(result: ExecutionResult, store: ObjectStore, output: str, name: str) -> Path | None:
@@ -93,8 +79,9 @@ def link_local_package(registry: Any, summary: dict[str, Any], target: TrackingT
     registered = summary.get("registered")
     if not registered:
         return
-    registry.add_metadata(registered["group"], int(registered["version"]), package_metadata(logged))
-    tag_run(target, logged.run_id, package_tags(registered))
+    registry.add_metadata(registered["group"], int(registered["version"]),
+                          package_metadata(logged.tracking_uri, logged.experiment_id, logged.run_id))
+    tag_run(target, logged.run_id, package_tags(registered["arn"], registered["group"], registered["version"]))
 
 
 @dataclass(frozen=True)
@@ -129,4 +116,5 @@ def log_local_run(facts: RunFacts, result: ExecutionResult, store: ObjectStore, 
         link_local_package(registry, summary, target, logged)
     except Exception as exc:  # noqa: BLE001 - tracking is never the reason a run fails
         return warn_skipped(f"run {facts.execution_id}", target, exc)
-    return {**logged_outcome(target, logged), "run_uri": run_uri(logged)}
+    return {**logged_outcome(target, logged), "run_uri": run_uri(logged.tracking_uri, logged.experiment_id,
+                                                                 logged.run_id)}

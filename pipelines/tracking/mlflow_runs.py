@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 PARAM_VALUE_CHARS = 6000  # MLflow's limit on a parameter value
 MODEL_ARTIFACT = "model"
-QUIET_LOGGERS = ("mlflow", "alembic")  # their INFO lines (database creation, migrations) are not progress
+# their INFO lines (database creation, migrations) are not progress; the sagemaker-mlflow plugin's header
+# provider warns on every request to a tracking URI that is not an ARN
+QUIET_LOGGERS = {"mlflow": logging.WARNING, "alembic": logging.WARNING,
+                 "mlflow.tracking.request_header.registry": logging.ERROR}
 # an unreachable server: give up after ~3 s instead of MLflow's default of minutes of retries
 HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
                "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
@@ -85,8 +88,8 @@ def _mlflow_at(target: TrackingTarget) -> Iterator[Any]:
 
     quiet = {name: logging.getLogger(name) for name in QUIET_LOGGERS}
     levels = {name: logger.level for name, logger in quiet.items()}
-    for logger in quiet.values():
-        logger.setLevel(logging.WARNING)
+    for name, logger in quiet.items():
+        logger.setLevel(QUIET_LOGGERS[name])
     saved_env = {name: os.environ.get(name) for name in HTTP_LIMITS}
     os.environ.update({k: v for k, v in HTTP_LIMITS.items() if saved_env[k] is None})
     saved_uri = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None

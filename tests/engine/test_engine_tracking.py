@@ -237,3 +237,127 @@ def test_make_ui_serves_the_embedded_store_on_loopback(logged, tmp_path):
         assert [r.info.run_id for r in found] == [run.info.run_id]
         assert project.config.pipeline_name in urllib.request.urlopen(
             f"{url}/ajax-api/2.0/mlflow/experiments/search?max_results=10", timeout=10).read().decode()
+
+
+CLOUD_REGION = "eu-west-1"
+
+
+def put_tree(s3: Any, bucket: str, prefix: str, files: dict[str, Path]) -> str:
+    """Upload `files` (name -> local file) under s3://bucket/prefix/; returns that URI."""
+    for name, path in files.items():
+        s3.put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=path.read_bytes())
+    return f"s3://{bucket}/{prefix}"
+
+
+def stage_cloud_execution(project: Project, first: Project, monkeypatch: Any) -> dict[str, Any]:
+    """What a succeeded cloud execution leaves behind, in moto: wiring, the Evaluate and Preprocess
+    jobs with their S3 outputs (the first local run's real files) and the registered package.
+    ListPipelineExecutionSteps (not in moto) is answered in process, as tests/test_run_cloud.py does."""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+
+    import pipelines.aws
+    from pipelines.wiring import WIRING_KEYS, parameter_name
+
+    config = project.config
+    values = {"execution-role-arn": f"arn:aws:iam::{config.account_id}:role/r", "artifact-bucket": "artifacts",
+              "data-bucket": "data", "kms-key-arn": f"arn:aws:kms:{CLOUD_REGION}:{config.account_id}:key/1",
+              "subnet-ids": "subnet-a", "security-group-ids": "sg-a", "model-package-group": config.pipeline_name,
+              "mlflow-tracking-server-arn": "none"}  # the config's uri (the test's server) wins over the wiring
+    ssm, s3 = boto3.client("ssm", region_name=CLOUD_REGION), boto3.client("s3", region_name=CLOUD_REGION)
+    sm = boto3.client("sagemaker", region_name=CLOUD_REGION)
+    for spec in WIRING_KEYS:
+        ssm.put_parameter(Name=parameter_name(config.project, "dev", spec.key), Value=values[spec.key],
+                          Type="StringList" if spec.is_list else "String")
+    for bucket in ("artifacts", "data"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": CLOUD_REGION})
+    s3.put_object(Bucket="data", Key=f"{config.project}/input/part-0.csv", Body=b"a,churned\n1,0\n")
+    local = {name: next(first.state.glob(f"s3/**/{pattern}")) for name, pattern in (
+        ("evaluation.json", "Evaluate/evaluation/evaluation.json"),
+        ("evaluation_details.json", "Evaluate/evaluation/evaluation_details.json"),
+        ("test.parquet", "Preprocess/test/test.parquet"), ("model.tar.gz", "Train/**/model.tar.gz"),
+        ("statistics.json", "DataQualityCheck/**/statistics.json"),
+        ("constraints.json", "DataQualityCheck/**/constraints.json"))}
+    outputs = {"evaluation": put_tree(s3, "artifacts", "run/evaluation", {k: local[k] for k in (
+        "evaluation.json", "evaluation_details.json")}),
+        "test": put_tree(s3, "artifacts", "run/test", {"test.parquet": local["test.parquet"]})}
+    jobs = {}
+    for step, output in (("Preprocess", "test"), ("Evaluate", "evaluation")):
+        jobs[step] = sm.create_processing_job(
+            ProcessingJobName=f"pipelines-{step.lower()}", RoleArn=values["execution-role-arn"],
+            AppSpecification={"ImageUri": "img"}, ProcessingResources={"ClusterConfig": {
+                "InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 30}},
+            ProcessingOutputConfig={"Outputs": [{"OutputName": output, "S3Output": {
+                "S3Uri": outputs[output], "LocalPath": "/opt/ml/processing/out", "S3UploadMode": "EndOfJob"}}]},
+        )["ProcessingJobArn"]
+    sm.create_model_package_group(ModelPackageGroupName=config.pipeline_name)
+    model = put_tree(s3, "artifacts", "run/model", {"model.tar.gz": local["model.tar.gz"]})
+    baseline = put_tree(s3, "artifacts", "run/baseline", {k: local[k] for k in ("statistics.json", "constraints.json")})
+    package = sm.create_model_package(
+        ModelPackageGroupName=config.pipeline_name, ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={"Containers": [{"Image": "img", "ModelDataUrl": f"{model}/model.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        ModelMetrics={"ModelDataQuality": {
+            "Statistics": {"ContentType": "application/json", "S3Uri": f"{baseline}/statistics.json"},
+            "Constraints": {"ContentType": "application/json", "S3Uri": f"{baseline}/constraints.json"}}},
+        CustomerMetadataProperties={"git_commit": "0123abc", **{
+            f"status_history/2026-01-01T00:00:{i:02d}.000000Z": f"Approved by x: {i}" for i in range(48)}},
+    )["ModelPackageArn"]
+    steps = [{"StepName": name, "StepStatus": "Succeeded", "Metadata": metadata} for name, metadata in (
+        ("Preprocess", {"ProcessingJob": {"Arn": jobs["Preprocess"]}}),
+        ("Evaluate", {"ProcessingJob": {"Arn": jobs["Evaluate"]}}),
+        ("RegisterModel", {"RegisterModel": {"Arn": package}}))]
+    real = pipelines.aws.aws_session
+
+    def session_with_steps(region: str) -> Any:
+        session = real(region)
+        session.events.register("before-call.sagemaker.ListPipelineExecutionSteps", lambda **_: (
+            AWSResponse("https://api.sagemaker.invalid", 200, {}, None), {"PipelineExecutionSteps": steps}))
+        return session
+
+    monkeypatch.setattr(pipelines.aws, "aws_session", session_with_steps)
+    return {"package": package, "sagemaker": sm}
+
+
+@pytest.fixture
+def aws(monkeypatch) -> Iterator[None]:
+    from moto import mock_aws
+
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", CLOUD_REGION)
+    with mock_aws():
+        yield
+
+
+def test_a_cloud_run_is_logged_after_it_succeeds_and_linked_to_its_package(first_run, project, aws, mlflow_server,
+                                                                             monkeypatch, capsys):
+    """`pipelines.run --wait` downloads the execution's outputs from S3 (moto) and logs them to a real
+    MLflow server; the package (48 status history entries already) names the run, the run the package."""
+    from pipelines.errors import run_cli
+    from pipelines.run import main
+
+    with_tracking(project, mlflow_server)
+    staged = stage_cloud_execution(project, first_run[0], monkeypatch)
+    summary = project.folder / "cloud-summary.json"
+    code = run_cli(main, ["--config", str(project.pyproject), "--state-dir", str(project.state), "--wait",
+                          "--poll-seconds", "0", "--trigger", "merge", "--summary", str(summary)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    outcome = json.loads(summary.read_text())["tracking"]
+    assert outcome["status"] == "logged", (outcome, err)
+    run = MlflowClient(mlflow_server).get_run(outcome["run_id"])
+    assert run.data.tags["trigger"] == "merge" and run.data.tags["git_commit"] == "0123abc"
+    assert run.data.tags["model_package_arn"] == staged["package"]
+    assert run.data.metrics["auc"] > 0.5
+    assert {"evaluation/evaluation.json", "data_quality/statistics.json", "model_package/features.json"} <= \
+        artifact_paths(MlflowClient(mlflow_server), outcome["run_id"])
+    with tracking_at(mlflow_server):
+        assert "xgboost" in mlflow.models.get_model_info(f"runs:/{outcome['run_id']}/model").flavors
+    metadata = staged["sagemaker"].describe_model_package(ModelPackageName=staged["package"])[
+        "CustomerMetadataProperties"]
+    assert metadata["mlflow_run_id"] == outcome["run_id"] and metadata["git_commit"] == "0123abc"
+    # 1 lineage + 3 link entries + the dropped counter leave 45 of the 50 for the 48 history entries
+    assert len(metadata) == 50 and int(metadata["status_history_dropped"]) == 3

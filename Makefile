@@ -19,7 +19,7 @@ LINT_PATHS := $(wildcard pipelines seedcode tests bench infra hooks template_tes
 include infra/checkov.mk
 include container.mk
 
-.PHONY: help venv browser test lint demo bench lock clean
+.PHONY: help venv browser test lint demo bench lock clean ui
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -67,6 +67,13 @@ demo: venv ## run the whole pipeline on this machine on generated data (no AWS, 
 	$(BIN)/python -m pipelines.run --local --demo --rows $(DEMO_ROWS)
 	@echo "the demo keeps its own registry: $(BIN)/python -m pipelines.registry --local --demo list"
 endif
+
+STATE_DIR ?= .ml-factory
+UI_PORT ?= 5000
+
+ui: venv ## compare runs: the MLflow UI on the local tracking store, http://127.0.0.1:$(UI_PORT)
+	$(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) --workers 1 \
+	  --backend-store-uri sqlite:///$(abspath $(STATE_DIR))/mlflow.db --default-artifact-root $(abspath $(STATE_DIR))/mlruns
 
 bench: venv ## dry-run speed, then local pipeline vs bare xgboost at 100k and 1M rows (a few minutes)
 	$(BIN)/python bench/dry_run.py

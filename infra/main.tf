@@ -7,7 +7,8 @@
 #
 # Order: iam (role names are known up front) -> kms (its policy names the roles) ->
 # data-perimeter (buckets encrypted with the key) -> network -> sagemaker-project (the SSM
-# wiring the pipeline reads) and build-pipeline (CodePipeline + CodeBuild).
+# wiring the pipeline reads) and build-pipeline (CodePipeline + CodeBuild); tracking (the MLflow
+# tracking server, unless enable_tracking = false) feeds the wiring too.
 #
 # Promotion and serving (issue 11), each switched on per stage in envs/<stage>.tfvars:
 # deploy-pipeline in the registry stage (deploy_target_accounts set: approved models go to
@@ -115,15 +116,29 @@ module "network" {
 module "sagemaker_project" {
   source = "./modules/sagemaker-project"
 
+  project                    = var.project
+  stage                      = var.stage
+  model_package_group_name   = local.model_package_group_name
+  execution_role_arn         = module.iam.sagemaker_execution_role_arn
+  artifact_bucket_name       = module.data_perimeter.artifact_bucket_name
+  data_bucket_name           = module.data_perimeter.data_bucket_name
+  kms_key_arn                = module.kms.key_arn
+  subnet_ids                 = module.network.subnet_ids
+  security_group_ids         = module.network.security_group_ids
+  mlflow_tracking_server_arn = var.enable_tracking ? module.tracking[0].tracking_server_arn : null
+  tags                       = local.cost_tags
+}
+
+module "tracking" {
+  source = "./modules/tracking"
+  count  = var.enable_tracking ? 1 : 0
+
   project                  = var.project
   stage                    = var.stage
-  model_package_group_name = local.model_package_group_name
-  execution_role_arn       = module.iam.sagemaker_execution_role_arn
   artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
-  data_bucket_name         = module.data_perimeter.data_bucket_name
   kms_key_arn              = module.kms.key_arn
-  subnet_ids               = module.network.subnet_ids
-  security_group_ids       = module.network.security_group_ids
+  tracking_server_size     = var.tracking_server_size
+  permissions_boundary_arn = module.iam.permissions_boundary_arn
   tags                     = local.cost_tags
 }
 

@@ -267,3 +267,24 @@ variable "manage_api_gateway_account" {
   type        = bool
   default     = false
 }
+
+################################################################################
+# Experiment tracking
+################################################################################
+
+variable "enable_tracking" {
+  description = "Create the stage's SageMaker managed MLflow tracking server (billed per hour while it exists); false writes the wiring value none and cloud runs are not tracked."
+  type        = bool
+  default     = true
+}
+
+variable "tracking_server_size" {
+  description = "Size of the MLflow tracking server: Small, Medium or Large."
+  type        = string
+  default     = "Small"
+
+  validation {
+    condition     = contains(["Small", "Medium", "Large"], var.tracking_server_size)
+    error_message = "The tracking_server_size must be Small, Medium or Large."
+  }
+}

@@ -16,6 +16,7 @@ from typing import Any
 from pipelines.errors import UserError
 from pipelines.hyperparameters import hyperparameter_problem, known_names, parameter
 from pipelines.rules import HIGHER_IS_BETTER, METRIC_NAMES, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
+from pipelines.tracking.settings import EXPERIMENT_NAME_CHARS, TrackingConfig
 from pipelines.wiring import STAGES
 
 
@@ -86,6 +87,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     positive_class: str | None = None  # binary: the label that becomes class 1 (None: 1 of 0/1, yes of yes/no)
     decision_threshold: float = 0.5  # binary: probability at or above which a row is the positive class
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)  # where runs are logged (MLflow)
 
     @property
     def pipeline_name(self) -> str:
@@ -121,6 +123,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "source_provider": f"one of {', '.join(SOURCE_PROVIDERS)} (default: github)",
         "input_data_uri": "the cloud run's default InputDataUri, s3://... (default: s3://<data-bucket>/<project>/input/)",
         "data": "table: the team's data and how Preprocess reads it",
+        "tracking": "table: where runs are logged (MLflow)",
         "seed": "seed of the split and of xgboost (default: 42)",
         "positive_class": "binary only: the label that becomes class 1 (default: 1 of 0/1, yes of no/yes, ...)",
         "decision_threshold": "binary only: probability at or above which a row is the positive class "
@@ -151,6 +154,11 @@ SETTINGS: dict[str, dict[str, str]] = {
                 "to pyproject.toml (default: generated sample data)",
         "max_dropped_fraction": "largest share of rows without a target Preprocess may drop (default: 0.1)",
         "categorical_columns": "features that are categories even when they look like numbers (default: [])",
+    },
+    "tracking": {
+        "uri": "MLflow tracking URI; \"none\" turns tracking off (default: the embedded store in .ml-factory, or "
+               "the stage's SageMaker managed server in the cloud)",
+        "experiment": "MLflow experiment name (default: the project)",
     },
     "processing": {
         "instance_type": "processing instance (default: ml.m5.large)",
@@ -317,6 +325,15 @@ def _parse_processing(table: dict[str, Any], where: _Where) -> ProcessingConfig:
     return processing
 
 
+def _parse_tracking(table: dict[str, Any], where: _Where) -> TrackingConfig:
+    r = _Reader(table, where)
+    tracking = TrackingConfig(uri=r.get("uri", str, "").strip(), experiment=r.get("experiment", str, "").strip())
+    if len(tracking.experiment) > EXPERIMENT_NAME_CHARS:
+        raise r.fail("experiment", f"at most {EXPERIMENT_NAME_CHARS} characters, got {len(tracking.experiment)}")
+    r.reject_unknown()
+    return tracking
+
+
 def _parse_labels(r: _Reader, problem_type: str) -> dict[str, Any]:
     """positive_class and decision_threshold, which only binary classification has."""
     positive = r.get("positive_class", (str, int), None)
@@ -417,6 +434,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         seed=r.get("seed", int, 42),
         data=_parse_data(r.get("data", dict, {}), where.sub("data")),
         **_parse_labels(r, problem_type),
+        tracking=_parse_tracking(r.get("tracking", dict, {}), where.sub("tracking")),
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")

@@ -40,6 +40,7 @@ from pipelines.registry_model import (
     change_status,
     resolve_version,
 )
+from pipelines.tracking.package_link import KEY_RUN_ID, KEY_RUN_URI
 from pipelines.wiring import STAGES, offline_wiring, read_wiring
 
 __all__ = ["CloudRegistry", "main", "open_registry"]
@@ -109,10 +110,11 @@ def format_metric(text: str) -> str:
 
 
 def format_versions(versions: list[PackageVersion]) -> str:
-    rows = [("VERSION", "STATUS", "METRIC", "CREATED", "EXECUTION", "REASON")]
+    rows = [("VERSION", "STATUS", "METRIC", "CREATED", "EXECUTION", "MLFLOW RUN", "REASON")]
     for v in versions:
         rows.append((str(v.version), v.status, format_metric(v.metadata.get(METADATA_METRIC, "")) or "-",
-                     v.created or "-", v.metadata.get(KEY_EXECUTION_ID) or "-", v.approval_description))
+                     v.created or "-", v.metadata.get(KEY_EXECUTION_ID) or "-", v.metadata.get(KEY_RUN_ID) or "-",
+                     v.approval_description))
     return _table(rows, right_aligned=1)
 
 
@@ -129,7 +131,7 @@ def _table(rows: list[tuple[str, ...]], right_aligned: int = 0) -> str:
 
 LINEAGE_LABELS = ((KEY_EXECUTION_ID, "execution"), (KEY_DATA_URI, "data"), (KEY_DATA_HASH, "data hash"),
                   (KEY_TARGET, "target"), (KEY_CONFIG_HASH, "config hash"), (KEY_CODE_DIGEST, "code digest"),
-                  (KEY_GIT_COMMIT, "git commit"))
+                  (KEY_GIT_COMMIT, "git commit"), (KEY_RUN_URI, "mlflow run"))
 
 
 def format_history(package: PackageVersion, changes: list[StatusChange]) -> str:

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--poll-seconds", type=float, default=None,
                         help=f"--wait polling interval (default: {DEFAULT_POLL_SECONDS:g})")
     parser.add_argument("--summary", type=Path, metavar="FILE", help="write a JSON summary of the run here")
+    parser.add_argument("--trigger", default=None, choices=("manual", "merge", "drift"),
+                        help="why this run happens, tagged on its MLflow run (default: manual; buildspec: merge)")
     parser.add_argument("--state-dir", type=Path, default=None,
                         help="state folder: the definition cache and, for --local, the object store, registry, "
                              "step cache and runs (default: .ml-factory beside --config, where "
@@ -110,6 +112,7 @@ FLAG_MODES: dict[str, frozenset[str]] = {
     "simulate_spot_interruption": frozenset((LOCAL,)), "step_python": frozenset((LOCAL,)),
     "demo": frozenset((LOCAL,)),
     "estimate": frozenset((ESTIMATE,)), "budget": frozenset((ESTIMATE, CLOUD)),
+    "trigger": frozenset((LOCAL, CLOUD)),
 }
 # Options that exclude each other within a mode, and why.
 EXCLUSIVE = (
@@ -147,7 +150,7 @@ def cloud_request(args: argparse.Namespace) -> CloudRunRequest:
     return CloudRunRequest(definitions_dir=StateDir(state_root(args.config, args.state_dir)).definitions,
                            wiring_file=args.wiring, params=tuple(args.param), wait=args.wait,
                            poll_seconds=poll, summary_path=args.summary,
-                           project_dir=Path(args.config).resolve().parent)
+                           project_dir=Path(args.config).resolve().parent, trigger=args.trigger or "manual")
 
 
 def local_data(args: argparse.Namespace, config: Config) -> Path | None:
@@ -170,7 +173,8 @@ def local_request(args: argparse.Namespace, config: Config) -> LocalRunRequest:
                            rows=DEFAULT_ROWS if args.rows is None else args.rows,
                            simulate_spot_interruption=args.simulate_spot_interruption, summary_path=args.summary,
                            wiring_file=args.wiring, step_python=args.step_python or Path(sys.executable),
-                           demo=args.demo, project_dir=Path(args.config).resolve().parent)
+                           demo=args.demo, project_dir=Path(args.config).resolve().parent,
+                           trigger=args.trigger or "manual")
 
 
 def estimate_request(args: argparse.Namespace) -> EstimateRequest:

@@ -40,9 +40,13 @@ PIPELINE_ROLE = "sagemaker"  # the pipeline's RoleArn (pipelines.run passes exec
 
 # Operations whose IAM action is not <service prefix>:<operation name>.
 ACTION_OF_OPERATION = {("s3", "HeadObject"): ["s3:GetObject", "s3:ListBucket"],  # ListBucket: 404, not 403
-                       ("s3", "ListObjectsV2"): ["s3:ListBucket"]}
+                       ("s3", "ListObjectsV2"): ["s3:ListBucket"],
+                       # MLflow 3's logged models: AWS's IAM data names no CreateLoggedModel; logging a model
+                       # to a tracking server is sagemaker-mlflow:LogModel
+                       ("sagemaker-mlflow", "CreateLoggedModel"): ["sagemaker-mlflow:LogModel"]}
 # Services whose request signing name is not their IAM prefix.
 IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
+MLFLOW_SERVICE = "sagemaker-mlflow"  # tracking-server REST calls (contract_recorder): actions named as the API
 JOB_OPERATIONS = {"CreateProcessingJob": "ProcessingJob", "CreateTrainingJob": "TrainingJob"}
 # What a SageMaker job does with its role (AWS docs: "CreateTrainingJob API: Execution Role Permissions",
 # "Give SageMaker AI Access to Resources in your Amazon VPC", "KMS permissions for SageMaker").
@@ -209,6 +213,8 @@ def operation_actions(service: str, operation: str) -> list[str]:
 
     if (service, operation) in ACTION_OF_OPERATION:
         return ACTION_OF_OPERATION[(service, operation)]
+    if service == MLFLOW_SERVICE:  # MLflow's message names; a few end in Request (LogLoggedModelParamsRequest)
+        return [f"{MLFLOW_SERVICE}:{operation.removesuffix('Request')}"]
     prefix = service_model(service).signing_name
     return [f"{IAM_PREFIX_OF_SIGNING_NAME.get(prefix, prefix)}:{operation}"]
 

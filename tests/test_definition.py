@@ -242,7 +242,7 @@ def test_dry_run_with_wiring_file(tmp_path, request, capsys):
 
     wiring = {"execution-role-arn": WIRING.role_arn, "artifact-bucket": "from-file", "data-bucket": "d",
               "kms-key-arn": WIRING.kms_key_arn, "subnet-ids": ["subnet-9"], "security-group-ids": ["sg-9"],
-              "model-package-group": "g"}
+              "model-package-group": "g", "mlflow-tracking-server-arn": "none"}
     path = tmp_path / "wiring.json"
     path.write_text(json.dumps(wiring))
     root = Path(request.config.rootpath)

@@ -26,6 +26,8 @@ def sample_argv(action: argparse.Action) -> list[str]:
     flag = action.option_strings[0]
     if action.nargs == 0:
         return [flag]
+    if action.choices:
+        return [flag, next(iter(action.choices))]
     value = {int: "5", float: "1.5", Path: "somewhere"}.get(action.type, "Name=1" if action.dest == "param" else "x")
     return [flag, value]
 

@@ -44,6 +44,7 @@ class LocalRunRequest:
     step_python: Path = Path(sys.executable)  # the interpreter that runs step code (e.g. .venv-container's)
     demo: bool = False  # the demo's own state folder and model package group
     project_dir: Path = Path(".")  # the team repo (its git commit goes into the lineage)
+    trigger: str = "manual"  # why the run happened (manual, merge, drift): an MLflow tag
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     from pipelines.lineage import Lineage, config_hash, data_files, data_hash, git_commit
     from pipelines.parameters import effective_values
     from pipelines.registry_model import baseline_parameters
+    from pipelines.tracking.local_run import TrackedRun, track_local_run
 
     config, state, progress = setup.config, setup.state, setup.progress
     registry = LocalRegistry(state.registry, region=config.aws_region, account_id=config.account_id)
@@ -214,6 +216,8 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     summary["cost"] = would_have_cost(json.loads(definition.text), summary["steps"], config.aws_region)
     write_summary(summary, summary_path, request.summary_path)
     write_report(summary, report_path, load_chart_data(result, setup.store, summary["metrics_source"]))
+    summary["tracking"] = track_local_run(setup, result, summary, registry, TrackedRun(request.trigger, lineage))
+    write_summary(summary, summary_path, request.summary_path)
     print(human_summary(summary))
     if result.failed_step:
         print(f"error: pipeline failed at step {result.failed_step}: {result.failure_reason}", file=sys.stderr)

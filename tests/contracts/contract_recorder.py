@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import botocore.session
 
@@ -39,6 +41,8 @@ CLI_TESTS = (
     "tests/finops/test_savings.py::test_a_waited_cloud_run_shows_and_writes_the_saving",
     "tests/finops/test_costs.py::test_the_month_is_reported_as_a_table_csv_and_chart",
     "tests/finops/test_prices.py::test_refresh_replaces_the_region_with_the_price_list_apis_on_demand_prices",
+    # a cloud run logged to MLflow: its S3, SageMaker and tracking-server (REST) requests
+    "tests/engine/test_engine_tracking.py::test_a_cloud_run_is_logged_after_it_succeeds_and_linked_to_its_package",
 )
 
 
@@ -73,6 +77,55 @@ def _plain(value: Any) -> Any:
     return value
 
 
+MLFLOW_SERVICE = "sagemaker-mlflow"  # a tracking server's IAM service: its actions are the MLflow API's names
+MLFLOW_API = re.compile(r"/api/[0-9.]+/mlflow/")
+
+
+@cache
+def _mlflow_operations() -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """(path pattern, HTTP method, operation) of every MLflow REST endpoint, from MLflow's own service table."""
+    from mlflow.protos.service_pb2 import MlflowService
+    from mlflow.utils.rest_utils import _REST_API_PATH_PREFIX, extract_api_info_for_service
+
+    table = []
+    for message, (path, method) in extract_api_info_for_service(MlflowService, _REST_API_PATH_PREFIX).items():
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path))
+        table.append((re.compile(pattern + "$"), method, message.__name__))
+    return tuple(table)
+
+
+def mlflow_operation(method: str, url: str) -> str | None:
+    """The MLflow API operation (CreateRun, LogBatch, ...) of a REST request, None for other requests."""
+    path = urlsplit(url).path
+    found = MLFLOW_API.search(path)
+    if not found:
+        return None
+    path = path[found.start():]
+    return next((name for pattern, verb, name in _mlflow_operations() if verb == method.upper()
+                 and pattern.match(path)), f"unknown MLflow endpoint {method} {path}")
+
+
+@contextmanager
+def _recording_mlflow(calls: list[Call]) -> Iterator[None]:
+    """MLflow's REST calls (a tracking server, through the sagemaker-mlflow plugin in the cloud) as Calls of
+    service sagemaker-mlflow: they go through `requests`, not botocore."""
+    import requests
+
+    original = requests.Session.request
+
+    def request(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        operation, entry = mlflow_operation(method, str(url)), _entry_module()
+        if operation and entry:
+            calls.append(Call(entry, MLFLOW_SERVICE, operation, {}))
+        return original(self, method, url, *args, **kwargs)
+
+    requests.Session.request = request  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        requests.Session.request = original  # type: ignore[method-assign]
+
+
 @contextmanager
 def recording() -> Iterator[list[Call]]:
     calls: list[Call] = []
@@ -91,7 +144,8 @@ def recording() -> Iterator[list[Call]]:
 
     botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
     try:
-        yield calls
+        with _recording_mlflow(calls):
+            yield calls
     finally:
         botocore.session.Session.create_client = original  # type: ignore[method-assign]
 

@@ -40,6 +40,7 @@ locals {
   codepipeline_arn        = "arn:${local.partition}:codepipeline:${local.arn_suffix}:${var.codepipeline_name}"
   codecommit_arn          = "arn:${local.partition}:codecommit:${local.arn_suffix}:${var.repository}"
   wiring_parameters_arn   = "arn:${local.partition}:ssm:${local.arn_suffix}:parameter/ml-factory/${var.project}/${var.stage}/*"
+  tracking_server_arn     = "${local.sagemaker_arn}:mlflow-tracking-server/${local.name}" # infra/modules/tracking
 
   is_codecommit            = var.source_provider == "codecommit"
   permissions_boundary_arn = var.permissions_boundary_arn != null ? var.permissions_boundary_arn : one(aws_iam_policy.boundary[*].arn)
@@ -179,6 +180,13 @@ data "aws_iam_policy_document" "boundary" {
     effect    = "Allow"
     actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
     resources = [local.wiring_parameters_arn, trimsuffix(local.wiring_parameters_arn, "/*")]
+  }
+
+  statement {
+    sid       = "ProjectTrackingServer"
+    effect    = "Allow"
+    actions   = ["sagemaker-mlflow:*"]
+    resources = [local.tracking_server_arn]
   }
 
   statement {
@@ -496,6 +504,46 @@ data "aws_iam_policy_document" "codebuild" {
     effect    = "Allow"
     actions   = ["sagemaker:ListModelPackages"]
     resources = ["${local.sagemaker_arn}:model-package/*"]
+  }
+
+  statement {
+    sid       = "ReadEvaluationJobOutputs" # pipelines.run --wait: where Evaluate and Preprocess wrote, for MLflow
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribeProcessingJob"]
+    resources = ["${local.sagemaker_arn}:processing-job/*"] # named by the pipeline service, not by us
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
+  }
+
+  statement {
+    sid       = "LinkModelPackageToMlflowRun" # the run id in the package's CustomerMetadataProperties
+    effect    = "Allow"
+    actions   = ["sagemaker:UpdateModelPackage"]
+    resources = [local.model_packages_arn]
+  }
+
+  statement {
+    sid    = "LogRunsToTrackingServer" # pipelines.run --wait logs the execution (pipelines/tracking/cloud_run.py)
+    effect = "Allow"
+    actions = [
+      "sagemaker-mlflow:CreateExperiment",
+      "sagemaker-mlflow:CreateRun",
+      "sagemaker-mlflow:FinalizeLoggedModel",
+      "sagemaker-mlflow:GetExperimentByName",
+      "sagemaker-mlflow:GetLoggedModel",
+      "sagemaker-mlflow:GetMetricHistory",
+      "sagemaker-mlflow:GetRun",
+      "sagemaker-mlflow:LogBatch",
+      "sagemaker-mlflow:LogModel",
+      "sagemaker-mlflow:LogOutputs",
+      "sagemaker-mlflow:SetTag",
+      "sagemaker-mlflow:UpdateRun",
+    ]
+    resources = [local.tracking_server_arn]
   }
 
   statement {

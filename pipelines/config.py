@@ -14,6 +14,7 @@ from typing import Any
 
 from pipelines.errors import UserError
 from pipelines.rules import METRICS, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
+from pipelines.serving.settings import DeploySettings, default_deploy, deploy_table_settings
 from pipelines.wiring import STAGES
 
 
@@ -72,6 +73,7 @@ class Config:
     processing: ProcessingConfig
     input_data_uri: str  # default InputDataUri; "" means s3://<data-bucket>/input/
     seed: int = 42
+    deploy: DeploySettings = field(default_factory=lambda: default_deploy("dev"))  # [tool.ml-factory.deploy]
 
     @property
     def pipeline_name(self) -> str:
@@ -253,6 +255,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         processing=_parse_processing(r.get("processing", dict, {}), f"{source} [tool.ml-factory.processing]"),
         input_data_uri=r.get("input_data_uri", str, ""),
         seed=r.get("seed", int, 42),
+        deploy=deploy_table_settings(r.get("deploy", dict, {}), f"{source} [tool.ml-factory.deploy]", stage),
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")

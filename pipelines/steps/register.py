@@ -17,11 +17,18 @@ from sagemaker.core.drift_check_baselines import DriftCheckBaselines
 from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join
-from sagemaker.mlops.workflow import ModelStep, QualityCheckStep, TrainingStep
+from sagemaker.mlops.workflow import ModelStep, ProcessingStep, QualityCheckStep, TrainingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
 from pipelines import lineage
-from pipelines.definition import METADATA_METRIC, SERVED_CONTENT_TYPES, STEP_REGISTER, serving_environment
+from pipelines.definition import (
+    METADATA_METRIC,
+    METADATA_TEST_ROWS,
+    RAW_TEST_ROWS_FILE,
+    SERVED_CONTENT_TYPES,
+    STEP_REGISTER,
+    serving_environment,
+)
 from pipelines.steps.context import StepContext
 from pipelines.steps.evaluate import Evaluation
 
@@ -64,8 +71,14 @@ def _lineage(ctx: StepContext) -> dict[str, Any]:
     }
 
 
+def _test_rows_uri(preprocess: ProcessingStep) -> Join:
+    """The run's raw held-out rows (the smoke test's requests)."""
+    test_split = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
+    return Join(on="/", values=[test_split, RAW_TEST_ROWS_FILE])
+
+
 def build_register(ctx: StepContext, train: TrainingStep, evaluation: Evaluation,
-                   data_quality: QualityCheckStep) -> ModelStep:
+                   data_quality: QualityCheckStep, preprocess: ProcessingStep) -> ModelStep:
     config = ctx.config
     code_uri = ctx.code.tarball_uri(ctx.wiring.artifact_bucket, config.project)
     # dependencies=None: the default asks ModelBuilder to package inference code, which needs S3.
@@ -87,6 +100,7 @@ def build_register(ctx: StepContext, train: TrainingStep, evaluation: Evaluation
             customer_metadata_properties={
                 "project": config.project, "stage": config.stage,
                 METADATA_METRIC: Join(on="", values=[f"{config.metric.name}=", evaluation.metric_value]),
+                METADATA_TEST_ROWS: _test_rows_uri(preprocess),
                 **_lineage(ctx),
             },
         ),

@@ -69,11 +69,26 @@ def input_fn(request_body: bytes | str, content_type: str) -> pd.DataFrame | Csv
     raise ValueError(f"unsupported content type {content_type!r}; use text/csv or application/json")
 
 
+def _check_numbers(frame: pd.DataFrame, schema: dict[str, Any]) -> None:
+    """A value given for a numeric feature must parse as a number (training would not have turned text
+    into a missing value silently either); missing values stay allowed."""
+    for name, kind in schema["feature_kinds"].items():
+        if kind != "numeric" or name not in frame.columns or pd.api.types.is_numeric_dtype(frame[name].dtype):
+            continue
+        column = frame[name]
+        given = column.notna() & (column.astype(str).str.strip() != "")
+        bad = given & pd.to_numeric(column, errors="coerce").isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(f"feature '{name}' expects a number, got {column.iloc[row]!r} (row {row + 1})")
+
+
 def predict_fn(data: pd.DataFrame | CsvRows, model: dict[str, Any]) -> np.ndarray:
     """Encode raw features with features.json and predict."""
     schema = model["schema"]
     if isinstance(data, CsvRows):
         data = _csv_frame(data.text, list(schema["feature_names"]))
+    _check_numbers(data, schema)
     encoded = feature_schema.encode_features(data, schema)
     matrix = np.ascontiguousarray(encoded.to_numpy(dtype=np.float32))
     dmatrix = xgb.DMatrix(matrix, feature_names=feature_schema.xgboost_feature_names(schema))

@@ -70,17 +70,18 @@ def input_fn(request_body: bytes | str, content_type: str) -> pd.DataFrame | Csv
 
 
 def _check_numbers(frame: pd.DataFrame, schema: dict[str, Any]) -> None:
-    """A value given for a numeric feature must parse as a number (training would not have turned text
-    into a missing value silently either); missing values stay allowed."""
+    """A value given for a numeric feature must parse as a number (text is not silently read as a missing
+    value); missing values stay allowed. A plain loop: cheaper than pandas for a request's few rows."""
     for name, kind in schema["feature_kinds"].items():
         if kind != "numeric" or name not in frame.columns or pd.api.types.is_numeric_dtype(frame[name].dtype):
             continue
-        column = frame[name]
-        given = column.notna() & (column.astype(str).str.strip() != "")
-        bad = given & pd.to_numeric(column, errors="coerce").isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"feature '{name}' expects a number, got {column.iloc[row]!r} (row {row + 1})")
+        for row, value in enumerate(frame[name].to_numpy()):
+            if value is None or isinstance(value, (int, float)) or (isinstance(value, str) and not value.strip()):
+                continue
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"feature '{name}' expects a number, got {value!r} (row {row + 1})") from None
 
 
 def predict_fn(data: pd.DataFrame | CsvRows, model: dict[str, Any]) -> np.ndarray:

@@ -118,6 +118,9 @@ def _spec(config: Config, request: LocalDeployRequest, package: PackageVersion) 
 def _listening_socket(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # accepted connections inherit it (Linux): gunicorn sends headers and body apart, and Nagle's algorithm
+    # would hold the body back until the client's delayed ACK (40 ms per response)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind(("127.0.0.1", port))
     except OSError as exc:

@@ -96,16 +96,21 @@ def one_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:REASON_CHARS]
 
 
+def _drain(stream: Any) -> None:
+    """Read and drop the rest of a body, so the client sees the 413 rather than a broken pipe."""
+    while stream.read(1024 * 1024):
+        pass
+
+
 def read_body(environ: dict[str, Any]) -> bytes:
-    """The request body; ClientProblem(413) beyond the service's 6 MB."""
-    length = environ.get("CONTENT_LENGTH") or ""
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise ClientProblem(413, f"request body of {int(length)} bytes exceeds the 6 MB limit ({MAX_BODY_BYTES} "
-                                 "bytes); send fewer rows per request")
-    body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+    """The request body; ClientProblem(413) beyond the service's 6 MB (the body is read through anyway)."""
+    stream = environ["wsgi.input"]
+    body = stream.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
-        raise ClientProblem(413, f"request body exceeds the 6 MB limit ({MAX_BODY_BYTES} bytes); send fewer rows "
-                                 "per request")
+        _drain(stream)
+        size = environ.get("CONTENT_LENGTH") or "more than 6 MB"
+        raise ClientProblem(413, f"request body of {size} bytes exceeds the 6 MB limit ({MAX_BODY_BYTES} bytes); "
+                                 "send fewer rows per request")
     return body
 
 
@@ -146,8 +151,7 @@ class EndpointApp:
         try:
             return self.invoke(environ)
         except ClientProblem as problem:
-            return Reply(problem.status, (str(problem) + "\n").encode(), headers=(("Connection", "close"),)
-                         if problem.status == 413 else ())
+            return Reply(problem.status, (str(problem) + "\n").encode())
 
     def invoke(self, environ: dict[str, Any]) -> Reply:
         """The container contract: the model's answer, or ClientProblem with a 4xx (500: a bug in the model code)."""

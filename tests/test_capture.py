@@ -29,7 +29,8 @@ def test_records_follow_sagemakers_format_and_hourly_layout(tmp_path):
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.jsonl"))
     assert {f.rsplit("/", 1)[0] for f in files} == {"churn-staging/AllTraffic/2024/05/01/12",
                                                     "churn-staging/AllTraffic/2024/05/01/13"}
-    first = json.loads((tmp_path / files[0]).read_text().splitlines()[0])
+    lines = [json.loads(line) for f in files for line in (tmp_path / f).read_text().splitlines()]
+    first = next(r for r in lines if r["captureData"]["endpointInput"]["data"] == "0,a")
     assert first["captureData"]["endpointInput"] == {"observedContentType": "text/csv", "mode": "INPUT",
                                                      "data": "0,a", "encoding": "CSV"}
     assert first["captureData"]["endpointOutput"]["mode"] == "OUTPUT"

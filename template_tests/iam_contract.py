@@ -28,7 +28,11 @@ from policy_sentry.querying.actions import get_action_data, get_actions_for_serv
 # decision: the approver's own principal (an SSO permission set outside this repo), not a
 # vended role; its needs are derived and listed for that permission set, not checked here.
 APPROVER = "approver (SSO permission set, outside Terraform)"
-ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER}
+# pipelines.deploy runs in the deploy pipeline's CodeBuild and assumes each stage's deployer role
+# (pipelines/serving/names.py deployer_role_arn); its requests are counted as the deployer's.
+DEPLOYER = "deployer"
+ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER,
+               "pipelines.deploy": DEPLOYER}
 PIPELINE_ROLE = "sagemaker"  # the pipeline's RoleArn (pipelines.run passes execution-role-arn): runs every step
 
 # Operations whose IAM action is not <service prefix>:<operation name>.

@@ -16,6 +16,7 @@ from typing import Any
 from pipelines.errors import UserError
 from pipelines.hyperparameters import hyperparameter_problem, known_names, parameter
 from pipelines.rules import HIGHER_IS_BETTER, METRIC_NAMES, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
+from pipelines.serving.settings import DeploySettings, default_deploy, deploy_table_settings
 from pipelines.tracking.settings import EXPERIMENT_NAME_CHARS, TrackingConfig
 from pipelines.wiring import STAGES
 
@@ -88,6 +89,7 @@ class Config:
     positive_class: str | None = None  # binary: the label that becomes class 1 (None: 1 of 0/1, yes of yes/no)
     decision_threshold: float = 0.5  # binary: probability at or above which a row is the positive class
     tracking: TrackingConfig = field(default_factory=TrackingConfig)  # where runs are logged (MLflow)
+    deploy: DeploySettings = field(default_factory=lambda: default_deploy("dev"))  # [tool.ml-factory.deploy]
 
     @property
     def pipeline_name(self) -> str:
@@ -124,6 +126,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "input_data_uri": "the cloud run's default InputDataUri, s3://... (default: s3://<data-bucket>/<project>/input/)",
         "data": "table: the team's data and how Preprocess reads it",
         "tracking": "table: where runs are logged (MLflow)",
+        "deploy": "table: how `python -m pipelines.deploy` serves an approved model (per stage)",
         "seed": "seed of the split and of xgboost (default: 42)",
         "positive_class": "binary only: the label that becomes class 1 (default: 1 of 0/1, yes of no/yes, ...)",
         "decision_threshold": "binary only: probability at or above which a row is the positive class "
@@ -160,6 +163,27 @@ SETTINGS: dict[str, dict[str, str]] = {
                "the stage's SageMaker managed server in the cloud)",
         "experiment": "MLflow experiment name (default: the project)",
     },
+    "deploy": {
+        "mode": "realtime, serverless or async (default: realtime)",
+        "instance_type": "endpoint instance (default: ml.m5.large)",
+        "instance_count": "initial instances, within autoscaling min..max (default: autoscaling min)",
+        "capture_percentage": "share of requests captured for drift checks, 0-100 (default: 100; prod 20)",
+        "traffic_shifting": "blue/green update: canary, linear or all_at_once (default: canary)",
+        "wait_seconds": "blue/green bake time before the rest of the traffic moves (default: 300)",
+        "autoscaling": "table: min, max, target_invocations (default: prod 2/10/200, staging 1/2/200, dev 1/1/200)",
+        "serverless": "table: memory_mb, max_concurrency (mode = serverless)",
+        "async": "table: output_prefix, sns_topic_arn (mode = async)",
+        "smoke_test_rows": "held-out rows the smoke test sends (default: 50)",
+        "smoke_test_p95_ms": "smoke test p95 latency budget in milliseconds (default: 500)",
+    },
+    "deploy.autoscaling": {
+        "min": "fewest instances", "max": "most instances",
+        "target_invocations": "invocations per instance per minute the scaling policy tracks",
+    },
+    "deploy.serverless": {"memory_mb": "serverless memory (default: 2048)",
+                          "max_concurrency": "serverless max concurrency (default: 5)"},
+    "deploy.async": {"output_prefix": "s3:// prefix for async results (default: the stage's artifact bucket)",
+                     "sns_topic_arn": "SNS topic told when a result is ready (optional)"},
     "processing": {
         "instance_type": "processing instance (default: ml.m5.large)",
         "instance_count": "processing instances (default: 1)",
@@ -435,6 +459,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         data=_parse_data(r.get("data", dict, {}), where.sub("data")),
         **_parse_labels(r, problem_type),
         tracking=_parse_tracking(r.get("tracking", dict, {}), where.sub("tracking")),
+        deploy=deploy_table_settings(r.get("deploy", dict, {}), where.sub("deploy"), stage),
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")

@@ -45,6 +45,11 @@ PARAM_GIT_COMMIT = "GitCommit"  # lineage: the team repo's commit, set by pipeli
 
 TRAINING_CODE_TARBALL = "/opt/ml/input/data/code/sourcedir.tar.gz"
 METADATA_METRIC = "primary_metric"  # CustomerMetadataProperties key holding e.g. "auc=0.87"
+# CustomerMetadataProperties key: the held-out test rows (raw features, header row) of the version's
+# run, which `python -m pipelines.deploy --smoke-test` sends to the endpoint; seedcode/preprocess.py
+# writes them at RAW_TEST_ROWS_FILE inside its "test" output
+METADATA_TEST_ROWS = "test_rows_uri"
+RAW_TEST_ROWS_FILE = "raw/test_raw.csv"
 CHAMPION_JSON_PATH = "champion"  # evaluation.json section comparing the new model with the champion
 SERVING_PROGRAM = "inference.py"
 # What seedcode/inference.py really serves, as request and response types.
@@ -140,7 +145,7 @@ def build_pipeline(config: Config, wiring: Wiring, code: CodeBundle) -> BuiltPip
     data_quality = build_data_quality(ctx, preprocess)
     train = build_train(ctx, preprocess)
     evaluation = build_evaluate(ctx, preprocess, train)
-    register = build_register(ctx, train, evaluation, data_quality)
+    register = build_register(ctx, train, evaluation, data_quality, preprocess)
     gate = build_gate(ctx, evaluation, register, data_quality)
     pipeline = Pipeline(name=config.pipeline_name, parameters=ctx.parameters.all(),
                         steps=[preprocess, data_quality, train, evaluation.step, gate],

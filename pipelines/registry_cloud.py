@@ -147,7 +147,7 @@ class CloudRegistry:
             approval_description=d.get("ApprovalDescription", ""),
             model_data_url=containers[0].get("ModelDataUrl", "") if containers else "",
             model_metrics=d.get("ModelMetrics", {}), drift_check_baselines=d.get("DriftCheckBaselines", {}),
-            metadata=metadata,
+            metadata=metadata, inference_specification=d.get("InferenceSpecification", {}),
         )
 
     def list_versions(self, group: str) -> list[PackageVersion]:

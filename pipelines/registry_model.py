@@ -34,6 +34,7 @@ class PackageVersion:
     model_metrics: dict[str, Any] = field(default_factory=dict)
     drift_check_baselines: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+    inference_specification: dict[str, Any] = field(default_factory=dict)  # image, ModelDataUrl, Environment
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +42,7 @@ class PackageVersion:
             "created": self.created, "approval_description": self.approval_description,
             "model_data_url": self.model_data_url, "model_metrics": self.model_metrics,
             "drift_check_baselines": self.drift_check_baselines, "metadata": self.metadata,
+            "inference_specification": self.inference_specification,
         }
 
 

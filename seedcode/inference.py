@@ -91,11 +91,29 @@ def input_fn(request_body: bytes | str, content_type: str) -> pd.DataFrame | Csv
     raise ValueError(f"unsupported content type {content_type!r}; use text/csv or application/json")
 
 
+def _check_numbers(frame: pd.DataFrame, schema: dict[str, Any]) -> None:
+    """A value given for a numeric feature must parse as a number (text is not silently read as a missing
+    value); missing values and the placeholders training read as missing (`?`, `NA`, ...) stay allowed.
+    A plain loop: cheaper than pandas for a request's few rows."""
+    for name, kind in schema["feature_kinds"].items():
+        if kind != "numeric" or name not in frame.columns or pd.api.types.is_numeric_dtype(frame[name].dtype):
+            continue
+        for row, value in enumerate(frame[name].to_numpy()):
+            if value is None or isinstance(value, (int, float)) or (
+                    isinstance(value, str) and value.strip().lower() in feature_schema.PLACEHOLDERS):
+                continue
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"feature '{name}' expects a number, got {value!r} (row {row + 1})") from None
+
+
 def predict_fn(data: pd.DataFrame | CsvRows, model: dict[str, Any]) -> np.ndarray | ClassProbabilities:
     """Encode raw features with features.json and predict (class probabilities for multiclass models)."""
     schema = model["schema"]
     if isinstance(data, CsvRows):
         data = _csv_frame(data.text, list(schema["feature_names"]))
+    _check_numbers(data, schema)
     encoded = feature_schema.encode_features(data, schema)
     matrix = np.ascontiguousarray(encoded.to_numpy(dtype=np.float32))
     dmatrix = xgb.DMatrix(matrix, feature_names=feature_schema.xgboost_feature_names(schema))

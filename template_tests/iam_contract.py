@@ -29,13 +29,17 @@ from policy_sentry.querying.actions import get_action_data, get_actions_for_serv
 # decision: the approver's own principal (an SSO permission set outside this repo), not a
 # vended role; its needs are derived and listed for that permission set, not checked here.
 APPROVER = "approver (SSO permission set, outside Terraform)"
+# pipelines.deploy runs in the deploy pipeline's CodeBuild and assumes each stage's deployer role
+# (pipelines/serving/names.py deployer_role_arn); its requests are counted as the deployer's.
+DEPLOYER = "deployer"
 # The monthly cost report and the price refresh run as a person too: a team lead's or FinOps
 # analyst's own principal (Cost Explorer and the Price List API are account-level reads).
 ANALYST = "cost analyst (SSO permission set, outside Terraform)"
 PEOPLE = (APPROVER, ANALYST)
 ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER,
                "pipelines.costs": ANALYST, "pipelines.finops.prices": ANALYST,
-               "lifecycle_cleanup": "lifecycle"}  # infra/modules/lifecycle's Lambda
+               "lifecycle_cleanup": "lifecycle",  # infra/modules/lifecycle's Lambda
+               "pipelines.deploy": DEPLOYER}
 PIPELINE_ROLE = "sagemaker"  # the pipeline's RoleArn (pipelines.run passes execution-role-arn): runs every step
 
 # Operations whose IAM action is not <service prefix>:<operation name>.
@@ -158,7 +162,6 @@ SERVICE_USE: dict[str, list[tuple[str, str]]] = {
 # branch (serve-local). Until its CLI tests are recorded here (ENTRY_ROLES "pipelines.deploy": DEPLOYER),
 # its needs are the calls issue 11 lists for a deploy, a rollback and a smoke test. Remove an entry once
 # the recorder shows the call; an entry the CLI never makes should then be removed with its grant.
-DEPLOYER = "deployer"
 PENDING_CLI_USE: dict[str, list[tuple[str, str]]] = {
     DEPLOYER: [
         ("ssm:GetParameters", "pipelines.deploy reads the stage wiring (subnets, security groups, key, role)"),

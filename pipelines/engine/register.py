@@ -54,6 +54,7 @@ def run_register(job: StepJob) -> StepResult:
         drift_check_baselines=_drop_empty(arguments.get("DriftCheckBaselines") or {}),
         metadata=version_metadata(job),
         description=str(arguments.get("ModelPackageDescription") or ""),
+        inference_specification=arguments.get("InferenceSpecification") or {},
         reason=f"registered by pipeline execution {job.execution.execution_id}",
     )
     try:

@@ -58,7 +58,7 @@ CREATE TRIGGER IF NOT EXISTS status_history_no_delete BEFORE DELETE ON status_hi
 BEGIN SELECT RAISE(ABORT, 'status_history is append-only'); END;
 """
 # columns added after the first release, with their definitions: opened databases gain them
-ADDED_COLUMNS = {"description": "TEXT NOT NULL DEFAULT ''"}
+ADDED_COLUMNS = {"description": "TEXT NOT NULL DEFAULT ''", "inference_specification": "TEXT NOT NULL DEFAULT '{}'"}
 # `--demo` (make demo): a state folder, so a registry, and a model package group of its own, so
 # approving a real model never turns the demo's drift check on against the real baseline
 DEMO_STATE_DIR = DEFAULT_STATE_DIR / "demo"
@@ -69,7 +69,7 @@ def demo_group(project: str) -> str:
 
 
 PACKAGE_COLUMNS = ("group_name, version, status, created, approval_description, model_data_url, model_metrics, "
-                   "drift_check_baselines, metadata")
+                   "drift_check_baselines, metadata, inference_specification")
 
 
 def _now() -> str:
@@ -94,6 +94,7 @@ class NewVersion:
     drift_check_baselines: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
     description: str = ""  # the package's ModelPackageDescription
+    inference_specification: dict[str, Any] = field(default_factory=dict)  # serving image, model, environment
     reason: str = "registered"
 
 
@@ -137,11 +138,12 @@ class LocalRegistry:
         return f"arn:aws:sagemaker:{self.region}:{self.account_id}:model-package/{group}/{version}"
 
     def _row_to_version(self, row: tuple[Any, ...]) -> PackageVersion:
-        group, version, status, created, description, model_data, metrics, baselines, metadata = row
+        group, version, status, created, description, model_data, metrics, baselines, metadata, inference = row
         return PackageVersion(
             group=group, version=version, arn=self.arn(group, version), status=status, created=created,
             approval_description=description, model_data_url=model_data, model_metrics=json.loads(metrics),
             drift_check_baselines=json.loads(baselines), metadata=json.loads(metadata),
+            inference_specification=json.loads(inference),
         )
 
     def _versions(self, db: sqlite3.Connection, group: str) -> list[PackageVersion]:
@@ -188,11 +190,12 @@ class LocalRegistry:
             now = _now()
             db.execute(
                 "INSERT INTO model_packages (group_name, version, status, created, approval_description, "
-                "model_data_url, model_metrics, drift_check_baselines, metadata, description) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "model_data_url, model_metrics, drift_check_baselines, metadata, description, inference_specification) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (group, version, new.status, now, "", new.model_data_url,
                  json.dumps(new.model_metrics, sort_keys=True), json.dumps(new.drift_check_baselines, sort_keys=True),
-                 json.dumps(new.metadata, sort_keys=True), new.description))
+                 json.dumps(new.metadata, sort_keys=True), new.description,
+                 json.dumps(new.inference_specification, sort_keys=True)))
             self._append_history(db, group, version, StatusChange(now, new.status, local_user(), new.reason))
             added = self._versions(db, group)[0]
         return Registration(added, created=True)

@@ -17,12 +17,14 @@ from sagemaker.core.drift_check_baselines import DriftCheckBaselines
 from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join
-from sagemaker.mlops.workflow import ModelStep, QualityCheckStep, TrainingStep
+from sagemaker.mlops.workflow import ModelStep, ProcessingStep, QualityCheckStep, TrainingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
 from pipelines import lineage
 from pipelines.definition import (
     METADATA_METRIC,
+    METADATA_TEST_ROWS,
+    RAW_TEST_ROWS_FILE,
     SERVED_CONTENT_TYPES,
     SERVING_PROGRAM,
     STEP_REGISTER,
@@ -70,8 +72,14 @@ def _lineage(ctx: StepContext) -> dict[str, Any]:
     }
 
 
+def _test_rows_uri(preprocess: ProcessingStep) -> Join:
+    """The run's raw held-out rows (the smoke test's requests)."""
+    test_split = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
+    return Join(on="/", values=[test_split, RAW_TEST_ROWS_FILE])
+
+
 def build_register(ctx: StepContext, train: TrainingStep, evaluation: Evaluation,
-                   data_quality: QualityCheckStep) -> ModelStep:
+                   data_quality: QualityCheckStep, preprocess: ProcessingStep) -> ModelStep:
     config = ctx.config
     code_uri = ctx.code_tarball(SERVING_PROGRAM)
     # dependencies=None: the default asks ModelBuilder to package inference code, which needs S3.
@@ -93,6 +101,7 @@ def build_register(ctx: StepContext, train: TrainingStep, evaluation: Evaluation
             customer_metadata_properties={
                 "project": config.project, "stage": config.stage,
                 METADATA_METRIC: Join(on="", values=[f"{config.metric.name}=", evaluation.metric_value]),
+                METADATA_TEST_ROWS: _test_rows_uri(preprocess),
                 **_lineage(ctx),
             },
         ),

@@ -29,7 +29,8 @@ def operation_model(service: str, operation: str) -> OperationModel:
 
 @cache
 def _pattern(text: str) -> Any:
-    return regex.compile(text)
+    # Java spells the astral planes as a UTF-16 surrogate-pair range (application-autoscaling's ResourceId)
+    return regex.compile(text.replace("\\uD800\\uDC00-\\uDBFF\\uDFFF", "\\U00010000-\\U0010FFFF"))
 
 
 def _size(value: Any) -> int | None:

@@ -20,7 +20,8 @@ shards in data order: features are listed in first-seen order.
 
 Accuracy (documented in seedcode/README.md):
 - sum, mean (correctly rounded), min, max, counts, the 10 buckets: exact. std_dev: the exact sum of
-  the per-value rounded squares (x - mean)**2, so relative error about 1e-16.
+  the per-value rounded squares of (x - mean) scaled by a power of two so that they cannot overflow,
+  so a relative error of a few 1e-16.
 - sketch: with at most SKETCH_ITEMS numbers, all of them; otherwise SKETCH_ITEMS items at evenly
   spaced ranks, each read off the fine histogram: exact when the bin holding that rank has one
   distinct value (integers over a range below FINE_BINS), else interpolated between the bin's
@@ -367,7 +368,11 @@ class ColumnDistribution:
         self.bucket_edges = np.linspace(low, high, HISTOGRAM_BUCKETS + 1)
         self.fine_edges = np.linspace(low, high, FINE_BINS + 1)
         self.deviations = ExactSum()
-        self.overflowed = False  # a squared deviation above the largest double: std_dev is inf
+        # deviations are scaled by a power of two (exact) so that their squares stay below 1
+        spread = max(abs(high - self.mean), abs(low - self.mean)) if summary.numbers else 0.0
+        self.scale_exponent = math.frexp(spread)[1] if 0 < spread < math.inf else 0
+        self.scale = math.ldexp(1.0, -self.scale_exponent)
+        self.overflowed = not math.isfinite(spread)  # max - mean beyond the largest double: std_dev is inf
         self.buckets = np.zeros(HISTOGRAM_BUCKETS, dtype="int64")
         self.fine = np.zeros(FINE_BINS, dtype="int64")
         self.fine_low = np.full(FINE_BINS, np.inf)
@@ -379,8 +384,9 @@ class ColumnDistribution:
         values = column.sorted_numbers()
         if not len(values):
             return
-        deviation = values - self.mean
-        squares = deviation * deviation
+        with np.errstate(over="ignore"):
+            deviation = (values - self.mean) * self.scale
+            squares = deviation * deviation
         if np.isfinite(squares[0]) and np.isfinite(squares[-1]):  # the extremes have the largest squares
             self.deviations.add(squares)
         else:
@@ -410,7 +416,7 @@ class ColumnDistribution:
     def std_dev(self) -> float:
         if self.overflowed:
             return math.inf
-        return math.sqrt(self.deviations.value(self.summary.numbers))
+        return math.ldexp(math.sqrt(self.deviations.value(self.summary.numbers)), self.scale_exponent)
 
     def sketch_items(self) -> list[float]:
         """SKETCH_ITEMS values at ranks (i + 0.5) n / SKETCH_ITEMS (all values when fewer)."""

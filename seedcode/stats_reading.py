@@ -74,13 +74,14 @@ def _file_chunks(file: Path, chunk_rows: int, header: bool, names: list[str] | N
 
 
 def iter_chunks(
-    path: Path, chunk_rows: int = CHUNK_ROWS, header: bool = True, names: list[str] | None = None
+    path: Path, chunk_rows: int | None = None, header: bool = True, names: list[str] | None = None
 ) -> Iterator[pd.DataFrame]:
-    """The rows of a dataset file or directory as DataFrames of at most ``chunk_rows`` rows.
+    """The rows of a dataset file or directory as DataFrames of at most ``chunk_rows`` (CHUNK_ROWS) rows.
 
     Headerless CSV columns get ``names`` (when the count matches) or _c0, _c1, ... Column names are
     strings. A dataset whose files hold no column at all is refused.
     """
+    chunk_rows = chunk_rows or CHUNK_ROWS
     seen_columns = False
     for file in dataset_files(Path(path)):
         for chunk in _file_chunks(file, chunk_rows, header, names):

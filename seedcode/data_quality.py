@@ -179,9 +179,9 @@ def _type_violation(name: str, base_type: str, column: ColumnSummary, threshold:
 
 def _completeness_p_value(present: int, items: int, expected: float) -> float:
     """One-sided binomial p-value of seeing at most ``present`` of ``items`` at rate ``expected``."""
-    from scipy.stats import binom
+    from scipy.special import bdtr  # binom.cdf
 
-    return float(binom.cdf(present, items, min(max(expected, 0.0), 1.0)))
+    return float(bdtr(present, items, min(max(expected, 0.0), 1.0)))
 
 
 def _domain_violation(name: str, domains: list[Any], counts: dict[str, int], present: int,
@@ -276,8 +276,7 @@ def check_frame(data: pd.DataFrame, baseline_statistics: dict[str, Any],
     chunks = _frame_chunks([data])
     summary, drift = StatsAccumulator(), DriftAccumulator(baseline_statistics)
     for chunk in chunks:
-        summary.update(chunk)
-        drift.update(chunk)
+        summary.update(chunk, also=[drift])
     return check_constraints(summary, drift, baseline_constraints)
 
 

@@ -193,8 +193,8 @@ def parse_column(series: pd.Series) -> ParsedColumn:
 
 
 def parse_chunk(chunk: pd.DataFrame) -> Iterator[tuple[str, ParsedColumn]]:
-    for index, name in enumerate(chunk.columns):
-        yield str(name), parse_column(chunk.iloc[:, index])
+    for name, series in chunk.items():
+        yield str(name), parse_column(series)
 
 
 class ColumnSink(Protocol):
@@ -339,10 +339,14 @@ class StatsAccumulator:
         self.item_count = 0
         self.columns: dict[str, ColumnSummary] = {}
 
-    def update(self, chunk: pd.DataFrame) -> None:
+    def update(self, chunk: pd.DataFrame, also: Iterable[ColumnSink] = ()) -> None:
+        """Add a chunk; each parsed column also goes to the sinks in ``also`` (e.g. a DriftAccumulator)."""
         self.item_count += int(len(chunk))
+        sinks = list(also)
         for name, column in parse_chunk(chunk):
             self.columns.setdefault(name, ColumnSummary()).add(column)
+            for sink in sinks:
+                sink.add_column(name, column)
 
     def merge(self, other: StatsAccumulator) -> StatsAccumulator:
         self.item_count += other.item_count

@@ -96,20 +96,28 @@ def categorical_distance(string_stats: dict[str, Any], current: Mapping[str, flo
 # ---------------------------------------------------------------------------- tests
 
 
-def ks_p_value(distance: float, baseline_n: float, current_n: float) -> float:
-    """Two-sample Kolmogorov-Smirnov p-value of a CDF distance, as scipy's ks_2samp (asymptotic)."""
+def ks_p_values(distances: np.ndarray, baseline_n: np.ndarray, current_n: np.ndarray) -> np.ndarray:
+    """Two-sample Kolmogorov-Smirnov p-values of CDF distances, as scipy's ks_2samp (asymptotic): the
+    distribution of the one-sample statistic for the effective size n m / (n + m). Vectorised: one
+    scipy call per window."""
     from scipy.stats import kstwo  # imported on use: scipy.stats takes a while to load
 
-    effective = round(baseline_n * current_n / (baseline_n + current_n)) if baseline_n and current_n else 0
-    if effective < 1:
-        return 1.0
-    return float(min(1.0, kstwo.sf(distance, effective)))
+    distances, baseline_n, current_n = (np.asarray(a, dtype="float64") for a in (distances, baseline_n, current_n))
+    if not len(distances):
+        return np.zeros(0)
+    total = np.maximum(baseline_n + current_n, 1.0)
+    effective = np.round(baseline_n * current_n / total)
+    p_values = np.ones(len(distances))
+    usable = effective >= 1
+    if usable.any():
+        p_values[usable] = np.minimum(1.0, kstwo.sf(distances[usable], effective[usable]))
+    return p_values
 
 
 def chi_square_p_value(baseline: Mapping[str, float], current: Mapping[str, float]) -> float:
     """Pearson's chi-square test that two count vectors come from one distribution; categories
     expected fewer than MIN_EXPECTED times in either row are pooled into one."""
-    from scipy.stats import chi2
+    from scipy.special import chdtrc  # chi2.sf
 
     names = sorted(set(baseline) | set(current))
     table = np.array([[baseline.get(k, 0.0) for k in names], [current.get(k, 0.0) for k in names]], dtype="float64")
@@ -124,7 +132,7 @@ def chi_square_p_value(baseline: Mapping[str, float], current: Mapping[str, floa
     if table.shape[1] < 2:
         return 1.0
     statistic = float(np.sum((table - expected) ** 2 / expected))
-    return float(chi2.sf(statistic, table.shape[1] - 1))
+    return float(chdtrc(table.shape[1] - 1, statistic))
 
 
 def rejected(p_values: Mapping[Any, float], alpha: float, method: str = "holm") -> set[Any]:
@@ -161,11 +169,12 @@ class FeatureDrift:
 
 
 class _NumericCounts:
-    __slots__ = ("points", "at_or_below", "count")
+    __slots__ = ("points", "baseline_cdf", "at_or_below", "count")
 
-    def __init__(self, points: np.ndarray) -> None:
-        self.points = points
-        self.at_or_below = np.zeros(len(points), dtype="int64")
+    def __init__(self, numeric: dict[str, Any]) -> None:
+        self.points = evaluation_points(numeric)
+        self.baseline_cdf = baseline_cdf(numeric, self.points)
+        self.at_or_below = np.zeros(len(self.points), dtype="int64")
         self.count = 0
 
 
@@ -182,7 +191,7 @@ class DriftAccumulator:
         self.categorical: dict[str, ValueCounts] = {}
         for name, feature in self.baseline.items():
             if "numerical_statistics" in feature:
-                self.numeric[name] = _NumericCounts(evaluation_points(feature["numerical_statistics"]))
+                self.numeric[name] = _NumericCounts(feature["numerical_statistics"])
             elif "string_statistics" in feature and feature.get("inferred_type") == STRING:
                 self.categorical[name] = ValueCounts()
 
@@ -215,21 +224,22 @@ class DriftAccumulator:
         for name, counts in self.numeric.items():
             if not counts.count or not len(counts.points):
                 continue
-            numeric = self.baseline[name]["numerical_statistics"]
-            distance = float(np.max(np.abs(counts.at_or_below / counts.count - baseline_cdf(numeric, counts.points))))
-            base_n = float(numeric["common"]["num_present"])
-            found[name] = FeatureDrift(name, "numeric", distance, numeric_threshold,
-                                       ks_p_value(distance, base_n, counts.count), base_n, counts.count)
+            distance = float(np.max(np.abs(counts.at_or_below / counts.count - counts.baseline_cdf)))
+            base_n = float(self.baseline[name]["numerical_statistics"]["common"]["num_present"])
+            found[name] = FeatureDrift(name, "numeric", distance, numeric_threshold, 1.0, base_n, counts.count)
+        numeric = list(found.values())
+        p_values = ks_p_values(np.array([d.distance for d in numeric]), np.array([d.baseline_count for d in numeric]),
+                               np.array([d.current_count for d in numeric]))
+        for result, p_value in zip(numeric, p_values.tolist(), strict=True):
+            result.p_value = p_value
         for name, values in self.categorical.items():
             if not values.total():
                 continue
             text = self.baseline[name]["string_statistics"]
             current = dict(values.counts)
-            distance = categorical_distance(text, current)
-            base_n = float(text["common"]["num_present"])
-            found[name] = FeatureDrift(name, "categorical", distance, categorical_threshold,
-                                       chi_square_p_value(_baseline_categories(text), current), base_n,
-                                       values.total())
+            found[name] = FeatureDrift(name, "categorical", categorical_distance(text, current), categorical_threshold,
+                                       chi_square_p_value(_baseline_categories(text), current),
+                                       float(text["common"]["num_present"]), values.total())
         return found
 
 

@@ -41,6 +41,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 INTEGRAL, FRACTIONAL, STRING, UNKNOWN = "Integral", "Fractional", "String", "Unknown"
 NUMERIC_TYPES = (INTEGRAL, FRACTIONAL)
@@ -78,11 +80,13 @@ class ExactSum:
 
     def add(self, values: np.ndarray) -> None:
         rest = np.asarray(values, dtype="float64")
-        guard = len(rest).bit_length() + 1  # 2**guard >= 2 (n + 1): the q's sum without rounding
-        while len(rest):
-            top = float(np.max(np.abs(rest)))
-            if top == 0.0:
-                return
+        if not len(rest):
+            return
+        guard = len(rest).bit_length() + 1  # 2**guard >= 2 (n + 1): the heads sum without rounding
+        head = np.empty_like(rest)
+        top = max(-float(rest.min()), float(rest.max()))
+        owned = False  # ``rest`` is the caller's array until the first remainder is written
+        while top != 0.0:
             if not math.isfinite(top):
                 raise ValueError("ExactSum adds finite values only")
             exponent = math.frexp(top)[1]
@@ -90,11 +94,15 @@ class ExactSum:
                 self.units += sum(_units(float(v)) for v in rest)
                 return
             sigma = math.ldexp(1.0, exponent + guard)
-            head = (sigma + rest) - sigma
-            self.units += _units(float(np.sum(head)))
-            rest = rest - head
-            if np.count_nonzero(rest) < len(rest) // 2:
+            np.add(rest, sigma, out=head)
+            np.subtract(head, sigma, out=head)
+            self.units += _units(float(head.sum()))
+            rest = np.subtract(rest, head, out=rest if owned else None)
+            owned = True
+            top = max(-float(rest.min()), float(rest.max()))
+            if top != 0.0 and len(rest) > 4096 and np.count_nonzero(rest) < len(rest) // 4:
                 rest = rest[rest != 0.0]
+                head = np.empty_like(rest)
 
     def merge(self, other: ExactSum) -> None:
         self.units += other.units
@@ -141,14 +149,21 @@ class ParsedColumn:
     follows Model Monitor: each present value is Integral, Fractional or String; datetimes are
     text; NaN, None and +-inf are missing."""
 
-    __slots__ = ("rows", "numbers", "integral", "text", "_sorted")
+    __slots__ = ("rows", "numbers", "text", "_integral", "_sorted")
 
     def __init__(self, rows: int, numbers: np.ndarray, text: dict[str, int]) -> None:
         self.rows = rows
         self.numbers = numbers
-        self.integral = int(np.count_nonzero(numbers == np.floor(numbers)))
         self.text = text
+        self._integral: int | None = None
         self._sorted: np.ndarray | None = None
+
+    @property
+    def integral(self) -> int:
+        """How many of the numbers are whole (Integral); the rest are Fractional."""
+        if self._integral is None:
+            self._integral = int(np.count_nonzero(self.numbers == np.floor(self.numbers)))
+        return self._integral
 
     def sorted_numbers(self) -> np.ndarray:
         if self._sorted is None:
@@ -182,7 +197,8 @@ def parse_column(series: pd.Series) -> ParsedColumn:
     if pd.api.types.is_bool_dtype(dtype) or (
             pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
-        return ParsedColumn(rows, values[np.isfinite(values)], {})
+        finite = np.isfinite(values)
+        return ParsedColumn(rows, values if finite.all() else values[finite], {})
     if pd.api.types.is_datetime64_any_dtype(dtype):
         present = series.dropna().astype(str).value_counts()
         return ParsedColumn(rows, np.zeros(0), {str(k): int(v) for k, v in present.items()})
@@ -192,7 +208,31 @@ def parse_column(series: pd.Series) -> ParsedColumn:
     return _from_distinct(rows, uniques, counts)
 
 
-def parse_chunk(chunk: pd.DataFrame) -> Iterator[tuple[str, ParsedColumn]]:
+def parse_arrow(array: pa.Array) -> ParsedColumn:
+    """``parse_column`` for an Arrow column, without a pandas conversion: numbers and booleans as
+    float64 (nulls as NaN), dictionary-encoded text counted by index; other types through pandas."""
+    kind = array.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        finite = np.isfinite(values)
+        return ParsedColumn(len(array), values if finite.all() else values[finite], {})
+    if pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(
+            kind.value_type)):
+        codes = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+        counts = np.bincount(codes[codes >= 0], minlength=len(array.dictionary))
+        return _from_distinct(len(array), array.dictionary.to_pylist(), counts)
+    return parse_column(array.to_pandas())
+
+
+Chunk = pd.DataFrame | pa.RecordBatch
+
+
+def parse_chunk(chunk: Chunk) -> Iterator[tuple[str, ParsedColumn]]:
+    """Each column of a DataFrame or an Arrow record batch, parsed."""
+    if isinstance(chunk, pa.RecordBatch):
+        for name, array in zip(chunk.schema.names, chunk.columns, strict=True):
+            yield str(name), parse_arrow(array)
+        return
     for name, series in chunk.items():
         yield str(name), parse_column(series)
 
@@ -339,9 +379,9 @@ class StatsAccumulator:
         self.item_count = 0
         self.columns: dict[str, ColumnSummary] = {}
 
-    def update(self, chunk: pd.DataFrame, also: Iterable[ColumnSink] = ()) -> None:
+    def update(self, chunk: Chunk, also: Iterable[ColumnSink] = ()) -> None:
         """Add a chunk; each parsed column also goes to the sinks in ``also`` (e.g. a DriftAccumulator)."""
-        self.item_count += int(len(chunk))
+        self.item_count += int(chunk.num_rows if isinstance(chunk, pa.RecordBatch) else len(chunk))
         sinks = list(also)
         for name, column in parse_chunk(chunk):
             self.columns.setdefault(name, ColumnSummary()).add(column)
@@ -458,7 +498,7 @@ class DistributionAccumulator:
         self.summary = summary
         self.columns = {name: ColumnDistribution(column) for name, column in summary.columns.items()}
 
-    def update(self, chunk: pd.DataFrame) -> None:
+    def update(self, chunk: Chunk) -> None:
         for name, column in parse_chunk(chunk):
             self.add_column(name, column)
 
@@ -515,7 +555,7 @@ class DistributionAccumulator:
 
 
 def collect_statistics(
-    read: Callable[[], Iterable[pd.DataFrame]], second_pass_sinks: Iterable[ColumnSink] = ()
+    read: Callable[[], Iterable[Chunk]], second_pass_sinks: Iterable[ColumnSink] = ()
 ) -> DistributionAccumulator:
     """Both passes over ``read()`` (called twice, each time a fresh iterator of chunks). Each parsed
     column of pass 2 is also fed to ``second_pass_sinks`` (e.g. a DriftAccumulator), so a drift check

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from stats_accumulators import STRING, ParsedColumn, ValueCounts, number_text, parse_chunk
+from stats_accumulators import STRING, Chunk, ParsedColumn, ValueCounts, number_text, parse_chunk
 
 MIN_EXPECTED = 5.0
 MULTIPLE_TESTING = ("holm", "bonferroni", "none")
@@ -195,7 +194,7 @@ class DriftAccumulator:
             elif "string_statistics" in feature and feature.get("inferred_type") == STRING:
                 self.categorical[name] = ValueCounts()
 
-    def update(self, chunk: pd.DataFrame) -> None:
+    def update(self, chunk: Chunk) -> None:
         for name, column in parse_chunk(chunk):
             self.add_column(name, column)
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from stats_accumulators import Chunk
 from step_report import DataError
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -37,16 +38,16 @@ def dataset_files(path: Path) -> list[Path]:
     return files
 
 
-def _parquet_chunks(file: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    # text columns come back dictionary-encoded (pandas Categorical): counted by code, not by string
+def _parquet_chunks(file: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    # Arrow batches, not DataFrames: the accumulators read Arrow columns without a pandas conversion,
+    # and text columns come back dictionary-encoded, so they are counted by index, not by string
     schema = pq.read_schema(file)
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     reader = pq.ParquetFile(file, read_dictionary=text)
     if reader.metadata.num_rows == 0:
-        yield reader.schema_arrow.empty_table().to_pandas()
+        yield pa.RecordBatch.from_pylist([], schema=reader.schema_arrow)
         return
-    for batch in reader.iter_batches(batch_size=chunk_rows):
-        yield batch.to_pandas()
+    yield from reader.iter_batches(batch_size=chunk_rows, use_threads=False)
 
 
 def _csv_chunks(file: Path, chunk_rows: int, header: bool, names: list[str] | None) -> Iterator[pd.DataFrame]:
@@ -60,7 +61,7 @@ def _csv_chunks(file: Path, chunk_rows: int, header: bool, names: list[str] | No
         yield chunk
 
 
-def _file_chunks(file: Path, chunk_rows: int, header: bool, names: list[str] | None) -> Iterator[pd.DataFrame]:
+def _file_chunks(file: Path, chunk_rows: int, header: bool, names: list[str] | None) -> Iterator[Chunk]:
     try:
         if file.name.lower().endswith(".parquet"):
             yield from _parquet_chunks(file, chunk_rows)
@@ -75,17 +76,20 @@ def _file_chunks(file: Path, chunk_rows: int, header: bool, names: list[str] | N
 
 def iter_chunks(
     path: Path, chunk_rows: int | None = None, header: bool = True, names: list[str] | None = None
-) -> Iterator[pd.DataFrame]:
-    """The rows of a dataset file or directory as DataFrames of at most ``chunk_rows`` (CHUNK_ROWS) rows.
+) -> Iterator[Chunk]:
+    """The rows of a dataset file or directory in chunks of at most ``chunk_rows`` (CHUNK_ROWS) rows:
+    Arrow record batches from Parquet, DataFrames (string column names) from CSV; every accumulator
+    takes either.
 
-    Headerless CSV columns get ``names`` (when the count matches) or _c0, _c1, ... Column names are
-    strings. A dataset whose files hold no column at all is refused.
+    Headerless CSV columns get ``names`` (when the count matches) or _c0, _c1, ... A dataset whose
+    files hold no column at all is refused.
     """
     chunk_rows = chunk_rows or CHUNK_ROWS
     seen_columns = False
     for file in dataset_files(Path(path)):
         for chunk in _file_chunks(file, chunk_rows, header, names):
-            chunk.columns = [str(c) for c in chunk.columns]
+            if isinstance(chunk, pd.DataFrame):
+                chunk.columns = [str(c) for c in chunk.columns]
             seen_columns = seen_columns or chunk.shape[1] > 0
             yield chunk
     if not seen_columns:

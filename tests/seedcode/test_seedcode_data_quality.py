@@ -9,6 +9,7 @@ import data_quality as dq
 import numpy as np
 import pandas as pd
 import pytest
+import stats_drift
 
 from pipelines.sample_data import make_churn_dataset, shift_dataset, write_dataset
 
@@ -79,6 +80,8 @@ def test_statistics_and_constraints_shape(baseline_files: tuple[Path, Path, Path
         "emit_metrics": "Enabled",
         "datatype_check_threshold": 1.0,
         "domain_content_threshold": 1.0,
+        "false_alarm_rate": 0.05,
+        "multiple_testing": "holm",
         "distribution_constraints": {
             "perform_comparison": "Enabled",
             "comparison_threshold": 0.1,
@@ -138,7 +141,7 @@ def test_numeric_distance_is_the_largest_cdf_gap() -> None:
 def test_baseline_cdf_reads_multi_level_kll_sketches() -> None:
     # Model Monitor's sketches keep compactor levels whose items weigh 2**level
     numeric = {"distribution": {"kll": {"buckets": [], "sketch": {"data": [[1.0, 2.0], [3.0], [4.0]]}}}}
-    cdf = dq._baseline_cdf(numeric, np.array([1.0, 2.0, 3.0, 4.0]))
+    cdf = stats_drift.baseline_cdf(numeric, np.array([1.0, 2.0, 3.0, 4.0]))
     np.testing.assert_allclose(cdf, np.array([1, 2, 4, 8]) / 8)
 
 

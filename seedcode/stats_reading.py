@@ -1,0 +1,96 @@
+"""Reading a dataset in bounded chunks: CSV (pandas' chunked reader) and Parquet (Arrow record batches).
+
+The data-quality statistics and the drift check never hold a whole dataset: they consume
+``iter_chunks(path)``, one DataFrame of at most ``chunk_rows`` rows at a time, so memory depends on
+the chunk size and the number of columns, not on the row count. A sharded job passes its own
+files (``dataset_files`` of its shard) and merges the accumulators afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from stats_accumulators import Chunk
+from step_report import DataError
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+CHUNK_ROWS = 65_536
+
+
+def dataset_files(path: Path) -> list[Path]:
+    """A data file, or every .csv/.csv.gz/.parquet file under a directory in a stable order."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError(f"dataset {path} does not exist; pass a CSV/Parquet file or a directory of them")
+    files = sorted(
+        (p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES) and p.name[0] != "."),
+        key=lambda p: p.relative_to(path).as_posix(),
+    )
+    if not files:
+        raise DataError(f"no .csv, .csv.gz or .parquet files under {path}")
+    return files
+
+
+def _parquet_chunks(file: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    # Arrow batches, not DataFrames: the accumulators read Arrow columns without a pandas conversion,
+    # and text columns come back dictionary-encoded, so they are counted by index, not by string
+    schema = pq.read_schema(file)
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    reader = pq.ParquetFile(file, read_dictionary=text)
+    if reader.metadata.num_rows == 0:
+        yield pa.RecordBatch.from_pylist([], schema=reader.schema_arrow)
+        return
+    yield from reader.iter_batches(batch_size=chunk_rows, use_threads=False)
+
+
+def _csv_chunks(file: Path, chunk_rows: int, header: bool, names: list[str] | None) -> Iterator[pd.DataFrame]:
+    options = {"chunksize": chunk_rows, "low_memory": False}
+    if header:
+        yield from pd.read_csv(file, **options)
+        return
+    for chunk in pd.read_csv(file, header=None, **options):
+        width = chunk.shape[1]
+        chunk.columns = list(names) if names and len(names) == width else [f"_c{i}" for i in range(width)]
+        yield chunk
+
+
+def _file_chunks(file: Path, chunk_rows: int, header: bool, names: list[str] | None) -> Iterator[Chunk]:
+    try:
+        if file.name.lower().endswith(".parquet"):
+            yield from _parquet_chunks(file, chunk_rows)
+        else:
+            yield from _csv_chunks(file, chunk_rows, header, names)
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"dataset file {file} is empty; remove it or replace it with data") from err
+    except (ValueError, OSError, pd.errors.ParserError, pa.ArrowException) as err:
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise DataError(f"cannot read dataset file {file}: {first}") from err
+
+
+def iter_chunks(
+    path: Path, chunk_rows: int | None = None, header: bool = True, names: list[str] | None = None
+) -> Iterator[Chunk]:
+    """The rows of a dataset file or directory in chunks of at most ``chunk_rows`` (CHUNK_ROWS) rows:
+    Arrow record batches from Parquet, DataFrames (string column names) from CSV; every accumulator
+    takes either.
+
+    Headerless CSV columns get ``names`` (when the count matches) or _c0, _c1, ... A dataset whose
+    files hold no column at all is refused.
+    """
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    seen_columns = False
+    for file in dataset_files(Path(path)):
+        for chunk in _file_chunks(file, chunk_rows, header, names):
+            if isinstance(chunk, pd.DataFrame):
+                chunk.columns = [str(c) for c in chunk.columns]
+            seen_columns = seen_columns or chunk.shape[1] > 0
+            yield chunk
+    if not seen_columns:
+        raise DataError(f"dataset {path} has no columns")

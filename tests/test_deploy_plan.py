@@ -91,7 +91,8 @@ def test_prod_defaults_follow_the_platform_standard(team_table):
 @pytest.mark.parametrize(("deploy", "message"), [
     ({"mode": "batch"}, "[tool.ml-factory.deploy] mode: 'batch' is not one of realtime, serverless, async"),
     ({"capture_percentage": 101}, "capture_percentage: must be between 0 and 100, got 101"),
-    ({"autoscaling": {"min": 3, "max": 2}}, "[tool.ml-factory.deploy.autoscaling] max: must be at least min (3), got 2"),
+    ({"autoscaling": {"min": 3, "max": 2}},
+     "[tool.ml-factory.deploy.autoscaling] max: must be at least min (3), got 2"),
     ({"instance_count": 5}, "instance_count: must lie within autoscaling min..max (1..2), got 5"),
     ({"serverless": {"memory_mb": 2048}}, 'serverless: applies to mode = "serverless" only'),
     ({"mode": "serverless", "serverless": {"memory_mb": 1500}}, "memory_mb: must be one of 1024, 2048"),
@@ -99,7 +100,8 @@ def test_prod_defaults_follow_the_platform_standard(team_table):
     ({"mode": "async", "async": {"sns_topic_arn": "topic"}}, "sns_topic_arn: 'topic' is not an SNS topic ARN"),
     ({"smoke_test_p95_ms": 0}, "smoke_test_p95_ms: must be a positive number"),
     ({"instance_type": "m5.large"}, "instance_type: 'm5.large' is not a SageMaker instance type"),
-    ({"capture": 5}, "[tool.ml-factory.deploy] capture: unknown setting; `python -m pipelines.config` lists every setting"),
+    ({"capture": 5},
+     "[tool.ml-factory.deploy] capture: unknown setting; `python -m pipelines.config` lists every setting"),
 ])
 def test_bad_deploy_settings_name_the_key_and_the_fix(team_table, deploy, message):
     team_table["deploy"] = deploy

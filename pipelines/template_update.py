@@ -15,6 +15,7 @@ the template's generation hooks would then import this repo's copy of `pipelines
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -35,6 +36,12 @@ class TemplateUpdateError(Exception):
 class UpdateRequest:
     project_dir: Path
     cruft: Path  # the cruft console script
+
+
+def cruft_script() -> Path:
+    """The cruft console script of this interpreter's environment, else the one on PATH."""
+    beside = Path(sys.executable).parent / "cruft"
+    return beside if beside.is_file() else Path(shutil.which("cruft") or beside)
 
 
 def owner_of(path: str) -> str:
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=("update", "check"))
     parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="the generated repo (default: here)")
     args = parser.parse_args(argv)
-    request = UpdateRequest(args.project_dir.resolve(), Path(sys.executable).parent / "cruft")
+    request = UpdateRequest(args.project_dir.resolve(), cruft_script())
     try:
         print(update(request) if args.command == "update" else check(request))
     except TemplateUpdateError as exc:

@@ -221,7 +221,7 @@ def request_from_environment(env: Mapping[str, str], work_dir: Path) -> VendingR
         github_owner=env.get("GITHUB_OWNER", ""), connection_arn=env.get("CONNECTION_ARN", ""),
         vpc_id=env["VPC_ID"], private_subnet_ids=tuple(env["PRIVATE_SUBNET_IDS"].split(",")),
         route_table_ids=tuple(env["ROUTE_TABLE_IDS"].split(",")), state_bucket=env["STATE_BUCKET"],
-        build_log_url=env.get("BUILD_LOG_URL", ""))
+        build_log_url=env.get("CODEBUILD_BUILD_URL", ""))  # CodeBuild sets it: the build's page and log
     return VendingRequest(json.loads(env["TEMPLATE_INPUTS"]), response, platform, work_dir)
 
 

@@ -30,6 +30,7 @@ from pipelines.rules import check_template_inputs
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = "ml-factory-bundle.json"
+ANSWERED_MARKER = Path("/tmp/cfn-answered")  # the buildspec's post_build answers FAILED when this is missing
 REASON_LIMIT = 1000  # CloudFormation shows the reason in the stack events; the response body holds 4 KB
 
 
@@ -229,7 +230,9 @@ def main() -> int:
     from hooks.studio_backend import AwsVendingBackend
 
     request = request_from_environment(os.environ, Path(os.environ.get("VENDING_WORK_DIR", "/tmp/vending")))
-    return run(request, AwsVendingBackend.from_environment(os.environ))
+    code = run(request, AwsVendingBackend.from_environment(os.environ))
+    ANSWERED_MARKER.touch()
+    return code
 
 
 if __name__ == "__main__":

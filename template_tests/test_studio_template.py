@@ -107,3 +107,12 @@ def test_patterns_are_portable_to_cloudformation() -> None:
     for name, spec in template["Parameters"].items():
         pattern = spec.get("AllowedPattern", "")
         assert not re.search(r"\(\?P|\\Z|\(\?[aiLmsux]", pattern), name
+
+
+def test_the_function_arn_parameter_is_the_one_the_module_writes() -> None:
+    from hooks.studio_template import FUNCTION_ARN_PARAMETER
+
+    main_tf = (TEMPLATE_ROOT / "infra/modules/studio-launch/main.tf").read_text()
+    assert f'function_arn_parameter   = "{FUNCTION_ARN_PARAMETER}"' in main_tf
+    parameter = launch_template(TEMPLATE_ROOT)["Parameters"]["VendingFunctionArn"]
+    assert parameter["Default"] == FUNCTION_ARN_PARAMETER

@@ -19,7 +19,7 @@ LINT_PATHS := $(wildcard pipelines seedcode tests bench infra hooks template_tes
 include infra/checkov.mk
 include container.mk
 
-.PHONY: help venv browser test lint demo bench lock clean ui
+.PHONY: help venv browser test lint demo bench lock clean ui update check-template
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -78,6 +78,13 @@ ui: venv ## compare runs: the MLflow UI on the local tracking store, http://127.
 bench: venv ## dry-run speed, then local pipeline vs bare xgboost at 100k and 1M rows (a few minutes)
 	$(BIN)/python bench/dry_run.py
 	$(BIN)/python bench/local_pipeline.py
+
+update: venv ## take in the template's newest commit (cruft update; conflicts are named, exit 1), then run the tests
+	$(BIN)/python -m pipelines.template_update update
+	$(MAKE) --no-print-directory test
+
+check-template: venv ## warn when the template has a newer commit than .cruft.json records (cruft check)
+	$(BIN)/python -m pipelines.template_update check
 
 lock: container-lock ## re-resolve requirements.in and requirements-container.in into their locks
 	$(BIN)/uv pip compile -q --universal --generate-hashes --python-version 3.11 requirements.in -o requirements.lock

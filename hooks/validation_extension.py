@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 from jinja2 import Environment
 from jinja2.ext import Extension
@@ -35,3 +36,5 @@ class ValidationExtension(Extension):
     def __init__(self, environment: Environment):
         super().__init__(environment)
         environment.filters["ml_factory_validate"] = validate_inputs
+        # the template checkout this extension was loaded from: post_gen_project.py's fallback under cruft
+        environment.globals["ml_factory_template_root"] = str(Path(__file__).resolve().parent.parent)

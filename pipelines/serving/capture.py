@@ -195,10 +195,10 @@ def _s3_files(s3: Any, uri: str, since: datetime | None, until: datetime | None)
 
 
 def read_capture(root: Path | str, since: datetime | None = None, until: datetime | None = None,
-                 s3: Any = None) -> Iterator[CaptureRecord]:
+                 s3: Any = None, malformed: Callable[[str], None] | None = None) -> Iterator[CaptureRecord]:
     """Every capture record under `root` (a folder, or an s3:// prefix read with the `s3` client) whose
     inferenceTime lies in [since, until), streamed file by file (hour folders outside the window are
-    skipped unread)."""
+    skipped unread). With `malformed`, lines that are not capture records go to it and are skipped."""
     if isinstance(root, str) and root.startswith("s3://"):
         if s3 is None:
             raise ValueError("reading capture from S3 needs an s3 client")
@@ -209,6 +209,12 @@ def read_capture(root: Path | str, since: datetime | None = None, until: datetim
         for line in lines:
             if not line.strip():
                 continue
-            record = parse_record(line)
+            try:
+                record = parse_record(line)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                if malformed is None:
+                    raise
+                malformed(line.strip())
+                continue
             if (since is None or record.inference_time >= since) and (until is None or record.inference_time < until):
                 yield record

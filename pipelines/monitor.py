@@ -1,0 +1,114 @@
+"""`python -m pipelines.monitor`: check an endpoint's captured traffic against the drift-check baselines
+registered with the package it serves.
+
+  run --stage S --local [--since T] [--until T] [--fail-on-drift]
+      reads the stage's capture in [since, until) (default: since the last run's watermark, until now),
+      writes statistics.json, constraint_violations.json, report.html and summary.png under
+      <state>/monitoring/<stage>/runs/<UTC time>/, prints their paths and one line per violation
+
+Times are ISO 8601 (UTC when no offset is given). Exit codes: 0 checked (drift or not), 3 violations with
+--fail-on-drift, 2 a user error (one `error:` line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.config import load_config
+from pipelines.errors import UserError, run_cli
+from pipelines.wiring import STAGES
+
+EXIT_DRIFT = 3
+
+
+@dataclass(frozen=True)
+class MonitorRequest:
+    stage: str
+    pyproject: Path = Path("pyproject.toml")
+    local: bool = False
+    state_dir: Path | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    fail_on_drift: bool = False
+
+
+def _time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time, e.g. 2026-05-01T12:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.monitor", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="check the stage's captured traffic for drift")
+    run.add_argument("--stage", choices=STAGES, default="dev")
+    run.add_argument("--config", type=Path, default=Path("pyproject.toml"), help="team pyproject.toml")
+    run.add_argument("--local", action="store_true", help="the local endpoint's capture and the local registry")
+    run.add_argument("--state-dir", type=Path, help="local engine state folder (default: .ml-factory beside --config)")
+    run.add_argument("--since", type=_time, help="window start (default: the last run's watermark)")
+    run.add_argument("--until", type=_time, help="window end, exclusive (default: now)")
+    run.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when there are violations")
+    return parser
+
+
+def to_request(args: argparse.Namespace) -> MonitorRequest:
+    if not args.local:
+        raise UserError("only --local monitoring is available so far; pass --local")
+    if args.since and args.until and args.since >= args.until:
+        raise UserError(f"--since {args.since.isoformat()} is not before --until {args.until.isoformat()}")
+    return MonitorRequest(args.stage, args.config, args.local, args.state_dir, args.since, args.until,
+                          args.fail_on_drift)
+
+
+def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
+    from pipelines.engine.state import state_root
+    from pipelines.monitoring.job import run_drift
+    from pipelines.monitoring.local import LocalStage
+    from pipelines.monitoring.window import WindowReader
+    from pipelines.serving.capture import read_capture
+
+    now = now or datetime.now(UTC)
+    stage = LocalStage(load_config(request.stage, request.pyproject), state_root(request.pyproject,
+                                                                                  request.state_dir), request.stage)
+    baseline = stage.baseline()
+    since, until = request.since or stage.watermark(), request.until or now
+    root = stage.capture_root()
+    reader = WindowReader(lambda malformed: read_capture(root, since, until, malformed=malformed), baseline.columns)
+    result = run_drift(reader, baseline, stage.run_folder(now)) if _any_record(root, since, until) else None
+    window = f"{since.isoformat() if since else 'the beginning'} and {until.isoformat()}"
+    if result is None or not result.rows:
+        print(f"no captured data between {window}" + (f" ({result.malformed.count} malformed input(s) skipped)"
+                                                      if result and result.malformed.count else ""))
+        return 0
+    stage.save_watermark(until)
+    for path in result.files.values():
+        print(path)
+    if result.malformed.count:
+        print(f"{result.malformed.count} malformed input(s) skipped; see {result.files['report.html']}")
+    for violation in result.violations:
+        print(f"{violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
+    print(f"{result.rows} rows between {window}: {len(result.violations)} violation(s) against {baseline.package}")
+    return EXIT_DRIFT if result.violations and request.fail_on_drift else 0
+
+
+def _any_record(root: Path, since: datetime | None, until: datetime) -> bool:
+    from pipelines.serving.capture import read_capture
+
+    return next(iter(read_capture(root, since, until, malformed=lambda _: None)), None) is not None
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_local(to_request(build_parser().parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

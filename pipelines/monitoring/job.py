@@ -1,0 +1,80 @@
+"""One drift run over a capture window: seedcode's streaming statistics and Model Monitor checks
+(seedcode/data_quality.py, the same code the pipeline's QualityCheck step runs), written as
+statistics.json, constraint_violations.json and report.html in a run folder."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from pipelines.errors import UserError
+from pipelines.monitoring.window import Malformed, WindowReader
+
+SEEDCODE = Path(__file__).resolve().parent.parent.parent / "seedcode"
+
+
+def data_quality_module() -> ModuleType:
+    """seedcode/data_quality.py, imported in this process (seedcode modules import each other top-level)."""
+    if str(SEEDCODE) not in sys.path:
+        sys.path.insert(0, str(SEEDCODE))
+    import data_quality
+
+    return data_quality
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The drift-check baseline registered with a package."""
+
+    package: str  # shown in messages, e.g. "<group> version 3"
+    statistics: dict[str, Any]
+    constraints: dict[str, Any]
+
+    @property
+    def columns(self) -> list[str]:
+        return [f["name"] for f in self.statistics.get("features", [])]
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    rows: int
+    violations: list[dict[str, str]]
+    drift: dict[str, Any]  # feature -> stats_drift.FeatureDrift (distance, threshold, p-value)
+    malformed: Malformed
+    folder: Path
+
+    @property
+    def files(self) -> dict[str, Path]:
+        return {name: self.folder / name for name in ("statistics.json", "constraint_violations.json",
+                                                      "report.html")}
+
+
+def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftResult:
+    """Profile the window (two streaming passes) and check it against the baseline; write the files."""
+    dq = data_quality_module()
+    from stats_drift import DriftAccumulator
+    from step_report import DataError
+
+    try:
+        drift = DriftAccumulator(baseline.statistics)
+        statistics = dq.collect_statistics(reader.read, [drift])
+        violations = dq.check_constraints(statistics.summary, drift, baseline.constraints)
+        settings = dq.CheckSettings.from_constraints(baseline.constraints)
+    except DataError as err:
+        raise UserError(f"cannot check the capture against {baseline.package}: {err}") from None
+    found = drift.drift(settings.numeric_threshold, settings.categorical_threshold)
+    content = statistics.to_statistics()
+    folder.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(violations or [], key=lambda v: (v["constraint_check_type"] != "baseline_drift_check",
+                                                      v["feature_name"]))
+    (folder / "statistics.json").write_text(json.dumps(content, separators=(",", ":"), allow_nan=False) + "\n")
+    (folder / "constraint_violations.json").write_text(json.dumps({"violations": ordered}, indent=2) + "\n")
+    result = DriftResult(reader.rows, ordered, found, reader.malformed, folder)
+    from pipelines.monitoring.report import write_report
+
+    write_report(result, baseline, content)
+    return result

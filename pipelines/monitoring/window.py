@@ -1,0 +1,106 @@
+"""Capture records of a window as DataFrame chunks of at most ``chunk_rows`` rows, named as the baseline.
+
+CSV requests (one row per line, no header) take the baseline's feature names by position; JSON requests
+(an object or a list of objects) carry their own names, so missing and added columns show up. Lines
+that are not capture records, and rows whose field count differs from the baseline's, are counted as
+malformed, remembered (the first few, for the report) and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pipelines.serving.capture import CaptureRecord
+
+CHUNK_ROWS = 65_536
+SHOWN_MALFORMED = 5
+
+
+@dataclass
+class Malformed:
+    """Skipped input of one pass over the window."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, what: str) -> None:
+        self.count += 1
+        if len(self.examples) < SHOWN_MALFORMED:
+            self.examples.append(what[:200])
+
+
+@dataclass
+class WindowReader:
+    """``read()`` streams the window's chunks afresh each call (the statistics take two passes)."""
+
+    records: Callable[[Callable[[str], None]], Iterable[CaptureRecord]]  # given a callback for malformed lines
+    columns: list[str]
+    chunk_rows: int = CHUNK_ROWS
+    malformed: Malformed = field(default_factory=Malformed)
+    rows: int = 0
+
+    def read(self) -> Iterator[pd.DataFrame]:
+        self.malformed, self.rows = Malformed(), 0
+        csv_rows: list[list[str]] = []
+        json_rows: list[dict[str, Any]] = []
+        malformed = self.malformed
+        for record in self.records(lambda line: malformed.add(f"not a capture record: {line}")):
+            self._add(record, csv_rows, json_rows)
+            if len(csv_rows) >= self.chunk_rows:
+                yield self._csv_frame(csv_rows)
+                csv_rows = []
+            if len(json_rows) >= self.chunk_rows:
+                yield self._json_frame(json_rows)
+                json_rows = []
+        if csv_rows:
+            yield self._csv_frame(csv_rows)
+        if json_rows:
+            yield self._json_frame(json_rows)
+
+    def _add(self, record: CaptureRecord, csv_rows: list[list[str]], json_rows: list[dict[str, Any]]) -> None:
+        text = record.input_data.decode("utf-8", "replace")
+        if "json" in record.input_type.lower():
+            self._add_json(record.event_id, text, json_rows)
+            return
+        for fields in csv.reader(io.StringIO(text)):
+            if not fields:
+                continue
+            if len(fields) != len(self.columns):
+                self.malformed.add(f"event {record.event_id}: {len(fields)} fields, the baseline has "
+                                   f"{len(self.columns)}")
+                continue
+            csv_rows.append(fields)
+
+    def _add_json(self, event_id: str, text: str, json_rows: list[dict[str, Any]]) -> None:
+        try:
+            body = json.loads(text)
+        except ValueError:
+            self.malformed.add(f"event {event_id}: request is not valid JSON")
+            return
+        rows = body if isinstance(body, list) else [body]
+        for row in rows:
+            if isinstance(row, dict):
+                json_rows.append(row)
+            else:
+                self.malformed.add(f"event {event_id}: a JSON row is not an object")
+
+    def _csv_frame(self, rows: list[list[str]]) -> pd.DataFrame:
+        self.rows += len(rows)
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
+        buffer.seek(0)
+        # pandas infers types as it does for the baseline CSV, so the two are read alike
+        return pd.read_csv(buffer, header=None, names=self.columns, low_memory=False)
+
+    def _json_frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        self.rows += len(rows)
+        frame = pd.DataFrame.from_records(rows)
+        frame.columns = [str(c) for c in frame.columns]
+        return frame

@@ -1,0 +1,180 @@
+"""`python -m pipelines.monitor run --local`: a stage's capture checked against the deployed package's
+drift-check baselines, with the registry, endpoint record and capture laid out as deploy --local leaves them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines import monitor
+from pipelines.config import load_config
+from pipelines.engine.registry import LocalRegistry
+from pipelines.engine.store import ObjectStore
+from pipelines.monitoring.job import data_quality_module
+from pipelines.monitoring.local import LocalStage
+from pipelines.serving import names
+from pipelines.serving.capture import Invocation, capture_record
+from pipelines.wiring import offline_wiring
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HOUR = datetime(2026, 5, 1, 12, tzinfo=UTC)
+BATCH = 50  # rows per captured request
+
+
+def features(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"age": rng.normal(40, 10, rows).round(1), "balance": rng.exponential(500, rows).round(2),
+                         "plan": rng.choice(["basic", "plus", "pro"], rows, p=[0.5, 0.3, 0.2])})
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> LocalStage:
+    """A project whose dev endpoint serves version 1, registered with baselines of `features(3000, 1)`."""
+    shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    config = load_config("dev", tmp_path / "pyproject.toml")
+    state = tmp_path / ".ml-factory"
+    dq = data_quality_module()
+    statistics = dq.compute_statistics(features(3000, 1))
+    store = ObjectStore(state / "s3")
+    uris = {"Statistics": "s3://local-bucket/baseline/statistics.json",
+            "Constraints": "s3://local-bucket/baseline/constraints.json"}
+    for kind, content in (("Statistics", statistics), ("Constraints", dq.suggest_constraints(statistics))):
+        store.path(uris[kind]).parent.mkdir(parents=True, exist_ok=True)
+        store.path(uris[kind]).write_text(json.dumps(content))
+    group = offline_wiring(config.project, names.REGISTRY_STAGE, config.account_id, config.aws_region,
+                           "local").model_package_group
+    registry = LocalRegistry(state / "registry.db", region=config.aws_region, account_id=config.account_id)
+    baselines = {"ModelDataQuality": {kind: {"ContentType": "application/json", "S3Uri": uri}
+                                      for kind, uri in uris.items()}}
+    package = registry.register(group, status="Approved", drift_check_baselines=baselines)
+    endpoint = state / "endpoints" / "dev"
+    endpoint.mkdir(parents=True)
+    (endpoint / "endpoint.json").write_text(json.dumps({"pid": 1, "port": 1, "version": package.version,
+                                                        "package_arn": package.arn}))
+    return LocalStage(config, state, "dev")
+
+
+def capture(stage: LocalStage, frame: pd.DataFrame, when: datetime = HOUR, as_json: bool = False) -> None:
+    """`frame` as captured requests of BATCH rows each, in SageMaker's hour-folder layout."""
+    folder = stage.capture_root() / when.strftime("%Y/%m/%d/%H")
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for start in range(0, len(frame), BATCH):
+        part = frame.iloc[start:start + BATCH]
+        body = (part.to_json(orient="records") if as_json else part.to_csv(header=False, index=False)).encode()
+        kind = "application/json" if as_json else "text/csv"
+        invocation = Invocation(when.timestamp() + start / 1000, body, kind, b"0.5\n" * len(part), "text/csv")
+        lines.append(json.dumps(capture_record(invocation)))
+    with (folder / f"{len(list(folder.iterdir()))}.jsonl").open("a") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def monitor_run(stage: LocalStage, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
+    argv = ["run", "--local", "--stage", "dev", "--config", str(stage.state_root.parent / "pyproject.toml"),
+            "--until", (HOUR + timedelta(hours=1)).isoformat(), *extra]
+    code = monitor.run_cli(monitor.main, argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def violations_of(out: str) -> set[tuple[str, str]]:
+    path = next(Path(line) for line in out.splitlines() if line.endswith("constraint_violations.json"))
+    return {(v["feature_name"], v["constraint_check_type"]) for v in json.loads(path.read_text())["violations"]}
+
+
+def test_traffic_like_the_baseline_has_no_violations_and_writes_the_three_files(stage, capsys) -> None:
+    capture(stage, features(1000, 2))
+    code, out, err = monitor_run(stage, capsys, "--fail-on-drift")
+    assert code == 0, err
+    assert violations_of(out) == set()
+    for name in ("statistics.json", "constraint_violations.json", "report.html"):
+        assert any(line.endswith(name) and Path(line).is_file() for line in out.splitlines()), out
+    assert "1000 rows" in out and "0 violation(s)" in out
+
+
+def shifted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(age=frame["age"] + 15)
+
+
+def new_category(frame: pd.DataFrame) -> pd.DataFrame:
+    plan = frame["plan"].copy()
+    plan.iloc[::20] = "enterprise"  # 5 %: outside the domain, yet within the drift threshold
+    return frame.assign(plan=plan)
+
+
+def nulls(frame: pd.DataFrame) -> pd.DataFrame:
+    balance = frame["balance"].copy()
+    balance.iloc[::3] = np.nan
+    return frame.assign(balance=balance)
+
+
+def strings(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(age="age-" + frame["age"].astype(str))
+
+
+@pytest.mark.parametrize(("change", "as_json", "expected"), [
+    (shifted, False, {("age", "baseline_drift_check")}),
+    (new_category, False, {("plan", "categorical_values_check")}),
+    (nulls, False, {("balance", "completeness_check")}),
+    (strings, False, {("age", "data_type_check")}),
+    (lambda f: f.drop(columns="balance"), True, {("balance", "missing_column_check")}),
+    (lambda f: f.assign(channel="web"), True, {("channel", "extra_column_check")}),
+], ids=["shifted-numeric", "new-category", "null-spike", "turned-to-strings", "dropped-column", "added-column"])
+def test_each_change_gives_exactly_its_violation(stage, capsys, change, as_json, expected) -> None:
+    capture(stage, change(features(1000, 3)), as_json=as_json)
+    code, out, err = monitor_run(stage, capsys, "--fail-on-drift")
+    assert violations_of(out) == expected
+    assert code == monitor.EXIT_DRIFT, err
+    feature, check = next(iter(expected))
+    assert f"{feature}: {check}: " in out
+
+
+def test_malformed_lines_are_counted_shown_and_skipped(stage, capsys) -> None:
+    capture(stage, features(500, 4))
+    hour = stage.capture_root() / HOUR.strftime("%Y/%m/%d/%H")
+    with (hour / "0.jsonl").open("a") as handle:
+        handle.write("{not json\n")
+        handle.write(json.dumps(capture_record(Invocation(HOUR.timestamp(), b"1,2\n", "text/csv", b"", "text/csv")))
+                     + "\n")
+    code, out, _ = monitor_run(stage, capsys)
+    assert code == 0
+    assert "2 malformed input(s) skipped" in out and "500 rows" in out
+    report = next(Path(line) for line in out.splitlines() if line.endswith("report.html")).read_text()
+    assert "{not json" in report and "2 fields, the baseline has 3" in report
+
+
+def test_the_watermark_makes_the_next_run_read_only_new_traffic(stage, capsys) -> None:
+    capture(stage, features(400, 5))
+    assert monitor_run(stage, capsys)[0] == 0
+    code, out, _ = monitor_run(stage, capsys)  # same --until: nothing new
+    assert code == 0
+    assert out.strip() == f"no captured data between {(HOUR + timedelta(hours=1)).isoformat()} and " \
+                          f"{(HOUR + timedelta(hours=1)).isoformat()}"
+
+
+def test_an_empty_window_says_so_and_exits_0(stage, capsys) -> None:
+    code, out, _ = monitor_run(stage, capsys, "--since", "2026-05-01T10:00:00Z")
+    assert code == 0
+    assert out.strip() == "no captured data between 2026-05-01T10:00:00+00:00 and 2026-05-01T13:00:00+00:00"
+
+
+def test_a_package_without_baselines_is_named_in_one_error_line(stage, capsys) -> None:
+    registry = LocalRegistry(stage.state_root / "registry.db", region=stage.config.aws_region,
+                             account_id=stage.config.account_id)
+    group = offline_wiring(stage.config.project, names.REGISTRY_STAGE, stage.config.account_id,
+                           stage.config.aws_region, "local").model_package_group
+    bare = registry.register(group, status="Approved")
+    record = stage.state_root / "endpoints" / "dev" / "endpoint.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "package_arn": bare.arn, "version": 2}))
+    capture(stage, features(100, 6))
+    code, out, err = monitor_run(stage, capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: package {group} version 2 ") and "has no drift-check baselines" in err
+    assert len(err.strip().splitlines()) == 1
+

@@ -46,6 +46,12 @@ class DriftResult:
     drift: dict[str, Any]  # feature -> stats_drift.FeatureDrift (distance, threshold, p-value)
     malformed: Malformed
     folder: Path
+    accumulator: Any  # the stats_drift.DriftAccumulator fed the window: the current distributions
+
+    @property
+    def drifted(self) -> set[str]:
+        """Features with a baseline_drift_check violation."""
+        return {v["feature_name"] for v in self.violations if v["constraint_check_type"] == "baseline_drift_check"}
 
     @property
     def files(self) -> dict[str, Path]:
@@ -73,8 +79,8 @@ def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftRe
                                                       v["feature_name"]))
     (folder / "statistics.json").write_text(json.dumps(content, separators=(",", ":"), allow_nan=False) + "\n")
     (folder / "constraint_violations.json").write_text(json.dumps({"violations": ordered}, indent=2) + "\n")
-    result = DriftResult(reader.rows, ordered, found, reader.malformed, folder)
+    result = DriftResult(reader.rows, ordered, found, reader.malformed, folder, drift)
     from pipelines.monitoring.report import write_report
 
-    write_report(result, baseline, content)
+    write_report(result, baseline)
     return result

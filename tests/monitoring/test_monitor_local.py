@@ -178,3 +178,21 @@ def test_a_package_without_baselines_is_named_in_one_error_line(stage, capsys) -
     assert err.startswith(f"error: package {group} version 2 ") and "has no drift-check baselines" in err
     assert len(err.strip().splitlines()) == 1
 
+
+
+def test_report_loads_in_chromium_with_charts_and_the_drifted_feature_first(stage, capsys, chromium) -> None:
+    capture(stage, shifted(features(1000, 7)).assign(plan="basic"))  # age shifted, plan collapsed
+    code, out, _ = monitor_run(stage, capsys)
+    assert code == 0
+    report = next(Path(line) for line in out.splitlines() if line.endswith("report.html"))
+    assert (report.parent / "summary.png").read_bytes().startswith(b"\x89PNG")
+    visit = chromium.open(report)
+    assert visit.problems() == []
+    assert visit.broken_images() == []
+    charts = [image["figure"] for image in visit.images()]
+    assert charts[0] == "summary" and sorted(charts[1:]) == ["age", "balance", "plan"]
+    drifted = {row[0] for row in violations_of(out)}
+    assert drifted == {"age", "plan"} and set(charts[1:3]) == drifted  # the drifted features come first
+    first_violation = visit.page.inner_text("#violations tr:nth-child(2) td:first-child")
+    assert first_violation in drifted
+    assert "balance" not in visit.text("#violations")

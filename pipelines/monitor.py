@@ -1,10 +1,13 @@
 """`python -m pipelines.monitor`: check an endpoint's captured traffic against the drift-check baselines
 registered with the package it serves.
 
-  run --stage S --local [--since T] [--until T] [--fail-on-drift]
+  run --stage S --local [--since T] [--until T] [--fail-on-drift] [--retrain-on-drift [--cool-down-hours H]]
       reads the stage's capture in [since, until) (default: since the last run's watermark, until now),
       writes statistics.json, constraint_violations.json, report.html and summary.png under
-      <state>/monitoring/<stage>/runs/<UTC time>/, prints their paths and one line per violation
+      <state>/monitoring/<stage>/runs/<UTC time>/, prints their paths and one line per violation;
+      --retrain-on-drift starts `pipelines.run --local --trigger drift` on violations, at most once per
+      cool-down (default 24 h, kept in <state>/monitoring/<stage>/retrain.json); the new version is
+      PendingManualApproval and a person still approves it
 
 Times are ISO 8601 (UTC when no offset is given). Exit codes: 0 checked (drift or not), 3 violations with
 --fail-on-drift, 2 a user error (one `error:` line).
@@ -15,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines.config import load_config
@@ -34,6 +37,9 @@ class MonitorRequest:
     since: datetime | None = None
     until: datetime | None = None
     fail_on_drift: bool = False
+    retrain_on_drift: bool = False
+    cool_down: timedelta = timedelta(hours=24)
+    retrain_rows: int | None = None
 
 
 def _time(text: str) -> datetime:
@@ -57,16 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--since", type=_time, help="window start (default: the last run's watermark)")
     run.add_argument("--until", type=_time, help="window end, exclusive (default: now)")
     run.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when there are violations")
+    run.add_argument("--retrain-on-drift", action="store_true",
+                     help="on violations, start a local training run (trigger=drift), once per cool-down")
+    run.add_argument("--cool-down-hours", type=float, default=24.0,
+                     help="least time between two drift retrainings (default 24)")
+    run.add_argument("--retrain-rows", type=int, help="--rows of the retraining run (the generated sample data)")
     return parser
 
 
 def to_request(args: argparse.Namespace) -> MonitorRequest:
     if not args.local:
         raise UserError("only --local monitoring is available so far; pass --local")
+    if args.cool_down_hours < 0:
+        raise UserError(f"--cool-down-hours must be at least 0, not {args.cool_down_hours}")
     if args.since and args.until and args.since >= args.until:
         raise UserError(f"--since {args.since.isoformat()} is not before --until {args.until.isoformat()}")
     return MonitorRequest(args.stage, args.config, args.local, args.state_dir, args.since, args.until,
-                          args.fail_on_drift)
+                          args.fail_on_drift, args.retrain_on_drift, timedelta(hours=args.cool_down_hours),
+                          args.retrain_rows)
 
 
 def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
@@ -97,6 +111,11 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     for violation in result.violations:
         print(f"{violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
     print(f"{result.rows} rows between {window}: {len(result.violations)} violation(s) against {baseline.package}")
+    if result.violations and request.retrain_on_drift:
+        from pipelines.monitoring.retrain import RetrainRequest, retrain_on_drift
+
+        retrain = RetrainRequest(request.pyproject, request.cool_down, request.retrain_rows)
+        print(retrain_on_drift(stage, retrain, result.files["constraint_violations.json"], now).line)
     return EXIT_DRIFT if result.violations and request.fail_on_drift else 0
 
 

@@ -1,7 +1,8 @@
 """Capture records of a window as DataFrame chunks of at most ``chunk_rows`` rows, named as the baseline.
 
-CSV requests (one row per line, no header) take the baseline's feature names by position; JSON requests
-(an object or a list of objects) carry their own names, so missing and added columns show up. Lines
+CSV requests (one row per line; a header row is skipped, as the model skips it) take the baseline's
+feature names by position; JSON requests (an object, a list of objects, or {"instances": [...]}) carry
+their own names, so missing and added columns show up. Lines
 that are not capture records, and rows whose field count differs from the baseline's, are counted as
 malformed, remembered (the first few, for the report) and skipped.
 """
@@ -70,7 +71,7 @@ class WindowReader:
             self._add_json(record.event_id, text, json_rows)
             return
         for fields in csv.reader(io.StringIO(text)):
-            if not fields:
+            if not fields or fields == self.columns:  # a header row: the model's input_fn skips it too
                 continue
             if len(fields) != len(self.columns):
                 self.malformed.add(f"event {record.event_id}: {len(fields)} fields, the baseline has "
@@ -84,6 +85,8 @@ class WindowReader:
         except ValueError:
             self.malformed.add(f"event {event_id}: request is not valid JSON")
             return
+        if isinstance(body, dict) and isinstance(body.get("instances"), list):
+            body = body["instances"]  # the serving JSON format: {"instances": [row, ...]}
         rows = body if isinstance(body, list) else [body]
         for row in rows:
             if isinstance(row, dict):

@@ -1,5 +1,5 @@
 """The local stage for `python -m pipelines.monitor run --local`: the package its endpoint serves (recorded
-by `pipelines.deploy --local` in <state>/endpoints/<stage>/endpoint.json), that package's DriftCheckBaselines
+by `pipelines.deploy --local` in <state>/endpoints/<stage>/spec.json), that package's DriftCheckBaselines
 in the local registry and object store, the capture folder, and per stage under <state>/monitoring/<stage>/
 the watermark (watermark.json: the end of the last checked window) and one folder per run (runs/<UTC time>/).
 """
@@ -44,7 +44,8 @@ class LocalStage:
         return root / names.endpoint_name(self.config.project, self.stage) / names.VARIANT
 
     def deployed_arn(self) -> str:
-        record = self.state_root / "endpoints" / self.stage / "endpoint.json"
+        """The package the stage's endpoint serves, or served last (spec.json outlives `deploy --delete`)."""
+        record = self.state_root / "endpoints" / self.stage / "spec.json"
         if not record.is_file():
             raise UserError(f"nothing is deployed on stage {self.stage} locally ({record} is missing); run "
                             f"`python -m pipelines.deploy --local --stage {self.stage}` first")

@@ -55,8 +55,7 @@ def stage(tmp_path: Path) -> LocalStage:
     package = registry.register(group, status="Approved", drift_check_baselines=baselines)
     endpoint = state / "endpoints" / "dev"
     endpoint.mkdir(parents=True)
-    (endpoint / "endpoint.json").write_text(json.dumps({"pid": 1, "port": 1, "version": package.version,
-                                                        "package_arn": package.arn}))
+    (endpoint / "spec.json").write_text(json.dumps({"version": package.version, "package_arn": package.arn}))
     return LocalStage(config, state, "dev")
 
 
@@ -170,7 +169,7 @@ def test_a_package_without_baselines_is_named_in_one_error_line(stage, capsys) -
     group = offline_wiring(stage.config.project, names.REGISTRY_STAGE, stage.config.account_id,
                            stage.config.aws_region, "local").model_package_group
     bare = registry.register(group, status="Approved")
-    record = stage.state_root / "endpoints" / "dev" / "endpoint.json"
+    record = stage.state_root / "endpoints" / "dev" / "spec.json"
     record.write_text(json.dumps({**json.loads(record.read_text()), "package_arn": bare.arn, "version": 2}))
     capture(stage, features(100, 6))
     code, out, err = monitor_run(stage, capsys)

@@ -87,6 +87,7 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     from pipelines.engine.state import state_root
     from pipelines.monitoring.job import run_drift
     from pipelines.monitoring.local import LocalStage
+    from pipelines.monitoring.tracking import track_drift
     from pipelines.monitoring.window import WindowReader
     from pipelines.serving.capture import read_capture
 
@@ -111,6 +112,9 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     for violation in result.violations:
         print(f"{violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
     print(f"{result.rows} rows between {window}: {len(result.violations)} violation(s) against {baseline.package}")
+    tracked = track_drift(stage, result, baseline)
+    if tracked:
+        print(tracked, file=sys.stderr)
     if result.violations and request.retrain_on_drift:
         from pipelines.monitoring.retrain import RetrainRequest, retrain_on_drift
 

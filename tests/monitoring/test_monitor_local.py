@@ -4,7 +4,6 @@ drift-check baselines, with the registry, endpoint record and capture laid out a
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,10 +32,11 @@ def features(rows: int, seed: int) -> pd.DataFrame:
                          "plan": rng.choice(["basic", "plus", "pro"], rows, p=[0.5, 0.3, 0.2])})
 
 
-@pytest.fixture
-def stage(tmp_path: Path) -> LocalStage:
+def make_stage(tmp_path: Path, tracking: bool) -> LocalStage:
     """A project whose dev endpoint serves version 1, registered with baselines of `features(3000, 1)`."""
-    shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    text = (REPO_ROOT / "pyproject.toml").read_text()
+    off = '\n[tool.ml-factory.tracking]\nuri = "none"\n'
+    (tmp_path / "pyproject.toml").write_text(text if tracking else text + off)
     config = load_config("dev", tmp_path / "pyproject.toml")
     state = tmp_path / ".ml-factory"
     dq = data_quality_module()
@@ -57,6 +57,17 @@ def stage(tmp_path: Path) -> LocalStage:
     endpoint.mkdir(parents=True)
     (endpoint / "spec.json").write_text(json.dumps({"version": package.version, "package_arn": package.arn}))
     return LocalStage(config, state, "dev")
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> LocalStage:
+    """The stage with MLflow tracking off (each MLflow log costs a second)."""
+    return make_stage(tmp_path, tracking=False)
+
+
+@pytest.fixture
+def tracked_stage(tmp_path: Path) -> LocalStage:
+    return make_stage(tmp_path, tracking=True)
 
 
 def capture(stage: LocalStage, frame: pd.DataFrame, when: datetime = HOUR, as_json: bool = False) -> None:
@@ -195,3 +206,23 @@ def test_report_loads_in_chromium_with_charts_and_the_drifted_feature_first(stag
     first_violation = visit.page.inner_text("#violations tr:nth-child(2) td:first-child")
     assert first_violation in drifted
     assert "balance" not in visit.text("#violations")
+
+
+def test_each_drift_run_is_an_mlflow_run_with_a_metric_per_feature(tracked_stage, capsys) -> None:
+    stage = tracked_stage
+    import mlflow
+
+    from pipelines.tracking.local_run import local_target
+
+    capture(stage, shifted(features(600, 8)))
+    code, _, err = monitor_run(stage, capsys)
+    assert code == 0 and "tracking: MLflow run " in err
+    target = local_target(stage.config, stage.state_root)
+    mlflow.set_tracking_uri(target.uri)
+    try:
+        runs = mlflow.search_runs(experiment_names=[target.experiment], filter_string="tags.trigger = 'drift'")
+    finally:
+        mlflow.set_tracking_uri("")
+    assert len(runs) == 1
+    assert runs["metrics.drift.age"][0] > 0.3 and runs["metrics.drift.violations"][0] == 1.0
+    assert runs["tags.stage"][0] == "dev" and runs["tags.violations_report"][0].endswith("constraint_violations.json")

@@ -49,7 +49,7 @@ class WindowReader:
 
     def read(self) -> Iterator[pd.DataFrame]:
         self.malformed, self.rows = Malformed(), 0
-        csv_rows: list[list[str]] = []
+        csv_rows: list[str] = []
         json_rows: list[dict[str, Any]] = []
         malformed = self.malformed
         for record in self.records(lambda line: malformed.add(f"not a capture record: {line}")):
@@ -65,19 +65,22 @@ class WindowReader:
         if json_rows:
             yield self._json_frame(json_rows)
 
-    def _add(self, record: CaptureRecord, csv_rows: list[list[str]], json_rows: list[dict[str, Any]]) -> None:
+    def _add(self, record: CaptureRecord, csv_rows: list[str], json_rows: list[dict[str, Any]]) -> None:
         text = record.input_data.decode("utf-8", "replace")
         if "json" in record.input_type.lower():
             self._add_json(record.event_id, text, json_rows)
             return
-        for fields in csv.reader(io.StringIO(text)):
-            if not fields or fields == self.columns:  # a header row: the model's input_fn skips it too
+        # rows stay text for pandas' C parser; only quoted CSV needs the csv module to count fields
+        lines = text.splitlines() if '"' not in text else [_csv_line(f) for f in csv.reader(io.StringIO(text))]
+        width, header = len(self.columns), ",".join(self.columns)
+        for line in lines:
+            if not line or line == header:  # a header row: the model's input_fn skips it too
                 continue
-            if len(fields) != len(self.columns):
-                self.malformed.add(f"event {record.event_id}: {len(fields)} fields, the baseline has "
-                                   f"{len(self.columns)}")
+            fields = line.count(",") + 1 if '"' not in line else len(next(csv.reader([line])))
+            if fields != width:
+                self.malformed.add(f"event {record.event_id}: {fields} fields, the baseline has {width}")
                 continue
-            csv_rows.append(fields)
+            csv_rows.append(line)
 
     def _add_json(self, event_id: str, text: str, json_rows: list[dict[str, Any]]) -> None:
         try:
@@ -94,16 +97,19 @@ class WindowReader:
             else:
                 self.malformed.add(f"event {event_id}: a JSON row is not an object")
 
-    def _csv_frame(self, rows: list[list[str]]) -> pd.DataFrame:
+    def _csv_frame(self, rows: list[str]) -> pd.DataFrame:
         self.rows += len(rows)
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        buffer.seek(0)
         # pandas infers types as it does for the baseline CSV, so the two are read alike
-        return pd.read_csv(buffer, header=None, names=self.columns, low_memory=False)
+        return pd.read_csv(io.StringIO("\n".join(rows)), header=None, names=self.columns, low_memory=False)
 
     def _json_frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         self.rows += len(rows)
         frame = pd.DataFrame.from_records(rows)
         frame.columns = [str(c) for c in frame.columns]
         return frame
+
+
+def _csv_line(fields: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(fields)
+    return buffer.getvalue()

@@ -226,3 +226,25 @@ def test_each_drift_run_is_an_mlflow_run_with_a_metric_per_feature(tracked_stage
     assert len(runs) == 1
     assert runs["metrics.drift.age"][0] > 0.3 and runs["metrics.drift.violations"][0] == 1.0
     assert runs["tags.stage"][0] == "dev" and runs["tags.violations_report"][0].endswith("constraint_violations.json")
+
+
+def test_quoted_csv_rows_are_read_like_plain_ones(stage, capsys) -> None:
+    frame = features(600, 9)
+    folder = stage.capture_root() / HOUR.strftime("%Y/%m/%d/%H")
+    folder.mkdir(parents=True)
+    body = frame.to_csv(header=False, index=False, quoting=1).encode()  # every field quoted
+    (folder / "q.jsonl").write_text(json.dumps(capture_record(Invocation(HOUR.timestamp(), body, "text/csv",
+                                                                          b"", "text/csv"))) + "\n")
+    code, out, _ = monitor_run(stage, capsys)
+    assert code == 0 and "600 rows" in out and "malformed" not in out
+    assert violations_of(out) == set()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "--stage", "dev"], "only --local monitoring is available so far; pass --local"),
+    (["run", "--local", "--since", "2026-05-02T00:00:00Z", "--until", "2026-05-01T00:00:00Z"],
+     "--since 2026-05-02T00:00:00+00:00 is not before --until 2026-05-01T00:00:00+00:00"),
+])
+def test_bad_requests_are_one_error_line(argv, message, capsys) -> None:
+    assert monitor.run_cli(monitor.main, argv) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -60,14 +61,16 @@ class DriftResult:
 
 
 def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftResult:
-    """Profile the window (two streaming passes) and check it against the baseline; write the files."""
+    """Profile the window (parsed once into chunk files, then two streaming passes) and check it against the
+    baseline; write the files."""
     dq = data_quality_module()
     from stats_drift import DriftAccumulator
     from step_report import DataError
 
     try:
         drift = DriftAccumulator(baseline.statistics)
-        statistics = dq.collect_statistics(reader.read, [drift])
+        with tempfile.TemporaryDirectory(prefix="ml-factory-drift-") as spool:
+            statistics = dq.collect_statistics(reader.spool(Path(spool)), [drift])
         violations = dq.check_constraints(statistics.summary, drift, baseline.constraints)
         settings = dq.CheckSettings.from_constraints(baseline.constraints)
     except DataError as err:

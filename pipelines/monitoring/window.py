@@ -14,6 +14,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -64,6 +65,15 @@ class WindowReader:
             yield self._csv_frame(csv_rows)
         if json_rows:
             yield self._json_frame(json_rows)
+
+    def spool(self, folder: Path) -> Callable[[], Iterator[pd.DataFrame]]:
+        """Parse the window once into chunk files under ``folder``; the returned reader replays them (the
+        statistics take two passes, and parsing capture costs far more than reading a pickled chunk)."""
+        files = []
+        for index, frame in enumerate(self.read()):
+            files.append(folder / f"chunk-{index:06d}.pkl")
+            frame.to_pickle(files[-1])
+        return lambda: (pd.read_pickle(file) for file in files)
 
     def _add(self, record: CaptureRecord, csv_rows: list[str], json_rows: list[dict[str, Any]]) -> None:
         text = record.input_data.decode("utf-8", "replace")

@@ -75,6 +75,8 @@ def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftRe
         settings = dq.CheckSettings.from_constraints(baseline.constraints)
     except DataError as err:
         raise UserError(f"cannot check the capture against {baseline.package}: {err}") from None
+    if not reader.rows:  # every input was malformed: nothing to write
+        return DriftResult(0, [], {}, reader.malformed, folder, drift)
     found = drift.drift(settings.numeric_threshold, settings.categorical_threshold)
     content = statistics.to_statistics()
     folder.mkdir(parents=True, exist_ok=True)

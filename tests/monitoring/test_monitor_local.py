@@ -248,3 +248,15 @@ def test_quoted_csv_rows_are_read_like_plain_ones(stage, capsys) -> None:
 def test_bad_requests_are_one_error_line(argv, message, capsys) -> None:
     assert monitor.run_cli(monitor.main, argv) == 2
     assert capsys.readouterr().err == f"error: {message}\n"
+
+
+def test_a_window_of_only_malformed_input_writes_nothing(stage, capsys) -> None:
+    folder = stage.capture_root() / HOUR.strftime("%Y/%m/%d/%H")
+    folder.mkdir(parents=True)
+    bad = Invocation(HOUR.timestamp(), b"1,2\n", "text/csv", b"", "text/csv")
+    (folder / "x.jsonl").write_text("{oops\n" + json.dumps(capture_record(bad)) + "\n")
+    code, out, _ = monitor_run(stage, capsys)
+    assert code == 0
+    assert out == ("no captured data between the beginning and 2026-05-01T13:00:00+00:00 (2 malformed input(s) "
+                   "skipped)\n")
+    assert not (stage.folder / "runs").exists() and not (stage.folder / "watermark.json").exists()

@@ -3,7 +3,8 @@ registered with the package it serves.
 
   run --stage S --local [--since T] [--until T] [--fail-on-drift] [--retrain-on-drift [--cool-down-hours H]]
       reads the stage's capture in [since, until) (default: since the last run's watermark, until now),
-      writes statistics.json, constraint_violations.json, report.html and summary.png under
+      writes statistics.json, constraint_violations.json, report.html, summary.png and
+      cloudwatch_metrics.json (Model Monitor's metric names) under
       <state>/monitoring/<stage>/runs/<UTC time>/, prints their paths and one line per violation;
       --retrain-on-drift starts `pipelines.run --local --trigger drift` on violations, at most once per
       cool-down (default 24 h, kept in <state>/monitoring/<stage>/retrain.json); the new version is
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from pipelines.config import load_config
 from pipelines.errors import UserError, run_cli
+from pipelines.serving import names
 from pipelines.wiring import STAGES
 
 EXIT_DRIFT = 3
@@ -87,6 +89,7 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     from pipelines.engine.state import state_root
     from pipelines.monitoring.job import run_drift
     from pipelines.monitoring.local import LocalStage
+    from pipelines.monitoring.metrics import write_metrics
     from pipelines.monitoring.tracking import track_drift
     from pipelines.monitoring.window import WindowReader
     from pipelines.serving.capture import read_capture
@@ -105,6 +108,7 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
                                                       if result and result.malformed.count else ""))
         return 0
     stage.save_watermark(until)
+    write_metrics(result, names.endpoint_name(stage.config.project, stage.stage), now)
     for path in result.files.values():
         print(path)
     if result.malformed.count:

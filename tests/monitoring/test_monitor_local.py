@@ -260,3 +260,20 @@ def test_a_window_of_only_malformed_input_writes_nothing(stage, capsys) -> None:
     assert out == ("no captured data between the beginning and 2026-05-01T13:00:00+00:00 (2 malformed input(s) "
                    "skipped)\n")
     assert not (stage.folder / "runs").exists() and not (stage.folder / "watermark.json").exists()
+
+
+def test_each_run_writes_model_monitor_named_cloudwatch_metrics(stage, capsys) -> None:
+    nulls_every_third = nulls(shifted(features(900, 10)))
+    capture(stage, nulls_every_third)
+    code, out, _ = monitor_run(stage, capsys)
+    assert code == 0
+    folder = next(Path(line) for line in out.splitlines() if line.endswith("report.html")).parent
+    content = json.loads((folder / "cloudwatch_metrics.json").read_text())
+    assert content["Namespace"] == "aws/sagemaker/Endpoints/data-metrics"
+    values = {m["MetricName"]: m["Value"] for m in content["MetricData"]}
+    assert values["feature_baseline_drift_age"] > 0.3 > values["feature_baseline_drift_balance"]
+    assert values["feature_non_null_balance"] == pytest.approx(2 / 3) and values["feature_non_null_age"] == 1.0
+    endpoint = names.endpoint_name(stage.config.project, "dev")
+    assert all(m["Dimensions"] == [{"Name": "Endpoint", "Value": endpoint},
+                                   {"Name": "MonitoringSchedule", "Value": f"{endpoint}-drift"}]
+               for m in content["MetricData"])

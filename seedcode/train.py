@@ -417,6 +417,11 @@ def history_file(history: dict[str, Any] | None, rounds: int) -> dict[str, Any]:
     return {"schema_version": 1, "rounds": rounds, **history}
 
 
+def schema_channel(train_dir: Path, valid_dir: Path) -> Path:
+    """The channel holding features.json: train, else validation (a sharded train channel holds shards only)."""
+    return train_dir if (train_dir / feature_schema.FEATURES_FILE).is_file() else valid_dir
+
+
 def run(cli_hyperparameters: dict[str, Any]) -> None:
     started = time.perf_counter()
     hyperparameters = sm_paths.hyperparameters()
@@ -427,7 +432,8 @@ def run(cli_hyperparameters: dict[str, Any]) -> None:
     if not isinstance(eval_train, bool):
         raise DataError(f"hyperparameter eval_train must be true or false, got {eval_train!r}")
     train_dir, valid_dir = sm_paths.channel_dir("train"), sm_paths.channel_dir("validation")
-    schema = feature_schema.load_schema(train_dir)
+    schema_dir = schema_channel(train_dir, valid_dir)
+    schema = feature_schema.load_schema(schema_dir)
     train_df, valid_df = read_split(train_dir, "train"), read_split(valid_dir, "validation")
     params = training_params(hyperparameters, schema["problem_type"], len(schema.get("label_mapping") or {}) or None)
     log(
@@ -449,7 +455,7 @@ def run(cli_hyperparameters: dict[str, Any]) -> None:
     except xgb.core.XGBoostError as err:
         reason = (str(err).strip().splitlines() or ["unknown error"])[0]
         raise DataError(f"xgboost rejected the training setup: {reason}; check the hyperparameters") from err
-    path = save_model(booster, sm_paths.model_dir(), train_dir)
+    path = save_model(booster, sm_paths.model_dir(), schema_dir)
     log(f"model written to {path}")
     log(f"train done in {time.perf_counter() - started:.2f} s")
 

@@ -333,8 +333,17 @@ def _parse_training(table: dict[str, Any], where: _Where) -> TrainingConfig:
         framework_version=r.get("framework_version", str, defaults.framework_version),
         hyperparameters=_parse_hyperparameters(r),
     )
+    _check_distributed(r, training)
     r.reject_unknown()
     return training
+
+
+def _check_distributed(r: _Reader, training: TrainingConfig) -> None:
+    """Multi-instance training is XGBoost's collective over ShardedByS3Key shards: refuse what it cannot run."""
+    if training.instance_count > 1 and training.hyperparameters.get("tree_method") == "exact":
+        raise r.fail("hyperparameters.tree_method", f"'exact' cannot train on {training.instance_count} instances "
+                     "(XGBoost's distributed training supports 'hist' and 'approx'); set tree_method = \"hist\" "
+                     "or instance_count = 1")
 
 
 def _parse_processing(table: dict[str, Any], where: _Where) -> ProcessingConfig:
@@ -345,6 +354,11 @@ def _parse_processing(table: dict[str, Any], where: _Where) -> ProcessingConfig:
         instance_count=r.positive_int("instance_count", defaults.instance_count),
         volume_size_gb=r.positive_int("volume_size_gb", defaults.volume_size_gb),
     )
+    if processing.instance_count > 1:
+        raise r.fail("instance_count", f"{processing.instance_count} processing instances would each process the "
+                     "whole input (the processing steps take no sharded input, so the extra instances are billed "
+                     "for repeated work); set processing.instance_count = 1 and scale training out with "
+                     "training.instance_count")
     r.reject_unknown()
     return processing
 

@@ -4,7 +4,9 @@ Reads every .csv, .csv.gz and .parquet file under ``<root>/processing/input/data
 included, hidden ones skipped, same columns in each; Hive-style folders such as ``year=2024/`` add
 their ``year`` column, as Spark and Athena read them), and writes under ``<root>/processing/output``:
   train/train.parquet, validation/validation.parquet, test/test.parquet  target first, then
-      the encoded float32 features; each folder also gets features.json
+      the encoded float32 features; each folder also gets features.json. With --train-shards N > 1
+      (N training instances) train/ holds N row slices train/part-00000.parquet ... and no
+      features.json, so SageMaker's ShardedByS3Key hands each instance exactly one object
   test/raw/test_raw.csv  the test split's raw feature values (header, no target), row for row
   baseline/baseline.csv  the training split's raw feature values (no target, with a header), which
       the data-quality baseline and endpoint drift checks compare against. CSV because the
@@ -70,6 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         f"fails (default {MAX_DROPPED_FRACTION})")
     parser.add_argument("--categorical-column", action="append", default=[], dest="categorical_columns",
                         metavar="NAME", help="treat this feature as categorical whatever its values (repeatable)")
+    parser.add_argument("--train-shards", type=int, default=1, help="write the training split as this many "
+                        "Parquet shards, one per training instance (default 1: train/train.parquet)")
     return parser.parse_args(argv)
 
 
@@ -275,6 +279,7 @@ def write_outputs(
     raw: dict[str, pd.Series],
     splits: dict[str, np.ndarray],
     baseline_rows: np.ndarray,
+    shards: int = 1,
 ) -> None:
     """The three encoded splits with features.json, and the raw training-feature baseline."""
     target_name = schema["target_column"]
@@ -283,12 +288,22 @@ def write_outputs(
     kinds = schema["feature_kinds"]
     low_cardinality = [name for name in schema["feature_names"] if kinds[name] in ("categorical", "boolean")]
     for name, index in splits.items():
-        columns = {target_name: pa.array(target[index].astype(target_dtype))}
-        columns.update({feature: pa.array(values[index]) for feature, values in encoded.items()})
-        write_parquet(pa.Table.from_pydict(columns), output / name / f"{name}.parquet", [target_name, *low_cardinality])
-        (output / name / feature_schema.FEATURES_FILE).write_text(json.dumps(schema, indent=2) + "\n")
+        for path, rows in split_files(output / name, name, index, shards if name == "train" else 1):
+            columns = {target_name: pa.array(target[rows].astype(target_dtype))}
+            columns.update({feature: pa.array(values[rows]) for feature, values in encoded.items()})
+            write_parquet(pa.Table.from_pydict(columns), path, [target_name, *low_cardinality])
+        if not (name == "train" and shards > 1):  # a sharded channel holds the shards alone
+            (output / name / feature_schema.FEATURES_FILE).write_text(json.dumps(schema, indent=2) + "\n")
     write_csv(raw_rows(raw, baseline_rows), output / "baseline" / "baseline.csv")
     write_csv(raw_rows(raw, splits["test"]), output / "test" / RAW_TEST_FILE)
+
+
+def split_files(folder: Path, name: str, rows: np.ndarray, shards: int) -> list[tuple[Path, np.ndarray]]:
+    """``<name>.parquet`` with every row, or ``part-NNNNN.parquet`` holding consecutive slices of nearly
+    equal size (one per training instance)."""
+    if shards == 1:
+        return [(folder / f"{name}.parquet", rows)]
+    return [(folder / f"part-{i:05d}.parquet", part) for i, part in enumerate(np.array_split(rows, shards))]
 
 
 def raw_rows(raw: dict[str, pd.Series], rows: np.ndarray) -> pd.DataFrame:
@@ -314,6 +329,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def check_arguments(args: argparse.Namespace) -> None:
     """Settings that cannot work, refused before any data is read."""
+    if args.train_shards < 1:
+        raise DataError(f"--train-shards must be positive, got {args.train_shards}")
     if args.baseline_max_rows < 1:
         raise DataError(f"--baseline-max-rows must be positive, got {args.baseline_max_rows}")
     if not 0 <= args.max_dropped_fraction < 1:
@@ -351,6 +368,9 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
     placeholders = placeholder_counts(data, kinds)
     splits = split_indices(len(data), args.seed, args.validation_fraction, args.test_fraction)
     labels.check_training_split(encoded_target, splits["train"], target_name)
+    if len(splits["train"]) < args.train_shards:
+        raise DataError(f"{len(splits['train'])} training rows cannot fill {args.train_shards} shards (one per "
+                        "training instance); lower [tool.ml-factory.training] instance_count or add data")
     log("split rows " + " ".join(f"{name}={len(index)}" for name, index in splits.items()) + f" (seed={args.seed})")
     encoded, raw, vocabularies = encode(data, kinds, splits["train"])
 
@@ -378,7 +398,7 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
 
     output = sm_paths.processing("output")
     baseline_rows = baseline_sample(splits["train"], args.baseline_max_rows, args.seed)
-    write_outputs(output, schema, target, encoded, raw, splits, baseline_rows)
+    write_outputs(output, schema, target, encoded, raw, splits, baseline_rows, args.train_shards)
     log(f"wrote train/validation/test Parquet, a {len(baseline_rows)}-row baseline CSV and features.json "
         f"under {output}")
     log(f"preprocess done in {time.perf_counter() - started:.2f} s")

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+import cluster
 import feature_schema
 import sm_paths
 from step_report import DataError, log, run_step
@@ -226,7 +227,8 @@ class Checkpointer(xgb.callback.TrainingCallback):
         history = extend_history(self.prior, self.done, self.evals_log)
         model.set_attr(**{FINGERPRINT_ATTRIBUTE: self.fingerprint, HISTORY_ATTRIBUTE: json.dumps(history)})
         self.saved = model.num_boosted_rounds()
-        save_checkpoint(model, self.directory, self.saved)
+        if cluster.is_leader():  # every host holds the same model; one copy goes to the shared S3 prefix
+            save_checkpoint(model, self.directory, self.saved)
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: dict) -> bool:
         self.evals_log = evals_log
@@ -287,7 +289,8 @@ def train(
     names = feature_schema.xgboost_feature_names(schema)
     dtrain = xgb.DMatrix(features, label=label, feature_names=names)
     dvalid = split_xy(valid_df, schema, target_column)
-    fingerprint = training_fingerprint(params, features, label, list(schema["feature_names"]))
+    local = training_fingerprint(params, features, label, list(schema["feature_names"]))
+    fingerprint = cluster.shared_fingerprint(local)  # the same on every host of a collective
     booster, done = resume_point(Path(checkpoint_dir), num_round, fingerprint)
     if booster is None:
         log("no checkpoint found, starting at round 0")
@@ -417,6 +420,11 @@ def history_file(history: dict[str, Any] | None, rounds: int) -> dict[str, Any]:
     return {"schema_version": 1, "rounds": rounds, **history}
 
 
+def schema_channel(train_dir: Path, valid_dir: Path) -> Path:
+    """The channel holding features.json: train, else validation (a sharded train channel holds shards only)."""
+    return train_dir if (train_dir / feature_schema.FEATURES_FILE).is_file() else valid_dir
+
+
 def run(cli_hyperparameters: dict[str, Any]) -> None:
     started = time.perf_counter()
     hyperparameters = sm_paths.hyperparameters()
@@ -427,7 +435,8 @@ def run(cli_hyperparameters: dict[str, Any]) -> None:
     if not isinstance(eval_train, bool):
         raise DataError(f"hyperparameter eval_train must be true or false, got {eval_train!r}")
     train_dir, valid_dir = sm_paths.channel_dir("train"), sm_paths.channel_dir("validation")
-    schema = feature_schema.load_schema(train_dir)
+    schema_dir = schema_channel(train_dir, valid_dir)
+    schema = feature_schema.load_schema(schema_dir)
     train_df, valid_df = read_split(train_dir, "train"), read_split(valid_dir, "validation")
     params = training_params(hyperparameters, schema["problem_type"], len(schema.get("label_mapping") or {}) or None)
     log(
@@ -435,21 +444,23 @@ def run(cli_hyperparameters: dict[str, Any]) -> None:
         f"validation={len(valid_df)} features={len(schema['feature_names'])} "
         + " ".join(f"{key}={value}" for key, value in sorted(params.items()))
     )
+    hosts = cluster.current_cluster()
     try:
-        booster = train(
-            train_df,
-            valid_df,
-            params,
-            num_round,
-            sm_paths.checkpoint_dir(),
-            checkpoint_every,
-            schema=schema,
-            eval_train=eval_train,
-        )
+        with cluster.joined(hosts):
+            booster = train(train_df, valid_df, params, num_round, sm_paths.checkpoint_dir(), checkpoint_every,
+                            schema=schema, eval_train=eval_train)
     except xgb.core.XGBoostError as err:
         reason = (str(err).strip().splitlines() or ["unknown error"])[0]
+        if hosts.distributed:
+            reason = " ".join(str(err).split())[:400]  # xgboost's collective errors span several lines
+            raise DataError(f"host {hosts.current_host} of {len(hosts.hosts)} lost the training collective: {reason}; "
+                            "a host failed or the hosts cannot reach each other; rerun to resume from the "
+                            "last checkpoint") from err
         raise DataError(f"xgboost rejected the training setup: {reason}; check the hyperparameters") from err
-    path = save_model(booster, sm_paths.model_dir(), train_dir)
+    if hosts.rank > 0:
+        log(f"host {hosts.current_host} (rank {hosts.rank}) done; the first host writes the model")
+        return
+    path = save_model(booster, sm_paths.model_dir(), schema_dir)
     log(f"model written to {path}")
     log(f"train done in {time.perf_counter() - started:.2f} s")
 

@@ -237,3 +237,21 @@ def test_the_project_file_is_found_from_any_folder_inside_it(tmp_path, repo_root
     with pytest.raises(ConfigError, match=r"no pyproject.toml with a \[tool.ml-factory\] table in .* or any folder "
                                           r"above it: run inside an ML Factory project, or pass --config PATH"):
         find_pyproject(tmp_path)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda t: t.setdefault("processing", {}).update(instance_count=2),
+     "[tool.ml-factory.processing] instance_count: 2 processing instances would each process the whole input"),
+    (lambda t: t["training"].update(instance_count=3, hyperparameters={"tree_method": "exact"}),
+     "[tool.ml-factory.training] hyperparameters.tree_method: 'exact' cannot train on 3 instances"),
+])
+def test_scale_out_settings_that_cannot_work_are_refused_naming_the_fix(team_table, mutate, message):
+    mutate(team_table)
+    error = error_of(team_table)
+    assert message in error
+    assert "set " in error.split(message, 1)[1]
+
+
+def test_several_training_instances_with_hist_are_accepted(team_table):
+    team_table["training"].update(instance_count=4, hyperparameters={"tree_method": "hist"})
+    assert parse_config(team_table, "dev").training.instance_count == 4

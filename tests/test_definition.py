@@ -250,3 +250,33 @@ def test_dry_run_with_wiring_file(tmp_path, request, capsys):
     out, err = capsys.readouterr()
     assert "s3://from-file/" in out
     assert f"wiring: from {path}" in err
+
+
+def _scaled_steps(config, training_instances: int) -> dict[str, dict]:
+    scaled = dataclasses.replace(config, training=dataclasses.replace(config.training,
+                                                                      instance_count=training_instances))
+    return steps_by_name(build_pipeline(scaled, WIRING, bundle_seedcode()).definition_dict)
+
+
+def _distribution(train: dict, channel: str) -> str | None:
+    source = next(c for c in train["InputDataConfig"] if c["ChannelName"] == channel)["DataSource"]["S3DataSource"]
+    return source.get("S3DataDistributionType")
+
+
+def test_several_training_instances_get_one_shard_each_and_all_of_validation(config):
+    steps = _scaled_steps(config, 3)
+    train = steps["Train"]["Arguments"]
+    assert train["ResourceConfig"]["InstanceCount"] == 3
+    assert _distribution(train, "train") == "ShardedByS3Key"
+    assert _distribution(train, "validation") in (None, "FullyReplicated")
+    arguments = steps["Preprocess"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert arguments[arguments.index("--train-shards") + 1] == "3"
+
+
+def test_one_training_instance_definition_is_unchanged_by_sharding(config):
+    steps = _scaled_steps(config, 1)
+    assert steps["Train"]["Arguments"]["InputDataConfig"][0] == {  # as before sharding existed
+        "ChannelName": "train", "InputMode": "File", "DataSource": {"S3DataSource": {
+            "S3DataType": "S3Prefix", "S3DataDistributionType": "FullyReplicated",
+            "S3Uri": {"Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}}}}
+    assert "--train-shards" not in steps["Preprocess"]["Arguments"]["AppSpecification"]["ContainerArguments"]

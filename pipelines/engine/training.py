@@ -27,6 +27,14 @@ from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.spot import RoundWatcher, SpotRecord
 from pipelines.engine.step_job import StepFailed, StepJob, StepResult
 from pipelines.engine.store import StoreError, link_or_copy
+from pipelines.engine.training_hosts import (
+    OtherHost,
+    free_port,
+    host_names,
+    host_variables,
+    keep_share,
+    sharded_channels,
+)
 
 FAILURE_FILE = "/opt/ml/output/failure"
 CHECKPOINT_DIR = "/opt/ml/checkpoints"
@@ -67,7 +75,12 @@ class TrainingRun:
         self.code_dir = self.root / "code"
         checkpoint = self.arguments.get("CheckpointConfig") or {}
         self.checkpoint_uri: str | None = checkpoint.get("S3Uri")
-        self.checkpoint_dir = self.sandbox.local(checkpoint.get("LocalPath") or CHECKPOINT_DIR)
+        self.container_checkpoints = checkpoint.get("LocalPath") or CHECKPOINT_DIR
+        self.checkpoint_dir = self.sandbox.local(self.container_checkpoints)
+        self.hosts = host_names(self.arguments)
+        self.tracker_port = free_port() if len(self.hosts) > 1 else 0
+        self.others = [OtherHost(name, Sandbox(self.sandbox.step_dir / "hosts" / name, self.sandbox.python))
+                       for name in self.hosts[1:]]
 
     # ---------------------------------------------------------------- setup
 
@@ -79,10 +92,14 @@ class TrainingRun:
             if not isinstance(source, dict):
                 raise StepFailed(f"channel {name!r} is not an S3 data source; "
                                  "the local engine supports S3 channels only")
-            try:
-                self.job.store.get_tree(source["S3Uri"], self.root / "input" / "data" / name)
-            except StoreError as exc:
-                raise StepFailed(f"channel {name!r}: {exc}") from None
+            roots = [self.root, *(host.sandbox.root for host in self.others)]
+            for index, root in enumerate(roots):
+                try:
+                    self.job.store.get_tree(source["S3Uri"], root / "input" / "data" / name)
+                except StoreError as exc:
+                    raise StepFailed(f"channel {name!r}: {exc}") from None
+                if name in sharded_channels(self.arguments):
+                    keep_share(root / "input" / "data" / name, index, len(roots))
             names.append(name)
         return names
 
@@ -121,20 +138,25 @@ class TrainingRun:
         config.mkdir(parents=True, exist_ok=True)
         (config / "hyperparameters.json").write_text(json.dumps(self.hyperparameters, indent=2))
         (config / "resourceconfig.json").write_text(json.dumps(
-            {"current_host": CURRENT_HOST, "hosts": [CURRENT_HOST], "network_interface_name": "eth0",
+            {"current_host": CURRENT_HOST, "hosts": self.hosts, "network_interface_name": "eth0",
              "current_instance_type": "local", "current_group_name": "homogeneousCluster"}))
         (config / "inputdataconfig.json").write_text(json.dumps(
-            {name: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"} for name in channels}))
+            {name: {"TrainingInputMode": "File", "S3DistributionType": "ShardedByS3Key"
+                    if name in sharded_channels(self.arguments) else "FullyReplicated"} for name in channels}))
         for folder in ("model", "output/data"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
+        for host in self.others:
+            host.configure(self.root, self.hosts)
 
     def user_arguments(self) -> list[str]:
         """`--name value` for every user hyperparameter, sorted, as the training toolkit passes them."""
         hyperparameters = self.user_hyperparameters
         return [item for key in sorted(hyperparameters) for item in (f"--{key}", hyperparameters[key])]
 
-    def environment(self, channels: list[str], program: str) -> dict[str, str]:
-        root = self.root
+    def environment(self, channels: list[str], program: str, host: OtherHost | None = None) -> dict[str, str]:
+        """The toolkit's variables of the first host, or of `host`."""
+        sandbox = host.sandbox if host else self.sandbox
+        root = sandbox.root
         user_args = self.user_arguments()
         hps = {key: _decode(value) for key, value in self.user_hyperparameters.items()}
         variables = {
@@ -151,8 +173,7 @@ class TrainingRun:
             "SM_USER_ENTRY_POINT": program,
             "SM_MODULE_NAME": program.removesuffix(".py"),
             "SM_MODULE_DIR": self.hyperparameters.get("sagemaker_submit_directory", ""),
-            "SM_CURRENT_HOST": CURRENT_HOST,
-            "SM_HOSTS": json.dumps([CURRENT_HOST]),
+            **host_variables(self.hosts, host.name if host else CURRENT_HOST, self.tracker_port),
             "SM_NETWORK_INTERFACE_NAME": "eth0",
             "SM_NUM_CPUS": str(os.cpu_count() or 1),
             "SM_NUM_GPUS": "0",
@@ -161,7 +182,7 @@ class TrainingRun:
             **{f"SM_CHANNEL_{name.upper()}": str(root / "input" / "data" / name) for name in channels},
             **{f"SM_HP_{key.upper()}": value for key, value in self.user_hyperparameters.items()},
         }
-        return self.sandbox.environment(variables)
+        return sandbox.environment(variables)
 
     def command(self, program: str) -> list[str]:
         return [str(self.sandbox.python), str(self.code_dir / program), *self.user_arguments()]
@@ -232,10 +253,12 @@ class TrainingRun:
             attempt += 1
             self.download_checkpoints()
             stop_at = requested if spot is not None and managed_spot and attempt == 1 else None
+            self.start_other_hosts(channels, program, limit)
             process = JobProcess(argv, env, cwd=self.code_dir, log_dir=self.sandbox.logs, label=f"attempt{attempt}")
             watcher = RoundWatcher(stop_at, lambda p=process: p.request_stop("interrupted"), self._on_round)
             result = process.run(on_stdout=watcher, timeout=float(limit) if limit else None,
                                  grace_seconds=self.job.settings.spot_grace_seconds)
+            result = self.finish_other_hosts(result)
             self.upload_checkpoints()
             interrupted = result.stopped == "interrupted" and result.returncode != 0  # not if it had just finished
             if spot is not None:
@@ -247,6 +270,19 @@ class TrainingRun:
         if spot is not None and stop_at is not None and not spot.to_dict()["interrupted"]:
             spot.note = f"training finished at round {watcher.last_round}, before round {requested}: not interrupted"
         return result, watcher, spot
+
+    def start_other_hosts(self, channels: list[str], program: str, limit: Any) -> None:
+        for host in self.others:
+            host.reset(self.checkpoint_dir, self.container_checkpoints)
+            argv = [str(host.sandbox.python), str(host.sandbox.root / "code" / program), *self.user_arguments()]
+            host.start(argv, self.environment(channels, program, host), float(limit) if limit else None,
+                       self.job.settings.spot_grace_seconds)
+
+    def finish_other_hosts(self, leader: ProcessResult) -> ProcessResult:
+        """The first host's result, or the first failed other host's when the first host succeeded anyway."""
+        results = [host.finish() for host in self.others]
+        failed = [result for result in results if result is not None and result.returncode != 0]
+        return leader if leader.returncode != 0 or not failed else failed[0]
 
     def upload_model(self) -> tuple[str, list[str]]:
         """model.tar.gz (or the model folder, CompressionType NONE) and output.tar.gz, where SageMaker puts them."""

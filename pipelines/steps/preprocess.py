@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sagemaker.mlops.workflow import ProcessingStep
 
-from pipelines.config import DataConfig
+from pipelines.config import Config, DataConfig
 from pipelines.definition import STEP_PREPROCESS
 from pipelines.steps.context import PROCESSING_ROOT, StepContext
 
@@ -20,7 +20,7 @@ def build_preprocess(ctx: StepContext) -> ProcessingStep:
                     ctx.code_input("preprocess.py")],
             outputs=[ctx.s3_output(STEP_PREPROCESS, name, f"{PROCESSING_ROOT}/output/{name}") for name in SPLITS],
             arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
-                       "--seed", str(config.seed), *data_arguments(config.data),
+                       "--seed", str(config.seed), *data_arguments(config.data), *shard_arguments(config),
                        *(["--positive-class", config.positive_class] if config.positive_class is not None else [])],
         ),
         cache_config=ctx.cache(),
@@ -31,3 +31,9 @@ def data_arguments(data: DataConfig) -> list[str]:
     """`[tool.ml-factory.data]` as preprocess.py arguments."""
     declared = [f"--categorical-column={name}" for name in data.categorical_columns]  # `=`: a name may start with -
     return ["--max-dropped-fraction", str(data.max_dropped_fraction), *declared]
+
+
+def shard_arguments(config: Config) -> list[str]:
+    """One training shard per training instance (their ShardedByS3Key channel); none for one instance."""
+    count = config.training.instance_count
+    return ["--train-shards", str(count)] if count > 1 else []

@@ -21,6 +21,7 @@ from sagemaker.train.configs import (
     InputData,
     Networking,
     OutputDataConfig,
+    S3DataSource,
     StoppingCondition,
 )
 from sagemaker.train.model_trainer import ModelTrainer
@@ -64,6 +65,14 @@ def _trainer(ctx: StepContext) -> ModelTrainer:
     )
 
 
+def train_source(ctx: StepContext, uri: Any) -> Any:
+    """The train channel: the whole prefix on one instance; on N, ShardedByS3Key hands each instance one of the
+    N shards preprocess wrote, for XGBoost's collective to train one model on all of them."""
+    if ctx.config.training.instance_count == 1:
+        return uri
+    return S3DataSource(s3_data_type="S3Prefix", s3_uri=uri, s3_data_distribution_type="ShardedByS3Key")
+
+
 RETRY_POLICIES = (
     (StepRetryPolicy, [StepExceptionTypeEnum.SERVICE_FAULT, StepExceptionTypeEnum.THROTTLING], 30, 3),
     (SageMakerJobStepRetryPolicy, [SageMakerJobExceptionTypeEnum.CAPACITY_ERROR,
@@ -78,7 +87,7 @@ def build_train(ctx: StepContext, preprocess: ProcessingStep) -> TrainingStep:
     return TrainingStep(
         STEP_TRAIN,
         step_args=_trainer(ctx).train(input_data_config=[
-            InputData(channel_name="train", data_source=split["train"].S3Output.S3Uri),
+            InputData(channel_name="train", data_source=train_source(ctx, split["train"].S3Output.S3Uri)),
             InputData(channel_name="validation", data_source=split["validation"].S3Output.S3Uri),
             InputData(channel_name="code", data_source=code),
         ]),

@@ -1,0 +1,102 @@
+"""Multi-instance training jobs on this machine: one process per host on 127.0.0.1.
+
+SageMaker gives every host of a job the same code and hyperparameters, its share of each
+ShardedByS3Key channel (objects dealt out in key order) and all of a FullyReplicated one, and the
+host list (`SM_HOSTS`, `SM_CURRENT_HOST`, resourceconfig.json). The first host is the job's own
+sandbox (its checkpoints and model are the job's); the others get sandboxes under `<step>/hosts/`.
+Their processes run beside the first host's, and XGBoost's real tracker joins them on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.engine.process import JobProcess, ProcessResult
+from pipelines.engine.sandbox import Sandbox
+
+LOOPBACK = "127.0.0.1"
+
+
+def host_names(arguments: dict[str, Any]) -> list[str]:
+    count = int((arguments.get("ResourceConfig") or {}).get("InstanceCount") or 1)
+    return [f"algo-{index + 1}" for index in range(count)]
+
+
+def sharded_channels(arguments: dict[str, Any]) -> set[str]:
+    return {channel["ChannelName"] for channel in arguments.get("InputDataConfig") or []
+            if ((channel.get("DataSource") or {}).get("S3DataSource") or {}).get("S3DataDistributionType")
+            == "ShardedByS3Key"}
+
+
+def keep_share(folder: Path, index: int, count: int) -> None:
+    """ShardedByS3Key: host `index` of `count` keeps every count-th object in key order."""
+    files = sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: p.relative_to(folder).as_posix())
+    for position, path in enumerate(files):
+        if position % count != index:
+            path.unlink()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def host_variables(hosts: list[str], current: str, tracker_port: int) -> dict[str, str]:
+    """What differs between the hosts of one job (plus where the tracker listens on this machine)."""
+    variables = {"SM_CURRENT_HOST": current, "SM_HOSTS": json.dumps(hosts)}
+    if len(hosts) > 1:
+        variables.update(ML_FACTORY_TRACKER_HOST=LOOPBACK, ML_FACTORY_TRACKER_PORT=str(tracker_port))
+    return variables
+
+
+@dataclass
+class OtherHost:
+    """Host 2..N of a job: its sandbox and, during an attempt, its process and result."""
+
+    name: str
+    sandbox: Sandbox
+    process: JobProcess | None = None
+    result: ProcessResult | None = None
+    thread: threading.Thread | None = None
+
+    def configure(self, leader_root: Path, hosts: list[str]) -> None:
+        """The first host's code and config, with this host as the current one (channels: place_channels)."""
+        root = self.sandbox.root
+        shutil.rmtree(root / "code", ignore_errors=True)
+        shutil.copytree(leader_root / "code", root / "code")
+        shutil.copytree(leader_root / "input" / "config", root / "input" / "config", dirs_exist_ok=True)
+        resource = root / "input" / "config" / "resourceconfig.json"
+        resource.write_text(json.dumps({**json.loads(resource.read_text()), "current_host": self.name, "hosts": hosts}))
+
+    def reset(self, checkpoints: Path, container_checkpoints: str) -> None:
+        """A (new) attempt: empty model and output folders, the checkpoints the job's S3 prefix holds."""
+        root = self.sandbox.root
+        local = self.sandbox.local(container_checkpoints)
+        for folder in (local, root / "model", root / "output"):
+            shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(checkpoints, local)
+        for folder in ("model", "output/data"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+
+    def start(self, argv: list[str], env: dict[str, str], timeout: float | None, grace: float) -> None:
+        self.process = JobProcess(argv, env, cwd=self.sandbox.root / "code", log_dir=self.sandbox.logs,
+                                  label=self.name)
+        process = self.process
+
+        def run() -> None:
+            self.result = process.run(timeout=timeout, grace_seconds=grace)
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def finish(self) -> ProcessResult | None:
+        if self.thread is not None:
+            self.thread.join()
+        return self.result

@@ -15,6 +15,14 @@ from pipelines.engine.report import render_report, write_report
 
 BINARY_CHARTS = {"roc", "precision-recall", "confusion-matrix", "feature-importance", "training-curves"}
 REGRESSION_CHARTS = {"residuals", "feature-importance", "training-curves"}
+CHARTS = {"binary_classification": BINARY_CHARTS, "regression": REGRESSION_CHARTS}
+
+
+def charts_of(project: Project) -> set[str]:
+    """The charts a report of this project's problem type shows (the first run uses the team's own config)."""
+    problem_type = project.config.problem_type
+    assert problem_type in CHARTS, f"no expected charts listed for problem type {problem_type!r}"
+    return CHARTS[problem_type]
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +49,9 @@ def assert_report_shows(chromium, summary: dict[str, Any], expected: set[str]) -
     assert "left out" not in visit.text()
 
 
-def test_binary_report_shows_curves_confusion_importance_and_history(chromium, first_run) -> None:
-    _, run = first_run
-    assert_report_shows(chromium, run.summary, BINARY_CHARTS)
+def test_report_shows_the_charts_of_the_team_problem_type(chromium, first_run) -> None:
+    project, run = first_run
+    assert_report_shows(chromium, run.summary, charts_of(project))
 
 
 def test_regression_report_shows_residuals_importance_and_history(chromium, regression_run) -> None:
@@ -55,7 +63,7 @@ def test_cache_hit_run_still_shows_the_charts(chromium, project) -> None:
     run = project.run("--rows", ROWS)
     assert run.code == 0, run.stderr
     assert next(s for s in run.summary["steps"] if s["name"] == STEP_EVALUATE)["cache"]["hit"]
-    assert_report_shows(chromium, run.summary, BINARY_CHARTS)
+    assert_report_shows(chromium, run.summary, charts_of(project))
 
 
 def test_old_run_without_chart_data_gets_notes_not_a_crash(chromium, first_run, tmp_path: Path) -> None:

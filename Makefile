@@ -19,7 +19,7 @@ LINT_PATHS := $(wildcard pipelines seedcode tests bench infra hooks template_tes
 include infra/checkov.mk
 include container.mk
 
-.PHONY: help venv browser test lint demo bench lock clean
+.PHONY: help venv browser test lint demo bench lock clean ui
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -39,9 +39,11 @@ venv: $(VENV)/.installed ## create the virtual environment from requirements.loc
 lint: venv ## ruff over the code folders
 	$(BIN)/ruff check $(LINT_PATHS)
 
-CHROMIUM := /usr/bin/chromium
+# the first Chromium-family browser present (CodeBuild's standard images ship Google Chrome), else Debian's
+CHROMIUM ?= $(firstword $(wildcard /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome-stable \
+  /usr/bin/google-chrome) /usr/bin/chromium)
 
-browser: $(CHROMIUM) ## Debian's Chromium for the report tests (apt-get install when missing)
+browser: $(CHROMIUM) ## a headless Chromium for the report tests (Debian's chromium, apt-get installed when missing)
 
 $(CHROMIUM):
 	@[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null || { echo "ERROR: the report tests need Chromium at" \
@@ -52,7 +54,7 @@ $(CHROMIUM):
 test: venv browser $(CHECKOV_VENV)/.installed $(CONTAINER_VENV)/.installed terraform-native ## run every test (template and project)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(CONTAINER_VENV)/bin/python -m pytest -q tests/seedcode
-	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) \
+	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) ML_FACTORY_CHROMIUM=$(CHROMIUM) \
 	  ML_FACTORY_CONTAINER_PYTHON=$(abspath $(CONTAINER_VENV))/bin/python \
 	  $(BIN)/python -m pytest $(if $(IS_TEMPLATE),tests template_tests,tests)
 
@@ -65,6 +67,13 @@ demo: venv ## run the whole pipeline on this machine on generated data (no AWS, 
 	$(BIN)/python -m pipelines.run --local --demo --rows $(DEMO_ROWS)
 	@echo "the demo keeps its own registry: $(BIN)/python -m pipelines.registry --local --demo list"
 endif
+
+STATE_DIR ?= .ml-factory
+UI_PORT ?= 5000
+
+ui: venv ## compare runs: the MLflow UI on the local tracking store, http://127.0.0.1:$(UI_PORT)
+	$(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) --workers 1 \
+	  --backend-store-uri sqlite:///$(abspath $(STATE_DIR))/mlflow.db --default-artifact-root $(abspath $(STATE_DIR))/mlruns
 
 bench: venv ## dry-run speed, then local pipeline vs bare xgboost at 100k and 1M rows (a few minutes)
 	$(BIN)/python bench/dry_run.py

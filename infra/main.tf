@@ -7,7 +7,15 @@
 #
 # Order: iam (role names are known up front) -> kms (its policy names the roles) ->
 # data-perimeter (buckets encrypted with the key) -> network -> sagemaker-project (the SSM
-# wiring the pipeline reads) and build-pipeline (CodePipeline + CodeBuild).
+# wiring the pipeline reads) and build-pipeline (CodePipeline + CodeBuild); tracking (the MLflow
+# tracking server, unless enable_tracking = false) feeds the wiring too.
+#
+# Promotion and serving (issue 11), each switched on per stage in envs/<stage>.tfvars:
+# deploy-pipeline in the registry stage (deploy_target_accounts set: approved models go to
+# staging, then prod), deploy-target in each stage it deploys to (registry_account_id set: the
+# deployer role and the rollback alarms), inference-api wherever an endpoint serves clients.
+
+data "aws_partition" "current" {}
 
 locals {
   name = "${var.project}-${var.stage}"
@@ -22,7 +30,17 @@ locals {
   codebuild_project_name   = "${local.name}-modelbuild"
   codebuild_log_group_name = "/aws/codebuild/${local.name}-modelbuild"
   codepipeline_name        = "${local.name}-modelbuild"
+  lifecycle_log_group_name = "/aws/lambda/${local.name}-lifecycle" # modules/lifecycle: the cleanup's action log
   team_slug                = trim(replace(lower(var.team), "/[^a-z0-9-]+/", "-"), "-")
+
+  # Promotion: the registry stage's names (the same conventions as above, for the registry stage)
+  # and the stage deployer roles its deploy build assumes (pipelines.deploy spells the same name).
+  registry_name        = "${var.project}-${var.registry_stage}"
+  registry_account_id  = coalesce(var.registry_account_id, var.account_id)
+  deployer_role_arns   = [for stage, account in var.deploy_target_accounts : "arn:${data.aws_partition.current.partition}:iam::${account}:role/${var.project}-${stage}-deployer"]
+  deploy_stage_readers = distinct(values(var.deploy_target_accounts))
+  # Log groups the new modules create (their names must be known before the key, to avoid a cycle).
+  serving_log_group_prefixes = ["/aws/codebuild/${local.name}-deploy", "/aws/lambda/${local.name}-inference-api", "/aws/apigateway/${local.name}-inference-api", "aws-waf-logs-${local.name}-inference-api"]
 }
 
 module "iam" {
@@ -49,11 +67,15 @@ module "iam" {
 module "kms" {
   source = "./modules/kms"
 
-  project                 = var.project
-  stage                   = var.stage
-  alias_name              = local.kms_alias_name
-  key_user_role_arns      = [module.iam.sagemaker_execution_role_arn, module.iam.codebuild_role_arn, module.iam.codepipeline_role_arn]
-  log_group_name_prefixes = [local.codebuild_log_group_name]
+  project    = var.project
+  stage      = var.stage
+  alias_name = local.kms_alias_name
+  key_user_role_arns = concat(
+    [module.iam.sagemaker_execution_role_arn, module.iam.codebuild_role_arn, module.iam.codepipeline_role_arn],
+    flatten(module.deploy_pipeline[*].role_arns), module.deploy_target[*].deployer_role_arn, module.inference_api[*].lambda_role_arn,
+  )
+  log_group_name_prefixes = concat([local.codebuild_log_group_name, local.lifecycle_log_group_name], local.serving_log_group_prefixes)
+  reader_account_ids      = local.deploy_stage_readers
   deletion_window_in_days = var.kms_deletion_window_in_days
   tags                    = local.cost_tags
 }
@@ -73,6 +95,7 @@ module "data_perimeter" {
     }
   }
   access_point_vpc_id = var.restrict_access_point_to_vpc ? var.vpc_id : null
+  reader_account_ids  = local.deploy_stage_readers
   force_destroy       = var.force_destroy_buckets
   tags                = local.cost_tags
 }
@@ -93,15 +116,29 @@ module "network" {
 module "sagemaker_project" {
   source = "./modules/sagemaker-project"
 
+  project                    = var.project
+  stage                      = var.stage
+  model_package_group_name   = local.model_package_group_name
+  execution_role_arn         = module.iam.sagemaker_execution_role_arn
+  artifact_bucket_name       = module.data_perimeter.artifact_bucket_name
+  data_bucket_name           = module.data_perimeter.data_bucket_name
+  kms_key_arn                = module.kms.key_arn
+  subnet_ids                 = module.network.subnet_ids
+  security_group_ids         = module.network.security_group_ids
+  mlflow_tracking_server_arn = var.enable_tracking ? module.tracking[0].tracking_server_arn : null
+  tags                       = local.cost_tags
+}
+
+module "tracking" {
+  source = "./modules/tracking"
+  count  = var.enable_tracking ? 1 : 0
+
   project                  = var.project
   stage                    = var.stage
-  model_package_group_name = local.model_package_group_name
-  execution_role_arn       = module.iam.sagemaker_execution_role_arn
   artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
-  data_bucket_name         = module.data_perimeter.data_bucket_name
   kms_key_arn              = module.kms.key_arn
-  subnet_ids               = module.network.subnet_ids
-  security_group_ids       = module.network.security_group_ids
+  tracking_server_size     = var.tracking_server_size
+  permissions_boundary_arn = module.iam.permissions_boundary_arn
   tags                     = local.cost_tags
 }
 
@@ -123,5 +160,77 @@ module "build_pipeline" {
   artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
   kms_key_arn              = module.kms.key_arn
   build_timeout_minutes    = var.build_timeout_minutes
+  tags                     = local.cost_tags
+}
+
+module "deploy_pipeline" {
+  source = "./modules/deploy-pipeline"
+  count  = length(var.deploy_target_accounts) > 0 ? 1 : 0
+
+  project                  = var.project
+  stage                    = var.stage
+  model_package_group_name = module.sagemaker_project.model_package_group_name
+  target_account_ids       = local.deploy_stage_readers
+  deployer_role_arns       = local.deployer_role_arns
+  source_provider          = var.source_provider
+  repository               = var.repository
+  branch                   = var.branch
+  connection_arn           = module.build_pipeline.connection_arn
+  artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
+  kms_key_arn              = module.kms.key_arn
+  kms_key_alias            = local.kms_alias_name
+  permissions_boundary_arn = module.iam.permissions_boundary_arn
+  max_session_duration     = var.max_session_duration
+  approval_emails          = var.deploy_approval_emails
+  tags                     = local.cost_tags
+}
+
+module "deploy_target" {
+  source = "./modules/deploy-target"
+  count  = var.registry_account_id == null ? 0 : 1
+
+  project                           = var.project
+  stage                             = var.stage
+  registry_account_id               = local.registry_account_id
+  deploy_codebuild_role_arn         = "arn:${data.aws_partition.current.partition}:iam::${local.registry_account_id}:role/${local.registry_name}-deploy-codebuild"
+  registry_model_package_group_name = local.registry_name # model_package_group_name of the registry stage
+  registry_artifact_bucket_name     = "${local.registry_name}-artifacts-${local.registry_account_id}"
+  model_execution_role_name         = module.iam.sagemaker_execution_role_name
+  kms_key_alias                     = local.kms_alias_name
+  permissions_boundary_arn          = module.iam.permissions_boundary_arn
+  max_session_duration              = var.max_session_duration
+  tags                              = local.cost_tags
+}
+
+module "inference_api" {
+  source = "./modules/inference-api"
+  count  = var.inference_api_enabled ? 1 : 0
+
+  project                    = var.project
+  stage                      = var.stage
+  subnet_ids                 = module.network.subnet_ids
+  security_group_ids         = module.network.security_group_ids
+  kms_key_arn                = module.kms.key_arn
+  kms_key_alias              = local.kms_alias_name
+  permissions_boundary_arn   = module.iam.permissions_boundary_arn
+  api_clients                = var.inference_api_clients
+  throttle_rate_limit        = var.inference_api_throttle_rate_limit
+  manage_api_gateway_account = var.manage_api_gateway_account
+  tags                       = local.cost_tags
+}
+
+# Idle-resource cleanup (dev only): idle endpoints, unused endpoint configs, idle Studio apps,
+# unattached EBS volumes and old checkpoints of this project; see modules/lifecycle/README.md.
+module "lifecycle" {
+  source = "./modules/lifecycle"
+  count  = var.stage == "dev" ? 1 : 0
+
+  project                  = var.project
+  stage                    = var.stage
+  sagemaker_pipeline_name  = local.sagemaker_pipeline_name
+  artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
+  kms_key_arn              = module.kms.key_arn
+  kms_key_alias            = local.kms_alias_name
+  permissions_boundary_arn = module.iam.permissions_boundary_arn
   tags                     = local.cost_tags
 }

@@ -52,3 +52,18 @@ output "github_connection_status" {
   description = "PENDING until an administrator completes the created connection once in the console; null when passed in."
   value       = module.build_pipeline.connection_status
 }
+
+output "deploy_pipeline_name" {
+  description = "Name of the CodePipeline that promotes approved models to staging and prod; null where deploy_target_accounts is empty."
+  value       = one(module.deploy_pipeline[*].codepipeline_name)
+}
+
+output "deployer_role_arn" {
+  description = "Deployer role that pipelines.deploy assumes for this stage; null where registry_account_id is unset."
+  value       = one(module.deploy_target[*].deployer_role_arn)
+}
+
+output "inference_api_url" {
+  description = "POST {\"features\": [...]} here (SigV4-signed, with an x-api-key); null where inference_api_enabled is false."
+  value       = one(module.inference_api[*].invoke_url)
+}

@@ -200,3 +200,91 @@ variable "force_destroy_buckets" {
   type        = bool
   default     = false
 }
+
+################################################################################
+# Promotion and serving (deploy-pipeline, deploy-target, inference-api)
+################################################################################
+
+variable "deploy_target_accounts" {
+  description = "Set on the registry stage (the one whose pipeline registers models): staging and prod account ids. Creates the deploy pipeline that takes each Approved package to staging, then prod, and grants those accounts read access to the packages."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(var.deploy_target_accounts) == 0 || (length(setsymmetricdifference(keys(var.deploy_target_accounts), ["prod", "staging"])) == 0 && alltrue([for id in values(var.deploy_target_accounts) : can(regex("^[0-9]{12}$", id))]))
+    error_message = "The deploy_target_accounts must be empty or map exactly staging and prod to 12-digit account ids."
+  }
+}
+
+variable "deploy_approval_emails" {
+  description = "E-mail addresses told when a prod deployment waits for approval (registry stage only)."
+  type        = list(string)
+  default     = []
+}
+
+variable "registry_account_id" {
+  description = "Set on staging and prod: the account of the registry stage whose deploy pipeline deploys here. Creates the deployer role and the endpoint's rollback alarms."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.registry_account_id == null || can(regex("^[0-9]{12}$", var.registry_account_id))
+    error_message = "The registry_account_id must be a 12-digit AWS account id or null."
+  }
+}
+
+variable "registry_stage" {
+  description = "The stage whose pipeline registers the models (its group and bucket names), usually dev."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.registry_stage)
+    error_message = "The registry_stage must be one of dev, staging, prod."
+  }
+}
+
+variable "inference_api_enabled" {
+  description = "Create the inference API (API Gateway + Lambda + WAF) in front of this stage's endpoint."
+  type        = bool
+  default     = false
+}
+
+variable "inference_api_clients" {
+  description = "Client names of the inference API; each gets an API key throttled by the usage plan."
+  type        = list(string)
+  default     = ["default"]
+}
+
+variable "inference_api_throttle_rate_limit" {
+  description = "Requests per second allowed per inference API key."
+  type        = number
+  default     = 1000
+}
+
+variable "manage_api_gateway_account" {
+  description = "Create and set API Gateway's CloudWatch Logs role for this account and region (once per account; the inference API's logging needs it)."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# Experiment tracking
+################################################################################
+
+variable "enable_tracking" {
+  description = "Create the stage's SageMaker managed MLflow tracking server (billed per hour while it exists); false writes the wiring value none and cloud runs are not tracked."
+  type        = bool
+  default     = true
+}
+
+variable "tracking_server_size" {
+  description = "Size of the MLflow tracking server: Small, Medium or Large."
+  type        = string
+  default     = "Small"
+
+  validation {
+    condition     = contains(["Small", "Medium", "Large"], var.tracking_server_size)
+    error_message = "The tracking_server_size must be Small, Medium or Large."
+  }
+}

@@ -146,8 +146,9 @@ def training_job_name(steps: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def spot_savings(sm: Any, steps: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Training seconds vs billable seconds of the run's training job: the Spot saving."""
+def spot_savings(sm: Any, steps: list[dict[str, Any]], prices: Any = None) -> dict[str, Any] | None:
+    """Training seconds vs billable seconds of the run's training job: the Spot saving; with a price
+    table (pipelines/finops/prices.py), also in USD (see `pipelines.finops.savings.priced`)."""
     name = training_job_name(steps)
     if name is None:
         return None
@@ -156,13 +157,18 @@ def spot_savings(sm: Any, steps: list[dict[str, Any]]) -> dict[str, Any] | None:
     billable = job.get("BillableTimeInSeconds")
     if not training or billable is None:
         return None
-    return {
+    saving = {
         "training_job": job["TrainingJobName"],
         "spot": bool(job.get("EnableManagedSpotTraining")),
         "training_seconds": training,
         "billable_seconds": billable,
         "saving_percent": round(100.0 * (1 - billable / training), 1),
     }
+    if prices is None:
+        return saving
+    from pipelines.finops.savings import priced
+
+    return priced(saving, job.get("ResourceConfig", {}), sm.meta.region_name, prices)
 
 
 @dataclass(frozen=True)
@@ -173,14 +179,14 @@ class SpotReport:
     warning: str = ""
 
 
-def spot_report(sm: Any, steps: list[dict[str, Any]]) -> SpotReport:
+def spot_report(sm: Any, steps: list[dict[str, Any]], prices: Any = None) -> SpotReport:
     """`spot_savings` for a succeeded execution: a failure to read becomes a warning, never an error.
 
     Reporting runs after the pipeline succeeded; a build role without sagemaker:DescribeTrainingJob
     (or a throttled or malformed answer) must not turn that success into a failed build.
     """
     try:
-        return SpotReport(spot_savings(sm, steps))
+        return SpotReport(spot_savings(sm, steps, prices))
     except Exception as exc:  # any failure to report is reported, never raised
         code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", "")
         fix = "; grant sagemaker:DescribeTrainingJob to the build role" if code.startswith("AccessDenied") else ""

@@ -31,6 +31,7 @@ class CloudRunRequest:
     poll_seconds: float = 30.0
     summary_path: Path | None = None
     project_dir: Path = Path(".")  # the team repo (its git commit goes into the lineage)
+    trigger: str = "manual"  # why the run happened (manual, merge, drift): an MLflow tag
 
 
 def lineage_parameters(s3: Any, input_uri: str, project_dir: Path) -> dict[str, str]:
@@ -88,10 +89,22 @@ def run_in_cloud(config: Config, request: CloudRunRequest) -> int:
     summary: dict[str, Any] = {"pipeline": config.pipeline_name, "execution_arn": arn, "upsert": outcome,
                                "parameters": values, "code_digest": bundle.digest}
     status = follow_execution(sm, arn, request, progress, summary) if request.wait else 0
+    if request.wait and status == 0:
+        summary["tracking"] = track_execution(config, wiring, session, summary, request)
     if request.summary_path:
         request.summary_path.parent.mkdir(parents=True, exist_ok=True)
         request.summary_path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return status
+
+
+def track_execution(config: Config, wiring: Any, session: Any, summary: dict[str, Any],
+                    request: CloudRunRequest) -> dict[str, Any]:
+    """Log the succeeded execution to MLflow from here (pipelines/tracking/cloud_run.py); never fails the run."""
+    from pipelines.tracking.cloud_run import CloudClients, CloudExecution, track_cloud_run
+
+    execution = CloudExecution(summary["execution_arn"], summary["parameters"], summary["code_digest"],
+                               request.trigger)
+    return track_cloud_run(config, wiring, CloudClients(session.client("sagemaker"), session.client("s3")), execution)
 
 
 def follow_execution(sm: Any, arn: str, request: CloudRunRequest, progress: Progress,
@@ -106,13 +119,10 @@ def follow_execution(sm: Any, arn: str, request: CloudRunRequest, progress: Prog
         where = f" at step {result.failed_step}" if result.failed_step else ""
         print(f"error: pipeline execution {result.status.lower()}{where}: {result.failure_reason}", file=sys.stderr)
         return 1
-    report = cloud.spot_report(sm, result.steps)
-    summary.update(spot=report.saving, report_warnings=[report.warning] if report.warning else [])
-    if report.warning:
-        print(f"warning: {report.warning}", file=sys.stderr)
-    elif report.saving:
-        saving = report.saving
-        progress.note(f"training {saving['training_seconds']}s, billable {saving['billable_seconds']}s: "
-                      f"Spot saved {saving['saving_percent']}%")
+    from pipelines.finops.savings import report_spot_savings
+
+    summary.update(report_spot_savings(sm, arn, result.steps, progress))  # printed, priced, recorded on the execution
+    for warning in summary["report_warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     progress.note(f"execution succeeded in {format_seconds(progress.elapsed())}")
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 from pipelines.code_bundle import CodeBundle
 from pipelines.config import Config
 from pipelines.lineage import UNKNOWN
-from pipelines.rules import METRIC_SPECS
+from pipelines.rules import metric_spec
 from pipelines.sdk import load_sdk, quiet_sdk_logging
 from pipelines.wiring import Wiring
 
@@ -65,7 +65,7 @@ class BuiltPipeline:
 
 def metric_json_path(config: Config) -> str:
     """Where evaluation.json keeps the primary metric (the gate's JsonGet path)."""
-    return f"{METRIC_SPECS[config.metric.name].section}.{config.metric.name}.value"
+    return f"{metric_spec(config.problem_type, config.metric.name).section}.{config.metric.name}.value"
 
 
 def default_input_uri(config: Config, wiring: Wiring) -> str:
@@ -73,9 +73,9 @@ def default_input_uri(config: Config, wiring: Wiring) -> str:
 
 
 def no_champion_uri(code: CodeBundle, wiring: Wiring, project: str) -> str:
-    """The ChampionModelDataUri default: the step-code folder, which exists and holds no
+    """The ChampionModelDataUri default: Evaluate's own code folder, which exists and holds no
     model.tar.gz, so the Evaluate step finds no champion (a processing input must exist)."""
-    return code.files_uri(wiring.artifact_bucket, project)
+    return code.for_step("evaluate.py").files_uri(wiring.artifact_bucket, project)
 
 
 def serving_environment(code_uri: str, region: str) -> dict[str, str]:

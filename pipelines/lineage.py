@@ -57,8 +57,11 @@ def model_identity(metadata: dict[str, str]) -> tuple[str, ...] | None:
 
 
 def config_hash(config: Config) -> str:
-    """A digest of the resolved stage config (every field, so per-stage overrides count)."""
-    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    """A digest of the resolved stage config (every field, so per-stage overrides count, except where
+    runs are logged: tracking does not change the model)."""
+    fields = dataclasses.asdict(config)
+    fields.pop("tracking", None)
+    text = json.dumps(fields, sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -9,6 +9,7 @@ history (who, when, why), which `history VERSION|latest` prints with the version
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.aws import aws_session
-from pipelines.config import load_config
+from pipelines.config import find_pyproject, load_config
 from pipelines.definition import METADATA_METRIC
 from pipelines.errors import run_cli
 from pipelines.lineage import (
@@ -39,6 +40,7 @@ from pipelines.registry_model import (
     change_status,
     resolve_version,
 )
+from pipelines.tracking.package_link import KEY_RUN_ID, KEY_RUN_URI
 from pipelines.wiring import STAGES, offline_wiring, read_wiring
 
 __all__ = ["CloudRegistry", "main", "open_registry"]
@@ -50,7 +52,7 @@ class RegistryTarget:
     """Which registry a command works on: the stage's cloud registry, or a local state folder."""
 
     stage: str = "dev"
-    pyproject: Path = Path("pyproject.toml")
+    pyproject: Path | None = None  # default: the nearest pyproject.toml with [tool.ml-factory], upward
     local: bool = False
     state_dir: Path | None = None  # local only; default .ml-factory beside pyproject
     demo: bool = False  # local only: the demo's own state folder and model package group
@@ -60,7 +62,7 @@ def _local_state(target: RegistryTarget) -> Path:
     """The state folder `pipelines.run --local` uses for the same options; it must exist already."""
     from pipelines.engine.state import state_root
 
-    state = state_root(target.pyproject, target.state_dir, target.demo)
+    state = state_root(target.pyproject or find_pyproject(), target.state_dir, target.demo)
     if target.state_dir and not state.is_dir():
         raise RegistryError(f"--state-dir {target.state_dir} does not exist; run `python -m pipelines.run "
                             "--local` first or fix the path")
@@ -74,6 +76,9 @@ def open_registry(target: RegistryTarget) -> tuple[Registry, str]:
     """The registry backend and the model package group for a project stage."""
     if target.demo and not target.local:
         raise RegistryError("--demo is the local demo's registry: add --local")
+    if target.state_dir is not None and not target.local:
+        raise RegistryError("--state-dir is the local engine's state folder: add --local, or drop --state-dir")
+    target = dataclasses.replace(target, pyproject=target.pyproject or find_pyproject())
     config = load_config(target.stage, target.pyproject)
     if target.local:
         from pipelines.engine.registry import LocalRegistry, demo_group
@@ -105,10 +110,11 @@ def format_metric(text: str) -> str:
 
 
 def format_versions(versions: list[PackageVersion]) -> str:
-    rows = [("VERSION", "STATUS", "METRIC", "CREATED", "EXECUTION", "REASON")]
+    rows = [("VERSION", "STATUS", "METRIC", "CREATED", "EXECUTION", "MLFLOW RUN", "REASON")]
     for v in versions:
         rows.append((str(v.version), v.status, format_metric(v.metadata.get(METADATA_METRIC, "")) or "-",
-                     v.created or "-", v.metadata.get(KEY_EXECUTION_ID) or "-", v.approval_description))
+                     v.created or "-", v.metadata.get(KEY_EXECUTION_ID) or "-", v.metadata.get(KEY_RUN_ID) or "-",
+                     v.approval_description))
     return _table(rows, right_aligned=1)
 
 
@@ -125,7 +131,7 @@ def _table(rows: list[tuple[str, ...]], right_aligned: int = 0) -> str:
 
 LINEAGE_LABELS = ((KEY_EXECUTION_ID, "execution"), (KEY_DATA_URI, "data"), (KEY_DATA_HASH, "data hash"),
                   (KEY_TARGET, "target"), (KEY_CONFIG_HASH, "config hash"), (KEY_CODE_DIGEST, "code digest"),
-                  (KEY_GIT_COMMIT, "git commit"))
+                  (KEY_GIT_COMMIT, "git commit"), (KEY_RUN_URI, "mlflow run"))
 
 
 def format_history(package: PackageVersion, changes: list[StatusChange]) -> str:
@@ -144,7 +150,8 @@ def common_options() -> argparse.ArgumentParser:
     given before it."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--stage", default=argparse.SUPPRESS, choices=STAGES, help="project stage (default: dev)")
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="team pyproject.toml")
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help="team pyproject.toml (default: the nearest one with [tool.ml-factory], from here upward)")
     common.add_argument("--local", action="store_true", default=argparse.SUPPRESS,
                         help="use the local engine's registry (.ml-factory/)")
     common.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS,
@@ -177,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     target = RegistryTarget(stage=getattr(args, "stage", "dev"),
-                            pyproject=getattr(args, "config", Path("pyproject.toml")),
+                            pyproject=getattr(args, "config", None),
                             local=getattr(args, "local", False), state_dir=getattr(args, "state_dir", None),
                             demo=getattr(args, "demo", False))
     registry, group = open_registry(target)

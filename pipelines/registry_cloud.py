@@ -91,9 +91,17 @@ class MetadataUpdate:
 
 def add_history(metadata: dict[str, str], key: str, value: str) -> MetadataUpdate:
     """`metadata` with one more history entry, the oldest ones dropped to stay within the entry limit."""
+    return add_entries(metadata, {key: value})
+
+
+def add_entries(metadata: dict[str, str], entries: dict[str, str]) -> MetadataUpdate:
+    """`metadata` with `entries` set (history entries or others, e.g. the MLflow run), the oldest history
+    entries dropped (and counted) to stay within the entry limit."""
     history = sorted(k for k in metadata if k.startswith(HISTORY_PREFIX))
-    others = [k for k in metadata if not k.startswith(HISTORY_PREFIX) and k != HISTORY_DROPPED]
-    room = METADATA_ENTRIES - len(others) - 2  # the new entry and the dropped counter
+    others = {k for k in metadata if not k.startswith(HISTORY_PREFIX) and k != HISTORY_DROPPED}
+    others |= {k for k in entries if not k.startswith(HISTORY_PREFIX)}
+    new_history = [k for k in entries if k.startswith(HISTORY_PREFIX) and k not in metadata]
+    room = METADATA_ENTRIES - len(others) - len(new_history) - 1  # the dropped counter
     if room < 0:
         raise RegistryError(f"the package has {len(others)} metadata properties of the {METADATA_ENTRIES} the "
                             "API allows, leaving no room for the status history; remove some first")
@@ -101,7 +109,7 @@ def add_history(metadata: dict[str, str], key: str, value: str) -> MetadataUpdat
     properties = {k: v for k, v in metadata.items() if k not in removed}
     if removed:
         properties[HISTORY_DROPPED] = str(int(metadata.get(HISTORY_DROPPED, "0")) + len(removed))
-    properties[key] = value
+    properties.update(entries)
     return MetadataUpdate(properties, removed)
 
 

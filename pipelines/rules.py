@@ -29,19 +29,38 @@ class MetricSpec:
     high: float | None
 
 
-def _load_metric_catalog(path: Path = METRIC_CATALOG_FILE) -> dict[str, MetricSpec]:
+def _load_metric_catalog(path: Path = METRIC_CATALOG_FILE) -> dict[str, dict[str, MetricSpec]]:
+    """problem type -> metric name -> spec. A name shared by problem types (accuracy) must keep one
+    direction, so the gate's comparison can follow the name alone."""
     catalog = json.loads(path.read_text())
-    return {name: MetricSpec(name, problem_type, entry["section"], spec["better"] == "higher", spec["min"], spec["max"])
-            for problem_type, entry in catalog.items() if not problem_type.startswith("_")
-            for name, spec in entry["metrics"].items()}
+    specs = {problem_type: {name: MetricSpec(name, problem_type, entry["section"], spec["better"] == "higher",
+                                             spec["min"], spec["max"])
+                            for name, spec in entry["metrics"].items()}
+             for problem_type, entry in catalog.items() if not problem_type.startswith("_")}
+    directions: dict[str, bool] = {}
+    for spec in (s for by_name in specs.values() for s in by_name.values()):
+        if directions.setdefault(spec.name, spec.higher_is_better) != spec.higher_is_better:
+            raise ValueError(f"{path}: metric {spec.name} is better higher in one problem type and lower in another")
+    return specs
 
 
-METRIC_SPECS: dict[str, MetricSpec] = _load_metric_catalog()
-PROBLEM_TYPES = tuple(dict.fromkeys(spec.problem_type for spec in METRIC_SPECS.values()))
-# metric name -> (problem type, higher is better)
-METRICS: dict[str, tuple[str, bool]] = {name: (s.problem_type, s.higher_is_better) for name, s in METRIC_SPECS.items()}
-# The scale-free default gate per problem type: a floor on a unitless metric.
-DEFAULT_GATE = {"binary_classification": ("auc", 0.7), "regression": ("r2", 0.1)}
+METRIC_SPECS: dict[str, dict[str, MetricSpec]] = _load_metric_catalog()
+PROBLEM_TYPES = tuple(METRIC_SPECS)
+CLASSIFICATION_TYPES = ("binary_classification", "multiclass_classification")
+# metric name -> higher is better (one direction per name, whatever the problem type)
+HIGHER_IS_BETTER: dict[str, bool] = {name: spec.higher_is_better
+                                     for by_name in METRIC_SPECS.values() for name, spec in by_name.items()}
+METRIC_NAMES = tuple(HIGHER_IS_BETTER)
+# The scale-free default gate per problem type: a floor on a unitless metric (macro-F1 by chance is about 1/classes).
+DEFAULT_GATE = {"binary_classification": ("auc", 0.7), "multiclass_classification": ("macro_f1", 0.5),
+                "regression": ("r2", 0.1)}
+
+
+def metric_spec(problem_type: str, metric: str) -> MetricSpec:
+    """The catalog entry of `metric` for `problem_type` (KeyError when it is not one of its metrics)."""
+    return METRIC_SPECS[problem_type][metric]
+
+
 # SageMaker's tag-value pattern ([\p{L}\p{Z}\p{N}_.:/=+\-@]*, at most 256): every input that becomes a tag
 # must fit it, or every job and the model package of the project is refused.
 TAG_VALUE_PUNCTUATION = frozenset("_.:/=+-@")
@@ -87,9 +106,12 @@ RULES: dict[str, Rule] = {
         "an AWS region code like eu-west-1",
     ),
     "account_id": Rule(re.compile(r"^\d{12}$"), "a 12-digit AWS account id"),
+    # Spaces are allowed (e.g. "Churn Flag"): the name travels as one ContainerArguments item and one argv
+    # element, never through a shell; it may not start or end with one (a CSV header would not keep them).
     "target_column": Rule(
-        re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$"),
-        "a column name of letters, digits, underscores, dots or hyphens",
+        re.compile(r"^[A-Za-z_](?:[A-Za-z0-9_. -]{0,126}[A-Za-z0-9_.-])?$"),
+        "a column name of 1-128 letters, digits, spaces, underscores, dots or hyphens, starting with a letter or "
+        "underscore and not ending with a space",
     ),
     "instance_type": Rule(
         re.compile(r"^ml\.[a-z][a-z0-9]*\.[a-z0-9]+$"),
@@ -134,16 +156,17 @@ def check_choice(field: str, value: object, choices: tuple[str, ...]) -> str | N
 def check_metric(problem_type: str, metric: object, threshold: object) -> list[str]:
     """The primary metric must fit the problem type and its threshold must be reachable."""
     problems = []
-    if metric not in METRICS:
-        return [f"primary_metric: {metric!r} is not one of {', '.join(METRICS)}"]
-    if METRICS[metric][0] != problem_type:
-        valid = ", ".join(m for m, (p, _) in METRICS.items() if p == problem_type)
-        problems.append(f"primary_metric: {metric!r} does not fit problem_type {problem_type!r}; use one of {valid}")
+    if metric not in HIGHER_IS_BETTER:
+        return [f"primary_metric: {metric!r} is not one of {', '.join(METRIC_NAMES)}"]
+    fitting = METRIC_SPECS[problem_type]
+    if metric not in fitting:
+        problems.append(f"primary_metric: {metric!r} does not fit problem_type {problem_type!r}; "
+                        f"use one of {', '.join(fitting)}")
     try:
         value = float(threshold)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return problems + [f"metric_threshold: {threshold!r} is not a number"]
-    spec = METRIC_SPECS[str(metric)]
+    spec = fitting.get(str(metric)) or next(s[str(metric)] for s in METRIC_SPECS.values() if str(metric) in s)
     if value != value or value in (float("inf"), float("-inf")):
         problems.append(f"metric_threshold: {threshold!r} is not a finite number")
     elif spec.low is not None and spec.high is not None and not spec.low <= value <= spec.high:

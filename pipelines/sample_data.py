@@ -3,7 +3,8 @@
 ``make_churn_dataset`` draws a realistic table from a latent "engagement" per player: activity
 counts, spend, social and support features, four categorical columns, a few percent of missing
 values, and a target from a known function of the features (binary: a logistic model, so a
-gradient-boosted model reaches an AUC around 0.85; regression: next-30-day spend with noise).
+gradient-boosted model reaches an AUC around 0.85; multiclass: next month's status churned /
+stayed / upgraded; regression: next-30-day spend with noise).
 ``shift_dataset`` returns a visibly drifted copy for drift tests. Everything is vectorized and
 deterministic by seed (1M rows in about a second).
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-PROBLEM_TYPES = ("binary_classification", "regression")
+PROBLEM_TYPES = ("binary_classification", "multiclass_classification", "regression")
+STATUSES = ("churned", "stayed", "upgraded")  # the multiclass target's labels
 
 PLATFORMS = (("android", 0.46), ("ios", 0.32), ("pc", 0.12), ("console", 0.07), ("web", 0.03))
 COUNTRIES = (
@@ -32,6 +34,7 @@ _TIER_CHURN = {"free": 0.35, "basic": -0.35, "premium": -0.9}
 _TIER_SPEND = {"free": 0.0, "basic": 6.0, "premium": 18.0}
 
 SIGNAL = 2.0  # scale of the churn log-odds: sets how well a model can do (AUC about 0.85)
+MULTICLASS_SIGNAL = 3.2  # scale of the multiclass scores: macro-F1 about 0.65, clear of the default 0.5 gate
 BASE_FEATURES = (
     "sessions_last_7d", "avg_session_minutes", "days_since_last_login", "purchases_30d", "spend_30d", "level",
     "friends_count", "account_age_days", "support_tickets_90d", "win_rate",
@@ -70,7 +73,8 @@ def make_churn_dataset(
 ) -> pd.DataFrame:
     """A player table with ``14 + extra_features`` feature columns and the target column last.
 
-    Binary target: 0/1 drawn from a logistic function of the features. Regression target:
+    Binary target: 0/1 drawn from a logistic function of the features. Multiclass target: one of
+    STATUSES drawn from a softmax of churn and upgrade scores. Regression target:
     next-30-day spend (>= 0) from a known function of the features plus noise. Extra columns
     ``extra_00``... are numeric: every third carries a weak signal (noisy engagement), the rest
     are noise. The same seed gives the same features for both problem types.
@@ -125,6 +129,11 @@ def make_churn_dataset(
     )
     if problem_type == "binary_classification":
         target = (target_rng.random(rows) < 1.0 / (1.0 + np.exp(-SIGNAL * log_odds))).astype("int64")
+    elif problem_type == "multiclass_classification":
+        # churn, stay or upgrade: the largest of three scores plus Gumbel noise (a softmax draw)
+        upgrade = 0.25 * np.minimum(purchases, 6) + 0.04 * np.minimum(sessions, 20) - 0.9 * tier_level - 0.4
+        scores = MULTICLASS_SIGNAL * np.column_stack([log_odds, np.zeros(rows), upgrade])
+        target = np.array(STATUSES, dtype=object)[(scores + target_rng.gumbel(size=scores.shape)).argmax(axis=1)]
     else:
         expected = (
             0.6 * spend

@@ -40,7 +40,10 @@ WIRING_KEYS: tuple[WiringKey, ...] = (
     WiringKey("subnet-ids", "subnet_ids", True, "private subnets for training and processing"),
     WiringKey("security-group-ids", "security_group_ids", True, "security groups for jobs"),
     WiringKey("model-package-group", "model_package_group", False, "Model Registry group name"),
+    WiringKey("mlflow-tracking-server-arn", "tracking_server_arn", False,
+              "MLflow tracking server (infra/modules/tracking) cloud runs log to; none: a stage without one"),
 )
+NO_TRACKING_SERVER = "none"  # written by Terraform when the stage has no tracking server (enable_tracking = false)
 
 
 def ssm_prefix(project: str, stage: str) -> str:
@@ -63,6 +66,7 @@ class Wiring:
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
     model_package_group: str
+    tracking_server_arn: str = NO_TRACKING_SERVER
     source: str = "ssm"  # where the values came from: ssm, a file path, or placeholder
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,6 +153,7 @@ def offline_wiring(project: str, stage: str, account_id: str, region: str, label
         subnet_ids=(f"subnet-{label}",),
         security_group_ids=(f"sg-{label}",),
         model_package_group=f"{project}-{stage}",
+        tracking_server_arn=NO_TRACKING_SERVER,
         source=lower,
     )
 

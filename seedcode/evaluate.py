@@ -4,11 +4,14 @@ Inputs: ``<root>/processing/model/model.tar.gz`` (xgboost-model + features.json 
 and ``<root>/processing/test/test.parquet``. Output: ``<root>/processing/evaluation/evaluation.json``:
   {"binary_classification_metrics": {"auc": {"value": .., "standard_deviation": "NaN"}, "accuracy",
    "f1", "precision", "recall"}}   (labels at probability >= --threshold, default 0.5)
+  {"multiclass_classification_metrics": {"accuracy", "macro_f1", "log_loss"}}   (label = most probable class)
   {"regression_metrics": {"rmse": {...}, "mae": {...}, "r2": {...}}}
 A pipeline ConditionStep reads e.g. ``binary_classification_metrics.auc.value`` with JsonGet.
-Binary sections also hold the Model Registry's chart data (Studio draws it): ``confusion_matrix``
-({actual: {predicted: count}}), ``receiver_operating_characteristic_curve`` and
-``precision_recall_curve`` (at most MAX_CURVE_POINTS points each).
+Classification sections also hold the Model Registry's chart data (Studio draws it): ``confusion_matrix``
+({actual: {predicted: count}}, class indices as in features.json's label_mapping) and, for binary,
+``receiver_operating_characteristic_curve`` and ``precision_recall_curve`` (at most MAX_CURVE_POINTS
+points each). A ``labels`` section names the classes: ``mapping`` ({label: index}), ``positive_class``
+and ``decision_threshold`` (binary).
 
 Chart data without a registry name goes to ``evaluation_details.json`` beside it: feature
 importance (gain), the training history copied from the model archive, and for regression a
@@ -32,6 +35,7 @@ import xgboost as xgb
 from sklearn import metrics
 
 import feature_schema
+import labels
 import sm_paths
 from step_report import DataError, log, run_step
 
@@ -55,7 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--problem-type", choices=PROBLEM_TYPES, help="default: from the model's features.json")
     parser.add_argument("--target-column", help="default: from the model's features.json")
-    parser.add_argument("--threshold", type=float, default=0.5, help="probability cut for class labels (default 0.5)")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="binary: a row is the positive class at probability >= this (default 0.5)")
     parser.add_argument("--primary-metric", help="the gate metric; with it, the champion comparison is written")
     parser.add_argument("--champion-margin", type=float, default=0.0,
                         help="how much the new model must beat the champion by, in metric units (default 0)")
@@ -87,7 +92,8 @@ def load_booster(model_bytes: bytes) -> xgb.Booster:
 
 
 def predict(booster: xgb.Booster, encoded: pd.DataFrame, schema: dict[str, Any], source: str) -> np.ndarray:
-    """Model output for encoded features: probabilities for binary models, values for regression."""
+    """Model output for encoded features: probabilities for binary models, one row of class probabilities
+    per row for multiclass models, values for regression."""
     matrix = feature_schema.feature_matrix(encoded, schema, source)
     dmatrix = xgb.DMatrix(matrix, feature_names=feature_schema.xgboost_feature_names(schema))
     prediction = booster.predict(dmatrix)
@@ -102,16 +108,35 @@ def entry(value: float) -> dict[str, Any]:
 
 
 def binary_metrics(y_true: np.ndarray, probability: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Metrics of the positive class (label 1); a row is predicted positive at probability >= threshold."""
     if len(np.unique(y_true)) < 2:
         raise DataError("the test split holds only one class, so AUC is undefined; provide more labelled data")
-    labels = (probability >= threshold).astype("int64")
+    predicted = (probability >= threshold).astype("int64")
     return {
         "auc": entry(metrics.roc_auc_score(y_true, probability)),
-        "accuracy": entry(metrics.accuracy_score(y_true, labels)),
-        "f1": entry(metrics.f1_score(y_true, labels, zero_division=0)),
-        "precision": entry(metrics.precision_score(y_true, labels, zero_division=0)),
-        "recall": entry(metrics.recall_score(y_true, labels, zero_division=0)),
-        **binary_charts(y_true, probability, labels),
+        "accuracy": entry(metrics.accuracy_score(y_true, predicted)),
+        "f1": entry(metrics.f1_score(y_true, predicted, zero_division=0)),
+        "precision": entry(metrics.precision_score(y_true, predicted, zero_division=0)),
+        "recall": entry(metrics.recall_score(y_true, predicted, zero_division=0)),
+        **binary_charts(y_true, probability, predicted),
+    }
+
+
+def multiclass_metrics(y_true: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
+    """Accuracy, macro-F1 (the unweighted mean over the classes present) and log-loss of the class
+    probabilities (rows renormalized: float32 sums drift from 1), plus the confusion matrix."""
+    if probability.ndim != 2:
+        raise DataError("the model gives one value per row, not one probability per class; train it with the "
+                        "objective multi:softprob")
+    classes = probability.shape[1]
+    actual = y_true.astype("int64")
+    predicted = probability.argmax(axis=1)
+    normalized = probability / probability.sum(axis=1, keepdims=True)
+    return {
+        "accuracy": entry(metrics.accuracy_score(actual, predicted)),
+        "macro_f1": entry(metrics.f1_score(actual, predicted, average="macro", zero_division=0)),
+        "log_loss": entry(metrics.log_loss(actual, normalized, labels=list(range(classes)))),
+        "confusion_matrix": confusion_matrix(actual, predicted, classes),
     }
 
 
@@ -128,18 +153,21 @@ def curve(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
     return [round(float(v), 6) for v in x[keep]], [round(float(v), 6) for v in y[keep]]
 
 
-def binary_charts(y_true: np.ndarray, probability: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+def confusion_matrix(actual: np.ndarray, predicted: np.ndarray, classes: int) -> dict[str, dict[str, int]]:
+    """{actual class index: {predicted class index: count}} over every class, as the Model Registry keeps it."""
+    matrix = metrics.confusion_matrix(actual, predicted, labels=list(range(classes)))
+    return {str(a): {str(p): int(matrix[a, p]) for p in range(classes)} for a in range(classes)}
+
+
+def binary_charts(y_true: np.ndarray, probability: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     """Confusion matrix ({actual: {predicted: count}}) and the ROC and precision-recall curves,
     under the Model Registry's model-quality names."""
-    matrix = metrics.confusion_matrix(y_true.astype("int64"), labels, labels=[0, 1])
     fpr, tpr, _ = metrics.roc_curve(y_true, probability)
     precision, recall, _ = metrics.precision_recall_curve(y_true, probability)
     recalls, precisions = curve(recall[::-1], precision[::-1])  # recall rising from 0 to 1
     false_positive_rates, true_positive_rates = curve(fpr, tpr)
     return {
-        "confusion_matrix": {
-            str(actual): {str(predicted): int(matrix[actual, predicted]) for predicted in (0, 1)} for actual in (0, 1)
-        },
+        "confusion_matrix": confusion_matrix(y_true.astype("int64"), predicted, 2),
         "receiver_operating_characteristic_curve": {
             "false_positive_rates": false_positive_rates,
             "true_positive_rates": true_positive_rates,
@@ -223,7 +251,20 @@ def evaluation_report(
     """The evaluation.json content for one problem type."""
     if problem_type == "binary_classification":
         return {METRIC_SECTIONS[problem_type]: binary_metrics(y_true, prediction, threshold)}
+    if problem_type == "multiclass_classification":
+        return {METRIC_SECTIONS[problem_type]: multiclass_metrics(y_true, prediction)}
     return {METRIC_SECTIONS[problem_type]: regression_metrics(y_true, prediction)}
+
+
+def label_section(schema: dict[str, Any], threshold: float) -> dict[str, Any] | None:
+    """evaluation.json's ``labels``: which label each class index stands for (None for regression)."""
+    mapping = schema.get("label_mapping")
+    if schema["problem_type"] == "regression" or not mapping:
+        return None
+    binary = schema["problem_type"] == "binary_classification"
+    return {"mapping": mapping, "classes": labels.class_names(schema),
+            "positive_class": schema.get("positive_class", labels.class_names(schema)[-1]) if binary else None,
+            "decision_threshold": threshold if binary else None}
 
 
 def higher_is_better(problem_type: str, metric: str) -> bool:
@@ -240,13 +281,22 @@ def find_champion(directory: Path) -> Path | None:
     return found[0] if found else None
 
 
-def champion_value(archive: Path, y_true: np.ndarray, problem_type: str, metric: str,
+def _mapping_text(schema: dict[str, Any]) -> str:
+    return ", ".join(f"{label}={index}" for label, index in (schema.get("label_mapping") or {}).items())
+
+
+def champion_value(archive: Path, y_true: np.ndarray, new_schema: dict[str, Any], metric: str,
                    threshold: float) -> tuple[float | None, str]:
     """The champion's metric on the same test rows, scored from their raw values through the
-    champion's own features.json (as its endpoint would), or None and why it cannot be compared."""
+    champion's own features.json (as its endpoint would), or None and why it cannot be compared.
+    A classifier is compared only when its labels mean the same classes as the new model's."""
     booster, schema = load_model_archive(archive)
+    problem_type = new_schema["problem_type"]
     if schema["problem_type"] != problem_type:
         return None, f"the champion is a {schema['problem_type']} model"
+    if schema.get("label_mapping") != new_schema.get("label_mapping"):
+        return None, (f"its labels ({_mapping_text(schema)}) differ from the new model's "
+                      f"({_mapping_text(new_schema)})")
     raw_file = sm_paths.processing("test", RAW_TEST_FILE)
     if not raw_file.is_file():
         return None, f"the test split has no raw rows ({RAW_TEST_FILE})"
@@ -260,17 +310,17 @@ def champion_value(archive: Path, y_true: np.ndarray, problem_type: str, metric:
     return section[metric]["value"], ""
 
 
-def champion_comparison(args: argparse.Namespace, report: dict[str, Any], problem_type: str,
+def champion_comparison(args: argparse.Namespace, report: dict[str, Any], schema: dict[str, Any],
                         y_true: np.ndarray) -> dict[str, Any]:
     """The `champion` section: the new model must beat the champion by the margin on the same split."""
-    metric, margin = args.primary_metric, args.champion_margin
+    metric, margin, problem_type = args.primary_metric, args.champion_margin, schema["problem_type"]
     new_value = report[METRIC_SECTIONS[problem_type]][metric]["value"]
     result: dict[str, Any] = {"metric": metric, "challenger_value": new_value, "champion_value": None,
                               "required_improvement": margin, "improvement": None, "beats_champion": 1}
     archive = find_champion(sm_paths.processing("champion"))
     if archive is None:
         return {**result, "present": False, "verdict": "There is no approved champion to beat."}
-    value, why_not = champion_value(archive, y_true, problem_type, metric, args.threshold)
+    value, why_not = champion_value(archive, y_true, schema, metric, args.threshold)
     if value is None:
         log(f"warning: the champion is not compared: {why_not}")
         return {**result, "present": True, "verdict": f"The champion was not compared: {why_not}."}
@@ -293,6 +343,8 @@ def read_test(directory: Path) -> pd.DataFrame:
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
+    if not 0 < args.threshold < 1:
+        raise DataError(f"--threshold {args.threshold} must lie strictly between 0 and 1 (decision_threshold)")
     booster, schema = load_model_archive(sm_paths.processing("model", "model.tar.gz"))
     problem_type = args.problem_type or schema["problem_type"]
     target = args.target_column or schema["target_column"]
@@ -309,9 +361,11 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         raise DataError(f"target column '{target}' has missing values in the test data; rerun the preprocess step")
     prediction = predict(booster, test, schema, "the test data")
     report = evaluation_report(y_true, prediction, problem_type, args.threshold)
+    if label_section(schema, args.threshold):
+        report["labels"] = label_section(schema, args.threshold)
     if args.primary_metric:
         higher_is_better(problem_type, args.primary_metric)  # a wrong metric fails before any output
-        report["champion"] = champion_comparison(args, report, problem_type, y_true)
+        report["champion"] = champion_comparison(args, report, schema, y_true)
         log(report["champion"]["verdict"])
     details = evaluation_details(booster, schema, y_true, prediction, sm_paths.processing("model", "model.tar.gz"))
     output = sm_paths.processing("evaluation", "evaluation.json")

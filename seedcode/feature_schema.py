@@ -9,11 +9,17 @@ Feature kinds and their encoding (all features end up as float32, NaN = missing)
   boolean      -> 1.0 / 0.0
   datetime     -> seconds since 1970-01-01 UTC (float32 keeps about 2 minutes of resolution)
   categorical  -> index in the sorted training vocabulary; an unseen value -> -1
+
+A text column whose values are numbers apart from known placeholders (``?``, ``NA``, ``n/a``,
+``null``, ``-``, blank, ...) is numeric, the placeholders missing. A text column of mostly (at
+least 95 %) numbers with other strings in it is refused rather than read as a category of
+hundreds of values: the user cleans it or declares it categorical.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,69 @@ _NUMERIC_INFERRED = ("integer", "floating", "mixed-integer-float", "decimal")
 _CATEGORICAL_INFERRED = ("string", "categorical", "mixed", "mixed-integer")
 _DATETIME_INFERRED = ("datetime", "datetime64", "date")
 _TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0")
+# what spreadsheets and exports write for "no value" in a number column; compared stripped, lower case
+PLACEHOLDERS = frozenset({"", "?", "-", "--", "na", "n/a", "nan", "null", "none", "#n/a"})
+MOSTLY_NUMERIC = 0.95  # share of a text column's non-missing values that must parse for it to count as numeric
+_PROBE_SIZE = 2000  # values sampled first: a clearly textual column skips parsing every value
+
+
+@dataclass(frozen=True)
+class NumericText:
+    """How the non-missing values of a text column read as numbers."""
+
+    numbers: int  # values that parse as numbers
+    placeholders: dict[str, int]  # placeholder (as written, stripped) -> count; read as missing
+    unknown: int  # values that are neither numbers nor placeholders
+    examples: tuple[str, ...]  # up to 3 distinct unknown values
+
+    @property
+    def mostly_numeric(self) -> bool:
+        return self.numbers > 0 and self.numbers >= MOSTLY_NUMERIC * (self.numbers + self.unknown)
+
+    @property
+    def placeholder_count(self) -> int:
+        return sum(self.placeholders.values())
+
+    @classmethod
+    def of(cls, series: pd.Series) -> NumericText:
+        values = series.dropna()
+        if len(values) > _PROBE_SIZE:  # most text columns are plainly not numbers: decide on a sample
+            probe = values.sample(_PROBE_SIZE, random_state=0).astype(str).str.strip()
+            if pd.to_numeric(probe, errors="coerce").notna().mean() < 0.5:
+                return cls(0, {}, len(values), ())
+        text = values.astype(str).str.strip()
+        placeholder = text.str.lower().isin(PLACEHOLDERS).to_numpy()
+        rest = text[~placeholder]
+        parsed = pd.to_numeric(rest, errors="coerce").notna().to_numpy()
+        unknown = rest[~parsed]
+        return cls(int(parsed.sum()), _counts(text[placeholder]), int(len(unknown)),
+                   tuple(str(v) for v in pd.unique(unknown)[:3]))
+
+
+def placeholders(series: pd.Series) -> dict[str, int]:
+    """Placeholder (as written, stripped) -> count in a text column."""
+    text = series.dropna().astype(str).str.strip()
+    return _counts(text[text.str.lower().isin(PLACEHOLDERS).to_numpy()])
+
+
+def _counts(text: pd.Series) -> dict[str, int]:
+    return {str(value): int(count) for value, count in text.value_counts().items()}
+
+
+def _text_kind(series: pd.Series) -> str:
+    """numeric for numbers with placeholders, categorical for text; a DataError for numbers with stray text."""
+    reading = NumericText.of(series)
+    if not reading.mostly_numeric:
+        return "categorical"
+    if reading.unknown:
+        examples = ", ".join(repr(v) for v in reading.examples)
+        raise DataError(
+            f"feature column '{series.name}' is mostly numbers but {reading.unknown} value(s) are not, "
+            f"e.g. {examples}; clean them (blank, ?, NA, n/a, null and - already count as missing) or declare "
+            f"the column categorical (categorical_columns = [\"{series.name}\"] in [tool.ml-factory.data])"
+        )
+    return "numeric"
+
 _FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0")
 
 
@@ -56,7 +125,7 @@ def feature_kind(series: pd.Series) -> str:
         if inferred in _DATETIME_INFERRED:
             return "datetime"
         if inferred in _CATEGORICAL_INFERRED:
-            return "categorical"
+            return _text_kind(series)
         raise DataError(
             f"feature column '{series.name}' holds {inferred} values, which the model cannot use; "
             "convert it to numbers, true/false, dates or text, or drop the column"
@@ -75,9 +144,16 @@ def as_text(series: pd.Series) -> pd.Series:
         return series
     missing = series.isna()
     out = series.astype(object).copy()
-    out[~missing] = series[~missing].astype(str)
+    out[~missing] = [_as_word(value) for value in series[~missing]]
     out[missing] = np.nan
     return out
+
+
+def _as_word(value: Any) -> str:
+    """A category value as text; a whole float reads as an integer (2134.0 -> '2134'), as in a CSV row."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def numeric_values(series: pd.Series, kind: str) -> np.ndarray:

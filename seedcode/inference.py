@@ -5,8 +5,16 @@ training (features.json: categorical vocabularies, booleans, datetimes) before p
 
 Requests: ``text/csv`` -- one row per line, feature columns in features.json order, no header (a
 header row equal to the feature names is skipped); ``application/json`` -- ``{"instances": [{name:
-value, ...}, ...]}``, a list of such objects, or one object. Responses: one prediction per row
-(probability of label 1 for binary models), as CSV lines or ``{"predictions": [...]}``.
+value, ...}, ...]}``, a list of such objects, or one object. Responses: one prediction per row.
+
+- Binary: the probability of the positive class (label 1 in features.json's ``label_mapping``),
+  as CSV lines or ``{"predictions": [0.91, ...]}``. No label: the cut-off is the caller's decision;
+  the pipeline's metrics use ``decision_threshold`` from ``[tool.ml-factory]`` (default 0.5).
+- Multiclass: the most probable label and every class's probability. CSV: one line per row,
+  ``label,p_0,p_1,...`` with the probabilities in class-index order (``label_mapping``, i.e. the
+  labels sorted), e.g. ``barolo,0.02,0.95,0.03``. JSON: ``{"predictions": [{"label": "barolo",
+  "probabilities": {"barbera": 0.02, "barolo": 0.95, "grignolino": 0.03}}, ...]}``.
+- Regression: the predicted value, as for binary.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +31,7 @@ import pandas as pd
 import xgboost as xgb
 
 import feature_schema
+import labels
 
 MODEL_FILE = "xgboost-model"
 
@@ -32,6 +42,18 @@ def model_fn(model_dir: str) -> dict[str, Any]:
     booster.load_model(bytearray((Path(model_dir) / MODEL_FILE).read_bytes()))
     objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
     return {"booster": booster, "schema": feature_schema.load_schema(Path(model_dir)), "objective": objective}
+
+
+@dataclass(frozen=True)
+class ClassProbabilities:
+    """A multiclass prediction: per row, one probability per class (columns in class-index order)."""
+
+    classes: list[str]
+    probabilities: np.ndarray
+
+    def predicted_labels(self) -> list[str]:
+        """The most probable class of each row."""
+        return [self.classes[index] for index in self.probabilities.argmax(axis=1)]
 
 
 class CsvRows:
@@ -69,8 +91,8 @@ def input_fn(request_body: bytes | str, content_type: str) -> pd.DataFrame | Csv
     raise ValueError(f"unsupported content type {content_type!r}; use text/csv or application/json")
 
 
-def predict_fn(data: pd.DataFrame | CsvRows, model: dict[str, Any]) -> np.ndarray:
-    """Encode raw features with features.json and predict."""
+def predict_fn(data: pd.DataFrame | CsvRows, model: dict[str, Any]) -> np.ndarray | ClassProbabilities:
+    """Encode raw features with features.json and predict (class probabilities for multiclass models)."""
     schema = model["schema"]
     if isinstance(data, CsvRows):
         data = _csv_frame(data.text, list(schema["feature_names"]))
@@ -80,12 +102,29 @@ def predict_fn(data: pd.DataFrame | CsvRows, model: dict[str, Any]) -> np.ndarra
     prediction = model["booster"].predict(dmatrix)
     if model.get("objective") == "binary:logitraw":
         prediction = 1.0 / (1.0 + np.exp(-prediction))
+    if schema["problem_type"] == "multiclass_classification":
+        return ClassProbabilities(labels.class_names(schema), np.asarray(prediction).reshape(len(encoded), -1))
     return prediction
 
 
-def output_fn(prediction: np.ndarray, accept: str) -> str:
-    """Predictions as CSV lines (default) or JSON."""
+def _class_output(prediction: ClassProbabilities, kind: str) -> str:
+    rows = [[float(p) for p in row] for row in prediction.probabilities]
+    if kind == "application/json":
+        return json.dumps({"predictions": [
+            {"label": label, "probabilities": dict(zip(prediction.classes, row, strict=True))}
+            for label, row in zip(prediction.predicted_labels(), rows, strict=True)]})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for label, row in zip(prediction.predicted_labels(), rows, strict=True):
+        writer.writerow([label, *(repr(p) for p in row)])
+    return buffer.getvalue().rstrip("\n")
+
+
+def output_fn(prediction: np.ndarray | ClassProbabilities, accept: str) -> str:
+    """Predictions as CSV lines (default) or JSON; for multiclass models the label and the class probabilities."""
     kind = (accept or "text/csv").split(";")[0].strip().lower()
+    if isinstance(prediction, ClassProbabilities):
+        return _class_output(prediction, kind)
     values = [float(v) for v in np.asarray(prediction).ravel()]
     if kind == "application/json":
         return json.dumps({"predictions": values})

@@ -1,7 +1,8 @@
 """Preprocess step: validate the raw table, encode features, split train/validation/test.
 
 Reads every .csv, .csv.gz and .parquet file under ``<root>/processing/input/data`` (subfolders
-included, same columns in each), and writes under ``<root>/processing/output``:
+included, hidden ones skipped, same columns in each; Hive-style folders such as ``year=2024/`` add
+their ``year`` column, as Spark and Athena read them), and writes under ``<root>/processing/output``:
   train/train.parquet, validation/validation.parquet, test/test.parquet  target first, then
       the encoded float32 features; each folder also gets features.json
   test/raw/test_raw.csv  the test split's raw feature values (header, no target), row for row
@@ -10,9 +11,14 @@ included, same columns in each), and writes under ``<root>/processing/output``:
       SageMaker Model Monitor analyzer baselines CSV or JSON; above --baseline-max-rows rows it
       holds a seeded random sample, which keeps both the write and the analyzer job cheap
 
+The target becomes labels by labels.py (binary: --positive-class is 1; multiclass: sorted labels
+0..K-1); features.json keeps the mapping.
+
 Datetime features become seconds since 1970-01-01 UTC; text features become codes in the sorted
 vocabulary of the training split (unseen value -> -1, missing stays NaN); numeric NaNs are kept
-for xgboost's missing-value handling. Bad data exits with code 2 and one ``error:`` line.
+for xgboost's missing-value handling; placeholders in numeric text columns (``?``, ``NA``, ``-``, ...)
+are missing too, counted per column in the log and features.json. Bad data exits with code 2 and one
+``error:`` line that names the input file by its path inside the input folder (the S3 prefix).
 """
 
 from __future__ import annotations
@@ -31,13 +37,15 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 import feature_schema
+import labels
 import sm_paths
 from step_report import DataError, log, run_step
 
-PROBLEM_TYPES = ("binary_classification", "regression")
+PROBLEM_TYPES = ("binary_classification", "multiclass_classification", "regression")
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 MANY_CATEGORIES = 10_000
 BASELINE_MAX_ROWS = 100_000
+MAX_DROPPED_FRACTION = 0.1
 # the test split's raw feature values, as an endpoint receives them: the Evaluate step scores the
 # champion on them through its own features.json, and a deploy smoke test can replay them
 RAW_TEST_FILE = "raw/test_raw.csv"
@@ -50,11 +58,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--target-column", required=True, help="name of the column to predict")
     parser.add_argument("--problem-type", required=True, choices=PROBLEM_TYPES)
+    parser.add_argument("--positive-class", help="binary: the label that becomes class 1 (default: 1 of 0/1, yes of "
+                        "no/yes; any other pair of labels must be named)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the random split (default 42)")
     parser.add_argument("--validation-fraction", type=float, default=0.15, help="share of rows for validation")
     parser.add_argument("--test-fraction", type=float, default=0.15, help="share of rows for test")
     parser.add_argument("--baseline-max-rows", type=int, default=BASELINE_MAX_ROWS,
                         help=f"rows of the data-quality baseline sample (default {BASELINE_MAX_ROWS})")
+    parser.add_argument("--max-dropped-fraction", type=float, default=MAX_DROPPED_FRACTION,
+                        help="largest share of rows that may be dropped for a missing target before the step "
+                        f"fails (default {MAX_DROPPED_FRACTION})")
+    parser.add_argument("--categorical-column", action="append", default=[], dest="categorical_columns",
+                        metavar="NAME", help="treat this feature as categorical whatever its values (repeatable)")
     return parser.parse_args(argv)
 
 
@@ -68,7 +83,8 @@ def input_files(directory: Path) -> list[Path]:
     files = [
         path
         for path in directory.rglob("*")
-        if path.is_file() and path.name.lower().endswith(SUFFIXES) and not path.name.startswith(".")
+        if path.is_file() and path.name.lower().endswith(SUFFIXES)
+        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
     ]
     if not files:
         raise DataError(
@@ -77,37 +93,58 @@ def input_files(directory: Path) -> list[Path]:
     return sorted(files, key=lambda path: path.relative_to(directory).as_posix())
 
 
-def read_file(path: Path) -> pd.DataFrame:
-    """One CSV or Parquet file; an empty or unreadable file is a DataError."""
+def read_file(path: Path, name: str) -> pd.DataFrame:
+    """One CSV or Parquet file (``name``: its path inside the input folder, for messages); an empty,
+    unreadable or repeated-header file is a DataError."""
     try:
         if path.name.lower().endswith(".parquet"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, low_memory=False)
+            frame = pd.read_parquet(path)
+            header = [str(column) for column in frame.columns]
+        else:
+            # pandas renames a repeated `age` to `age.1` without a word: read the header as written first
+            header = [str(v) for v in pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+                      .iloc[0]]
+            frame = pd.read_csv(path, low_memory=False)
     except pd.errors.EmptyDataError as err:
-        raise DataError(f"input file {path} is empty; remove it or replace it with data") from err
+        raise DataError(f"input file '{name}' is empty; remove it or replace it with data") from err
     except (ValueError, OSError, pd.errors.ParserError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(f"cannot read input file {path}: {first}; check that it is valid CSV or Parquet") from err
+        first = str(err).splitlines()[0].replace(str(path), name) if str(err) else type(err).__name__
+        raise DataError(f"cannot read input file '{name}': {first}; check that it is valid CSV or Parquet") from err
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    if repeated:
+        shown = ", ".join(f"'{column}' ({header.count(column)} times)" for column in repeated)
+        raise DataError(f"input file '{name}' repeats column name(s) {shown}; give every column a unique name")
+    if len(header) == frame.shape[1]:
+        frame.columns = header
+    return frame
+
+
+def partition_columns(name: str) -> dict[str, str]:
+    """Hive-style folder names on the way to a file: 'year=2024/month=01/part-0.parquet' -> year, month."""
+    folders = Path(name).parts[:-1]
+    return dict(part.split("=", 1) for part in folders if "=" in part and not part.startswith("="))
+
+
+def with_partitions(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The file's rows plus its folders' partition values as text columns (a column in the file wins)."""
+    added = {key: value for key, value in partition_columns(name).items() if key not in frame.columns}
+    return frame.assign(**{key: pd.Series([value] * len(frame), dtype=object) for key, value in added.items()})
 
 
 def read_input(directory: Path) -> pd.DataFrame:
     """All input files as one frame, checking that they share the same columns."""
-    files = input_files(directory)
+    names = [path.relative_to(directory).as_posix() for path in input_files(directory)]
     frames: list[pd.DataFrame] = []
     columns: list[str] | None = None
-    for path in files:
-        frame = read_file(path)
-        frame.columns = [str(column) for column in frame.columns]
-        duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-        if duplicated:
-            raise DataError(f"input file {path} repeats column names {', '.join(duplicated)}; make names unique")
+    for name in names:
+        frame = with_partitions(read_file(directory / name, name), name)
         if columns is None:
             columns = list(frame.columns)
         elif set(frame.columns) != set(columns):
             missing = sorted(set(columns) - set(frame.columns))
             extra = sorted(set(frame.columns) - set(columns))
             raise DataError(
-                f"input file {path} has different columns than {files[0]} (missing: {', '.join(missing) or '-'}; "
+                f"input file '{name}' has different columns than '{names[0]}' (missing: {', '.join(missing) or '-'}; "
                 f"extra: {', '.join(extra) or '-'}); all input files must share the same columns"
             )
         else:
@@ -115,63 +152,11 @@ def read_input(directory: Path) -> pd.DataFrame:
         frames.append(frame)
     data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if len(data) == 0:
-        raise DataError(f"the input files under {directory} contain no rows; provide data with at least a header "
-                        "and some rows")
-    log(f"read {len(files)} file(s), {len(data)} rows x {data.shape[1]} columns from {directory}")
+        raise DataError("the input files contain no rows; provide data with at least a header and some rows")
+    partitions = sorted(partition_columns(names[0]))
+    log(f"read {len(names)} file(s), {len(data)} rows x {data.shape[1]} columns"
+        + (f" (partition columns from folder names: {', '.join(partitions)})" if partitions else ""))
     return data.reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------- target
-
-
-def _display(value: Any) -> str:
-    """A target value as text: 1.0 -> '1', True -> 'True', 'yes' -> 'yes'."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _label_order(value: Any) -> tuple[int, float, str, str]:
-    """Sort key: numbers (and booleans) numerically, then text case-insensitively."""
-    if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
-        return (0, float(value), "", "")
-    text = str(value)
-    return (1, 0.0, text.strip().lower(), text)
-
-
-def binary_target(target: pd.Series, name: str) -> tuple[np.ndarray, dict[str, int]]:
-    """0/1 labels from a two-valued column: sorted values map to 0 then 1 (no/yes, false/true, 0/1)."""
-    values = list(pd.unique(target))
-    if len(values) != 2:
-        shown = ", ".join(_display(v) for v in sorted(values, key=_label_order)[:5])
-        more = ", ..." if len(values) > 5 else ""
-        raise DataError(
-            f"binary_classification needs exactly 2 distinct values in target column '{name}', "
-            f"found {len(values)} ({shown}{more}); map it to two classes or use --problem-type regression"
-        )
-    negative, positive = sorted(values, key=_label_order)
-    labels = (target == positive).to_numpy(dtype="int64")
-    return labels, {_display(negative): 0, _display(positive): 1}
-
-
-def regression_target(target: pd.Series, name: str) -> np.ndarray:
-    """The target as float64; non-numeric or infinite values are a DataError."""
-    if pd.api.types.is_bool_dtype(target.dtype):
-        raise DataError(f"regression target column '{name}' is true/false; use --problem-type binary_classification")
-    if pd.api.types.is_numeric_dtype(target.dtype):
-        values = target.to_numpy(dtype="float64", na_value=np.nan)
-    else:
-        values = pd.to_numeric(target, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        bad = target[np.isnan(values)]
-        if len(bad):
-            examples = ", ".join(repr(str(v)) for v in pd.unique(bad)[:3])
-            raise DataError(
-                f"regression target column '{name}' is not numeric (values such as {examples}); "
-                "clean the column or use --problem-type binary_classification"
-            )
-    if not np.isfinite(values).all():
-        raise DataError(f"regression target column '{name}' contains infinite values; replace or drop those rows")
-    return values
 
 
 # ---------------------------------------------------------------------------- split
@@ -198,9 +183,11 @@ def split_indices(rows: int, seed: int, validation_fraction: float, test_fractio
 # ---------------------------------------------------------------------------- features
 
 
-def feature_kinds(data: pd.DataFrame, feature_names: list[str]) -> dict[str, str]:
-    """Each feature's kind; an all-missing input is a DataError, an all-missing column a warning."""
-    kinds = {name: feature_schema.feature_kind(data[name]) for name in feature_names}
+def feature_kinds(data: pd.DataFrame, feature_names: list[str], categorical: list[str]) -> dict[str, str]:
+    """Each feature's kind (``categorical``: the features declared so); an all-missing input is a
+    DataError, an all-missing column a warning."""
+    kinds = {name: "categorical" if name in categorical else feature_schema.feature_kind(data[name])
+             for name in feature_names}
     null_counts = data[feature_names].isna().sum()
     if int(null_counts.sum()) == len(data) * len(feature_names):
         raise DataError("every feature value in the input is missing; provide data with feature values")
@@ -210,6 +197,49 @@ def feature_kinds(data: pd.DataFrame, feature_names: list[str]) -> dict[str, str
     counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in feature_schema.KINDS}
     log("features: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return kinds
+
+
+def check_declared_categorical(declared: list[str], columns: list[str], target_name: str) -> None:
+    """Every --categorical-column names a feature of the input."""
+    unknown = [name for name in declared if name not in columns]
+    if unknown:
+        raise DataError(f"categorical column(s) {', '.join(repr(n) for n in unknown)} not found in the input; "
+                        "fix categorical_columns in [tool.ml-factory.data] or the input's header")
+    if target_name in declared:
+        raise DataError(f"'{target_name}' is the target column; remove it from categorical_columns in "
+                        "[tool.ml-factory.data]")
+
+
+def placeholder_counts(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, int]:
+    """Per numeric text column, how many placeholders (?, NA, -, blank, ...) are read as missing; logged."""
+    counts: dict[str, int] = {}
+    for name, kind in kinds.items():
+        if kind != "numeric" or pd.api.types.is_numeric_dtype(data[name].dtype):
+            continue
+        found = feature_schema.placeholders(data[name])
+        if found:
+            counts[name] = sum(found.values())
+            shown = ", ".join(f"{value!r} x{n}" for value, n in sorted(found.items()))
+            log(f"feature '{name}': {counts[name]} placeholder value(s) read as missing ({shown})")
+    return counts
+
+
+def drop_missing_target(data: pd.DataFrame, target_name: str, max_fraction: float) -> pd.DataFrame:
+    """The rows with a target value; more than ``max_fraction`` of the rows without one is a DataError."""
+    missing = data[target_name].isna().to_numpy()
+    dropped = int(missing.sum())
+    if dropped == len(data):
+        raise DataError(f"target column '{target_name}' is empty in every row; fill in the labels")
+    if dropped > max_fraction * len(data):
+        raise DataError(
+            f"{dropped} of {len(data)} rows ({dropped / len(data):.1%}) have no value in target column "
+            f"'{target_name}', more than max_dropped_fraction {max_fraction:g} allows; fill in the labels, or raise "
+            "max_dropped_fraction in [tool.ml-factory.data] if training on the labelled rows is intended"
+        )
+    if dropped:
+        log(f"dropped {dropped} rows with a missing target '{target_name}' ({dropped / len(data):.1%}, "
+            f"max_dropped_fraction {max_fraction:g})")
+    return data.loc[~missing].reset_index(drop=True)
 
 
 def encode(
@@ -237,19 +267,6 @@ def encode(
     return encoded, raw, vocabularies
 
 
-def labels(target: pd.Series, problem_type: str) -> tuple[np.ndarray, dict[str, int] | None]:
-    """The label array and, for binary classification, the value -> 0/1 mapping."""
-    name = str(target.name)
-    if problem_type == "binary_classification":
-        values, mapping = binary_target(target, name)
-        shown = ", ".join(f"{k}={v}" for k, v in mapping.items())
-        log(f"target '{name}': labels {shown}; positive rate {values.mean():.4f}")
-        return values, mapping
-    values = regression_target(target, name)
-    log(f"target '{name}': mean {values.mean():.4f}, std {values.std():.4f}")
-    return values, None
-
-
 def write_outputs(
     output: Path,
     schema: dict[str, Any],
@@ -261,7 +278,7 @@ def write_outputs(
 ) -> None:
     """The three encoded splits with features.json, and the raw training-feature baseline."""
     target_name = schema["target_column"]
-    target_dtype = "int64" if schema["problem_type"] == "binary_classification" else "float64"
+    target_dtype = "float64" if schema["problem_type"] == "regression" else "int64"
     # dictionary encoding pays off for few distinct values only; elsewhere it just costs write time
     kinds = schema["feature_kinds"]
     low_cardinality = [name for name in schema["feature_names"] if kinds[name] in ("categorical", "boolean")]
@@ -295,11 +312,12 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 # ---------------------------------------------------------------------------- main
 
 
-def preprocess(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the whole step; returns the features.json content."""
-    started = time.perf_counter()
+def check_arguments(args: argparse.Namespace) -> None:
+    """Settings that cannot work, refused before any data is read."""
     if args.baseline_max_rows < 1:
         raise DataError(f"--baseline-max-rows must be positive, got {args.baseline_max_rows}")
+    if not 0 <= args.max_dropped_fraction < 1:
+        raise DataError(f"--max-dropped-fraction must be at least 0 and below 1, got {args.max_dropped_fraction}")
     if not (0 < args.validation_fraction < 1 and 0 < args.test_fraction < 1) or (
         args.validation_fraction + args.test_fraction >= 1
     ):
@@ -307,6 +325,12 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
             f"--validation-fraction {args.validation_fraction} and --test-fraction {args.test_fraction} must each be "
             "between 0 and 1 and leave rows for training (sum below 1)"
         )
+
+
+def preprocess(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the whole step; returns the features.json content."""
+    started = time.perf_counter()
+    check_arguments(args)
     data = read_input(sm_paths.processing("input", "data"))
     target_name = args.target_column
     if target_name not in data.columns:
@@ -315,21 +339,18 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
     feature_names = [column for column in data.columns if column != target_name]
     if not feature_names:
         raise DataError(f"the input has only the target column '{target_name}'; it needs feature columns too")
+    check_declared_categorical(args.categorical_columns, list(data.columns), target_name)
 
-    missing_target = data[target_name].isna().to_numpy()
-    if missing_target.all():
-        raise DataError(f"target column '{target_name}' is empty in every row; fill in the labels")
-    if missing_target.any():
-        log(f"dropped {int(missing_target.sum())} rows with a missing target '{target_name}'")
-        data = data.loc[~missing_target].reset_index(drop=True)
-    target, label_mapping = labels(data[target_name], args.problem_type)
+    rows_read = len(data)
+    data = drop_missing_target(data, target_name, args.max_dropped_fraction)
+    encoded_target = labels.encode_target(data[target_name], args.problem_type, args.positive_class)
+    log(encoded_target.describe(target_name))
+    target = encoded_target.values
 
-    kinds = feature_kinds(data, feature_names)
+    kinds = feature_kinds(data, feature_names, args.categorical_columns)
+    placeholders = placeholder_counts(data, kinds)
     splits = split_indices(len(data), args.seed, args.validation_fraction, args.test_fraction)
-    if args.problem_type == "binary_classification" and len(np.unique(target[splits["train"]])) < 2:
-        raise DataError(
-            f"the training split holds only one class of '{target_name}'; provide more rows of the rarer class"
-        )
+    labels.check_training_split(encoded_target, splits["train"], target_name)
     log("split rows " + " ".join(f"{name}={len(index)}" for name, index in splits.items()) + f" (seed={args.seed})")
     encoded, raw, vocabularies = encode(data, kinds, splits["train"])
 
@@ -340,12 +361,14 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
         "feature_names": feature_names,
         "feature_kinds": kinds,
         "categorical_vocabularies": vocabularies,
-        "label_mapping": label_mapping,
+        "label_mapping": encoded_target.mapping,
+        "positive_class": encoded_target.positive_class,
         "row_counts": {
-            "input": int(len(missing_target)),
-            "dropped_missing_target": int(missing_target.sum()),
+            "input": rows_read,
+            "dropped_missing_target": rows_read - len(data),
             **{name: int(len(index)) for name, index in splits.items()},
         },
+        "missing_placeholders": placeholders,  # numeric text column -> placeholders read as missing
         "split": {
             "seed": args.seed,
             "validation_fraction": args.validation_fraction,

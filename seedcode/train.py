@@ -6,6 +6,8 @@ Hyperparameters: ``SM_HPS`` or ``<root>/input/config/hyperparameters.json``, ove
 ``--name value`` arguments (SageMaker passes them both ways). ``num_round`` is required;
 ``checkpoint_every`` (default 10) sets how often a checkpoint is written; ``eval_train`` (default
 false) adds the training-set metric to the per-round log; every other key is an xgboost parameter.
+The objective follows features.json's problem type (multiclass: multi:softprob with num_class set
+from its label_mapping).
 
 Checkpoints go to ``<root>/checkpoints/xgboost-checkpoint.<round>.ubj`` (written atomically, newest
 two kept); SageMaker syncs that folder to S3, so a Spot job restarted after an interruption
@@ -44,8 +46,9 @@ HISTORY_FILE = "training_history.json"
 CHECKPOINT_PATTERN = re.compile(r"^xgboost-checkpoint\.(\d+)\.ubj$")
 KEEP_CHECKPOINTS = 2
 DEFAULT_CHECKPOINT_EVERY = 10
-DEFAULT_OBJECTIVES = {"binary_classification": "binary:logistic", "regression": "reg:squarederror"}
-DEFAULT_METRICS = {"binary_classification": "auc", "regression": "rmse"}
+DEFAULT_OBJECTIVES = {"binary_classification": "binary:logistic", "multiclass_classification": "multi:softprob",
+                      "regression": "reg:squarederror"}
+DEFAULT_METRICS = {"binary_classification": "auc", "multiclass_classification": "mlogloss", "regression": "rmse"}
 # hyperparameters that steer this script, not xgboost
 SCRIPT_KEYS = ("num_round", "checkpoint_every", "eval_train")
 # xgboost parameters that change speed or logging but not the trees
@@ -308,20 +311,38 @@ def train(
     )
 
 
-def training_params(hyperparameters: dict[str, Any], problem_type: str) -> dict[str, Any]:
-    """xgboost parameters from the hyperparameters: defaults by problem type, hist, all cores."""
+def training_params(hyperparameters: dict[str, Any], problem_type: str, num_class: int | None = None) -> dict[str, Any]:
+    """xgboost parameters from the hyperparameters: defaults by problem type, hist, all cores.
+
+    Multiclass models get ``num_class`` (the classes in features.json) and must output probabilities
+    (multi:softprob): evaluation and serving read one probability per class.
+    """
     params = {
         key: value
         for key, value in hyperparameters.items()
         if key not in SCRIPT_KEYS and not key.startswith(("sagemaker_", "_")) and value is not None
     }
     params.setdefault("objective", DEFAULT_OBJECTIVES[problem_type])
+    if problem_type == "multiclass_classification":
+        multiclass_params(params, num_class)
     params.setdefault("eval_metric", DEFAULT_METRICS[problem_type])
     if isinstance(params["eval_metric"], str) and "," in params["eval_metric"]:
         params["eval_metric"] = [m.strip() for m in params["eval_metric"].split(",") if m.strip()]
     params.setdefault("tree_method", "hist")
     params.setdefault("nthread", os.cpu_count() or 1)
     return params
+
+
+def multiclass_params(params: dict[str, Any], num_class: int | None) -> None:
+    """Set num_class; refuse an objective or class count that would not give one probability per class."""
+    if params["objective"] != "multi:softprob":
+        raise DataError(f"hyperparameter objective={params['objective']} does not fit multiclass_classification; "
+                        "remove it (the default multi:softprob gives the class probabilities evaluation and serving "
+                        "need)")
+    given = params.setdefault("num_class", num_class)
+    if num_class is not None and given != num_class:
+        raise DataError(f"hyperparameter num_class={given} differs from the {num_class} classes in features.json; "
+                        "remove it (it is set from the data)")
 
 
 def positive_int(hyperparameters: dict[str, Any], key: str, default: int | None) -> int:
@@ -363,8 +384,10 @@ def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--num_round", help="number of boosting rounds (required unless set in hyperparameters)")
     parser.add_argument("--checkpoint_every", help=f"rounds between checkpoints (default {DEFAULT_CHECKPOINT_EVERY})")
-    parser.add_argument("--objective", help="default binary:logistic or reg:squarederror from features.json")
-    parser.add_argument("--eval_metric", help="default auc (binary) or rmse (regression); comma-separated for several")
+    parser.add_argument("--objective", help="default binary:logistic, multi:softprob or reg:squarederror by the "
+                        "problem type in features.json")
+    parser.add_argument("--eval_metric", help="default auc (binary), mlogloss (multiclass) or rmse (regression); "
+                        "comma-separated for several")
     parser.add_argument("--seed", help="xgboost random seed")
     parser.add_argument("--eval_train", help="true to also log the training-set metric each round (slower)")
     known, rest = parser.parse_known_args(argv)
@@ -406,7 +429,7 @@ def run(cli_hyperparameters: dict[str, Any]) -> None:
     train_dir, valid_dir = sm_paths.channel_dir("train"), sm_paths.channel_dir("validation")
     schema = feature_schema.load_schema(train_dir)
     train_df, valid_df = read_split(train_dir, "train"), read_split(valid_dir, "validation")
-    params = training_params(hyperparameters, schema["problem_type"])
+    params = training_params(hyperparameters, schema["problem_type"], len(schema.get("label_mapping") or {}) or None)
     log(
         f"training num_round={num_round} checkpoint_every={checkpoint_every} rows train={len(train_df)} "
         f"validation={len(valid_df)} features={len(schema['feature_names'])} "

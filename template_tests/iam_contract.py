@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -28,12 +29,24 @@ from policy_sentry.querying.actions import get_action_data, get_actions_for_serv
 # decision: the approver's own principal (an SSO permission set outside this repo), not a
 # vended role; its needs are derived and listed for that permission set, not checked here.
 APPROVER = "approver (SSO permission set, outside Terraform)"
-ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER}
+# The monthly cost report and the price refresh run as a person too: a team lead's or FinOps
+# analyst's own principal (Cost Explorer and the Price List API are account-level reads).
+ANALYST = "cost analyst (SSO permission set, outside Terraform)"
+PEOPLE = (APPROVER, ANALYST)
+ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER,
+               "pipelines.costs": ANALYST, "pipelines.finops.prices": ANALYST,
+               "lifecycle_cleanup": "lifecycle"}  # infra/modules/lifecycle's Lambda
 PIPELINE_ROLE = "sagemaker"  # the pipeline's RoleArn (pipelines.run passes execution-role-arn): runs every step
 
 # Operations whose IAM action is not <service prefix>:<operation name>.
 ACTION_OF_OPERATION = {("s3", "HeadObject"): ["s3:GetObject", "s3:ListBucket"],  # ListBucket: 404, not 403
-                       ("s3", "ListObjectsV2"): ["s3:ListBucket"]}
+                       ("s3", "ListObjectsV2"): ["s3:ListBucket"],
+                       # MLflow 3's logged models: AWS's IAM data names no CreateLoggedModel; logging a model
+                       # to a tracking server is sagemaker-mlflow:LogModel
+                       ("sagemaker-mlflow", "CreateLoggedModel"): ["sagemaker-mlflow:LogModel"]}
+# Services whose request signing name is not their IAM prefix.
+IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
+MLFLOW_SERVICE = "sagemaker-mlflow"  # tracking-server REST calls (contract_recorder): actions named as the API
 JOB_OPERATIONS = {"CreateProcessingJob": "ProcessingJob", "CreateTrainingJob": "TrainingJob"}
 # What a SageMaker job does with its role (AWS docs: "CreateTrainingJob API: Execution Role Permissions",
 # "Give SageMaker AI Access to Resources in your Amazon VPC", "KMS permissions for SageMaker").
@@ -79,6 +92,98 @@ SERVICE_USE: dict[str, list[tuple[str, str]]] = {
         ("codecommit:CancelUploadArchive", "the CodeCommit source action (CODE_ZIP)"),
     ],
     "events": [("codepipeline:StartPipelineExecution", "the EventBridge rule starts the pipeline on a push")],
+    # Promotion (infra/modules/deploy-pipeline): the buildspecs run pipelines.deploy in CodeBuild.
+    "deploy_codebuild": [
+        ("logs:CreateLogStream", "CodeBuild writes the deploy build logs (deploy-pipeline logs_config)"),
+        ("logs:PutLogEvents", "CodeBuild writes the deploy build logs (deploy-pipeline logs_config)"),
+        ("s3:GetObject", "CodeBuild reads the source artifact CodePipeline stored"),
+        ("s3:GetObjectVersion", "CodeBuild reads the versioned source artifact"),
+        ("s3:GetBucketLocation", "CodeBuild locates the artifact bucket"),
+        ("kms:Decrypt", "the artifact store is encrypted with the project key"),
+        ("kms:GenerateDataKey", "the artifact store is encrypted with the project key"),
+        ("sagemaker:ListModelPackages", "buildspecs/deploy.yml resolves the newest Approved package (aws CLI)"),
+        ("sts:AssumeRole", "pipelines.deploy --stage S assumes <project>-<S>-deployer (issue 11, cross-account)"),
+    ],
+    "deploy_codepipeline": [
+        ("s3:GetObject", "CodePipeline reads artifacts from its S3 artifact store"),
+        ("s3:GetObjectVersion", "CodePipeline reads artifact versions from its S3 artifact store"),
+        ("s3:PutObject", "CodePipeline writes the source artifact to its S3 artifact store"),
+        ("s3:GetBucketVersioning", "CodePipeline checks its artifact store is versioned"),
+        ("s3:GetBucketLocation", "CodePipeline locates its artifact store bucket"),
+        ("s3:ListBucket", "CodePipeline lists its artifact store"),
+        ("kms:Decrypt", "the artifact store and the approval topic use the project key"),
+        ("kms:GenerateDataKey", "the artifact store and the approval topic use the project key"),
+        ("codebuild:StartBuild", "the deploy and smoke-test CodeBuild actions"),
+        ("codebuild:BatchGetBuilds", "the CodeBuild actions follow their builds"),
+        ("sns:Publish", "the manual approval action announces itself on the approval topic"),
+        ("codestar-connections:UseConnection", "the GitHub source action (CodeStarSourceConnection)"),
+        ("codeconnections:UseConnection", "the GitHub source action, under the service's new name"),
+        ("codecommit:GetBranch", "the CodeCommit source action"),
+        ("codecommit:GetCommit", "the CodeCommit source action"),
+        ("codecommit:GetRepository", "the CodeCommit source action"),
+        ("codecommit:UploadArchive", "the CodeCommit source action (CODE_ZIP)"),
+        ("codecommit:GetUploadArchiveStatus", "the CodeCommit source action (CODE_ZIP)"),
+        ("codecommit:CancelUploadArchive", "the CodeCommit source action (CODE_ZIP)"),
+    ],
+    "deploy_events": [("codepipeline:StartPipelineExecution", "the EventBridge rule starts the deploy pipeline "
+                                                               "on an Approved package")],
+    # The inference-api Lambda's calls are recorded from its handler (inference_api_needs); these are Lambda's.
+    "inference_api": [
+        ("logs:CreateLogStream", "the Lambda runtime writes the function's logs"),
+        ("logs:PutLogEvents", "the Lambda runtime writes the function's logs"),
+        ("kms:Decrypt", "Lambda decrypts the function's environment (kms_key_arn)"),
+        ("ec2:CreateNetworkInterface", "Lambda attaches the function to the VPC (vpc_config)"),
+        ("ec2:DeleteNetworkInterface", "Lambda detaches the function from the VPC"),
+        ("ec2:AssignPrivateIpAddresses", "Lambda manages the function's VPC interfaces"),
+        ("ec2:UnassignPrivateIpAddresses", "Lambda manages the function's VPC interfaces"),
+        ("ec2:DescribeNetworkInterfaces", "Lambda manages the function's VPC interfaces"),
+        ("ec2:DescribeSubnets", "Lambda checks the function's subnets"),
+        ("xray:PutTraceSegments", "active X-Ray tracing (tracing_config Active)"),
+        ("xray:PutTelemetryRecords", "active X-Ray tracing (tracing_config Active)"),
+    ],
+    # deploy-target: SageMaker hosting pulls the package's artifacts from the registry account with the model's role.
+    "sagemaker": [
+        ("s3:GetObject", "an endpoint's model role reads model.tar.gz and the inference code from the registry bucket"),
+        ("kms:Decrypt", "the registry's artifacts are encrypted with the registry stage's key"),
+    ],
+    "lifecycle": [
+        ("logs:CreateLogStream", "the Lambda runtime writes the cleanup's action log"),
+        ("logs:PutLogEvents", "the Lambda runtime writes the cleanup's action log"),
+        ("kms:Decrypt", "Lambda decrypts the function's environment, encrypted with the project key"),
+    ],
+    "lifecycle_scheduler": [("lambda:InvokeFunction", "EventBridge Scheduler invokes the cleanup Lambda")],
+}
+
+# The deployer role (infra/modules/deploy-target) runs `python -m pipelines.deploy`, built on another
+# branch (serve-local). Until its CLI tests are recorded here (ENTRY_ROLES "pipelines.deploy": DEPLOYER),
+# its needs are the calls issue 11 lists for a deploy, a rollback and a smoke test. Remove an entry once
+# the recorder shows the call; an entry the CLI never makes should then be removed with its grant.
+DEPLOYER = "deployer"
+PENDING_CLI_USE: dict[str, list[tuple[str, str]]] = {
+    DEPLOYER: [
+        ("ssm:GetParameters", "pipelines.deploy reads the stage wiring (subnets, security groups, key, role)"),
+        ("sagemaker:DescribeModelPackage", "pipelines.deploy refuses packages that are not Approved"),
+        ("sagemaker:ListModelPackages", "pipelines.deploy resolves the newest Approved package"),
+        ("s3:GetObject", "--smoke-test reads the held-out rows stored with the package"),
+        ("kms:Decrypt", "the held-out rows are encrypted with the registry stage's key"),
+        ("sagemaker:CreateModel", "pipelines.deploy creates the Model from the package"),
+        ("sagemaker:CreateEndpointConfig", "pipelines.deploy creates the EndpointConfig (capture, KMS)"),
+        ("sagemaker:DescribeEndpointConfig", "re-deploys are no-ops; --rollback finds the previous config"),
+        ("sagemaker:CreateEndpoint", "the first deploy of a stage"),
+        ("sagemaker:UpdateEndpoint", "blue/green updates and --rollback"),
+        ("sagemaker:DescribeEndpoint", "pipelines.deploy waits for the endpoint and reads its config"),
+        ("sagemaker:AddTags", "every resource carries the cost tags and the package ARN and version"),
+        ("sagemaker:ListTags", "the staging endpoint's tags record the package staging tested"),
+        ("sagemaker:InvokeEndpoint", "--smoke-test invokes the stage endpoint"),
+        ("application-autoscaling:RegisterScalableTarget", "target-tracking autoscaling of the variant"),
+        ("application-autoscaling:PutScalingPolicy", "target-tracking autoscaling of the variant"),
+        ("application-autoscaling:DescribeScalableTargets", "re-deploys leave an unchanged scaling target alone"),
+        ("iam:CreateServiceLinkedRole", "Application Auto Scaling creates its SageMaker role on first use"),
+        ("cloudwatch:DescribeAlarms", "the blue/green rollback alarms must exist before a deploy names them"),
+        ("iam:PassRole", "CreateModel passes the stage's SageMaker execution role"),
+        ("kms:CreateGrant", "CreateEndpointConfig with KmsKeyId: SageMaker creates a grant as the caller"),
+        ("kms:DescribeKey", "CreateEndpointConfig with KmsKeyId checks the key"),
+    ],
 }
 
 
@@ -108,8 +213,10 @@ def operation_actions(service: str, operation: str) -> list[str]:
 
     if (service, operation) in ACTION_OF_OPERATION:
         return ACTION_OF_OPERATION[(service, operation)]
+    if service == MLFLOW_SERVICE:  # MLflow's message names; a few end in Request (LogLoggedModelParamsRequest)
+        return [f"{MLFLOW_SERVICE}:{operation.removesuffix('Request')}"]
     prefix = service_model(service).signing_name
-    return [f"{prefix}:{operation}"]
+    return [f"{IAM_PREFIX_OF_SIGNING_NAME.get(prefix, prefix)}:{operation}"]
 
 
 def request_implied_actions(service: str, operation: str, params: dict[str, Any]) -> list[str]:
@@ -196,6 +303,45 @@ def service_needs() -> list[Need]:
     return [Need(role, action, reason) for role, uses in SERVICE_USE.items() for action, reason in uses]
 
 
+def pending_cli_needs() -> list[Need]:
+    return [Need(role, action, reason) for role, uses in PENDING_CLI_USE.items() for action, reason in uses]
+
+
+INFERENCE_HANDLER = Path(__file__).resolve().parents[1] / "infra/modules/inference-api/lambda/handler.py"
+
+
+def inference_api_needs(region: str) -> list[Need]:
+    """What the inference-api Lambda calls, recorded while its handler answers one request (Stubber)."""
+    import importlib.util
+    import io
+
+    import boto3
+    from botocore.response import StreamingBody
+    from botocore.stub import Stubber
+
+    spec = importlib.util.spec_from_file_location("inference_api_handler", INFERENCE_HANDLER)
+    handler = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = handler  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(handler)
+    clients = [boto3.client(name, region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+               for name in ("sagemaker-runtime", "sagemaker")]
+    calls: list[tuple[str, str]] = []
+    for client in clients:
+        client.meta.events.register("before-parameter-build", lambda model, **_: calls.append(
+            (model.service_model.service_name, model.name)))
+    runtime, sagemaker = (Stubber(c) for c in clients)
+    body = b'{"predictions": [0.5]}'
+    runtime.add_response("invoke_endpoint", {"Body": StreamingBody(io.BytesIO(body), len(body))})
+    sagemaker.add_response("describe_endpoint", {
+        "EndpointName": "e", "EndpointArn": f"arn:aws:sagemaker:{region}:123456789012:endpoint/e",
+        "EndpointConfigName": "e-v1", "EndpointStatus": "InService", "CreationTime": 0, "LastModifiedTime": 0})
+    with runtime, sagemaker:
+        answer = handler.handle({"body": '{"features": [1]}'}, handler.Settings("e"), handler.Backend(*clients))
+    assert answer["statusCode"] == 200, answer
+    return [Need("inference_api", action, f"infra/modules/inference-api/lambda/handler.py calls {service}.{op}")
+            for service, op in calls for action in operation_actions(service, op)]
+
+
 ################################################################################
 # Grants, read from Terraform
 ################################################################################
@@ -260,8 +406,10 @@ def _statement(role: str, raw: dict[str, Any], variables: dict[str, Any], local_
 def role_statements(module_dir: Path, variables: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:
     """Every statement of every role's inline policy, resources rendered for `variables`."""
     documents, local_values = _module(module_dir, data_locals)
-    role_documents = dict(re.findall(r"(\w+)\s*=\s*data\.aws_iam_policy_document\.(\w+)(?:\[0\])?\.json",
-                                     local_values["role_policies"]))
+    policies = local_values["role_policies"]  # a map literal, or merge(...) of them
+    role_documents = ({role: re.findall(r"aws_iam_policy_document\.(\w+)", ref)[0] for role, ref in policies.items()}
+                      if isinstance(policies, dict) else
+                      dict(re.findall(r"(\w+)\s*=\s*data\.aws_iam_policy_document\.(\w+)(?:\[0\])?\.json", policies)))
     statements = []
     for role, name in sorted(role_documents.items()):
         body = documents[name]

@@ -30,7 +30,11 @@ from contract_longest import (  # noqa: E402
 from contract_recorder import recorded_cli_calls  # noqa: E402
 
 IAM_MODULE = REPO_ROOT / "infra" / "modules" / "iam"
+MODULES = REPO_ROOT / "infra" / "modules"
+LIFECYCLE_MODULE = REPO_ROOT / "infra" / "modules" / "lifecycle"
+LAMBDA_TESTS = ("template_tests/test_lifecycle_cleanup.py",)  # the cleanup Lambda's requests, against moto
 DATA_LOCALS = {"account_id": ACCOUNT_ID, "partition": "aws", "region": REGION}
+REGISTRY_ACCOUNT_ID = "111111111111"
 
 
 def module_variables(provider: str) -> dict[str, object]:
@@ -49,13 +53,43 @@ def module_variables(provider: str) -> dict[str, object]:
     }
 
 
+def promotion_module_variables(provider: str) -> dict[Path, dict[str, object]]:
+    """infra/main.tf's arguments to the deploy-pipeline, deploy-target and inference-api modules."""
+    names, config = root_module_names(), longest_config()
+    registry = f"{config.project}-dev"
+    common = {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"]}
+    return {
+        MODULES / "deploy-pipeline": {
+            **common, "model_package_group_name": names["model_package_group_name"],
+            "artifact_bucket_name": names["artifact_bucket_name"], "source_provider": provider,
+            "repository": "acme/churn-model" if provider == "github" else "churn-model",
+            "deployer_role_arns": [f"arn:aws:iam::{ACCOUNT_ID}:role/{config.project}-{stage}-deployer"
+                                   for stage in ("staging", "prod")],
+        },
+        MODULES / "deploy-target": {
+            **common, "registry_account_id": REGISTRY_ACCOUNT_ID, "registry_model_package_group_name": registry,
+            "registry_artifact_bucket_name": f"{registry}-artifacts-{REGISTRY_ACCOUNT_ID}",
+            "model_execution_role_name": f"{names['name']}-sagemaker-execution",
+        },
+        MODULES / "inference-api": common,
+    }
+
+
+def lifecycle_variables() -> dict[str, object]:
+    """infra/main.tf's arguments to the lifecycle module, at the longest names."""
+    names = root_module_names()
+    return {"project": longest_config().project, "stage": longest_config().stage,
+            "sagemaker_pipeline_name": names["sagemaker_pipeline_name"],
+            "artifact_bucket_name": names["artifact_bucket_name"], "kms_key_alias": names["kms_alias_name"]}
+
+
 @pytest.fixture(scope="module")
 def needs() -> list[iam.Need]:
     _, _, built = longest_pipeline()
     requests = list(longest_step_requests())
-    calls = list(recorded_cli_calls()) + list(longest_cli_calls())
+    calls = list(recorded_cli_calls()) + list(longest_cli_calls()) + list(recorded_cli_calls(tests=LAMBDA_TESTS))
     return (iam.step_needs(requests, ACCOUNT_ID) + iam.quality_check_needs(built.definition_dict)
-            + iam.call_needs(calls) + iam.service_needs())
+            + iam.call_needs(calls) + iam.service_needs() + iam.pending_cli_needs() + iam.inference_api_needs(REGION))
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +97,10 @@ def statements() -> list[iam.Statement]:
     # both source providers: the CodePipeline and EventBridge grants differ between them
     found = {s for provider in ("github", "codecommit")
              for s in iam.role_statements(IAM_MODULE, module_variables(provider), DATA_LOCALS)}
+    found |= {s for provider in ("github", "codecommit")
+              for module_dir, variables in promotion_module_variables(provider).items()
+              for s in iam.role_statements(module_dir, variables, DATA_LOCALS)}
+    found |= set(iam.role_statements(LIFECYCLE_MODULE, lifecycle_variables(), DATA_LOCALS))
     return sorted(found, key=lambda s: (s.role, s.sid))
 
 
@@ -75,7 +113,7 @@ def test_every_needed_action_is_granted_to_the_role_that_makes_the_call(needs, s
 
 def test_every_role_that_runs_code_has_a_policy(needs, statements):
     roles = {s.role for s in statements}
-    assert {n.role for n in needs} - roles == {iam.APPROVER}
+    assert {n.role for n in needs} - roles == set(iam.PEOPLE)
 
 
 def test_every_needed_action_exists_in_aws_iam_data(needs):
@@ -101,7 +139,7 @@ def test_every_grant_is_used_by_some_code_path(needs, statements):
 def test_the_boundary_lets_every_need_through(needs):
     boundary = iam.boundary_statements(IAM_MODULE, module_variables("github"), DATA_LOCALS)
     allowed = {a.lower() for s in boundary for pattern in s.actions for a in iam.expand(pattern)}
-    blocked = sorted({f"{n.role}: {n.action}" for n in needs if n.role != iam.APPROVER
+    blocked = sorted({f"{n.role}: {n.action}" for n in needs if n.role not in iam.PEOPLE
                       and n.action.lower() not in allowed})
     assert not blocked, "granted by the role policy but outside the permissions boundary:\n" + "\n".join(blocked)
 
@@ -119,9 +157,32 @@ def test_the_scoping_check_catches_a_wrong_resource_and_a_needless_star():
     assert not iam.scoping_problems(good)
 
 
+def test_the_inference_api_needs_are_what_its_handler_calls(needs):
+    recorded = {n.action for n in needs if n.role == "inference_api" and "handler.py calls" in n.why}
+    assert recorded == {"sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"}
+
+
+def test_the_deployer_is_granted_nothing_beyond_its_listed_needs(statements):
+    granted = iam.grants_by_role([s for s in statements if s.role == iam.DEPLOYER])[iam.DEPLOYER]
+    listed = {action.lower() for action, _ in iam.PENDING_CLI_USE[iam.DEPLOYER]}
+    assert granted == listed
+
+
 def test_approver_needs_are_the_registry_calls(needs):
     approver = {n.action for n in needs if n.role == iam.APPROVER}
     # sts:GetCallerIdentity: every status change records who made it (the registry's status history)
     assert approver == {"ssm:GetParameters", "sts:GetCallerIdentity", "sagemaker:ListModelPackages",
                         "sagemaker:DescribeModelPackage",
                         "sagemaker:UpdateModelPackage"}
+
+
+def test_cost_analyst_needs_are_the_cost_report_and_price_calls(needs):
+    analyst = {n.action for n in needs if n.role == iam.ANALYST}
+    assert analyst == {"ce:GetCostAndUsage", "pricing:GetProducts", "sagemaker:ListPipelineExecutions",
+                       "sagemaker:ListPipelineExecutionSteps", "sagemaker:DescribeTrainingJob"}
+
+
+def test_the_cleanup_lambda_may_delete_only_what_its_code_deletes(needs, statements):
+    lifecycle = {n.action for n in needs if n.role == "lifecycle" and ":Delete" in n.action}
+    assert lifecycle == {"sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteApp",
+                         "ec2:DeleteVolume", "s3:DeleteObject"}

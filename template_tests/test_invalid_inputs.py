@@ -16,7 +16,8 @@ CASES = [
     ("primary_metric", "rmse", "primary_metric: 'rmse' does not fit problem_type 'binary_classification'"),
     ("training_instance_type", "m5.xlarge", "training_instance_type: 'm5.xlarge' is not a SageMaker instance type"),
     ("github_repository", "no-slash", "github_repository: 'no-slash' is not owner/name"),
-    ("problem_type", "multiclass", "problem_type: 'multiclass' is not one of binary_classification, regression"),
+    ("problem_type", "multiclass", "problem_type: 'multiclass' is not one of binary_classification, "
+                                   "multiclass_classification, regression"),
     ("use_spot", "maybe", "use_spot: 'maybe' is not one of yes, no"),
     ("source_provider", "gitlab", "source_provider: 'gitlab' is not one of github, codecommit"),
     ("owner_email", "data%science@example.com", "owner_email: 'data%science@example.com' is not an e-mail"),

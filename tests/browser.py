@@ -13,6 +13,7 @@ fails the test with the fix (`make test` installs it); it is never a skip.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Request
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium by default; `make test` passes the browser it found (e.g. Google Chrome on CodeBuild's
+# standard images) as ML_FACTORY_CHROMIUM
+CHROMIUM = Path(os.environ.get("ML_FACTORY_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

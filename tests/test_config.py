@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from pipelines.config import ConfigError, load_config, parse_config
+from pipelines.config import SETTINGS, ConfigError, _Reader, find_pyproject, load_config, parse_config
+from pipelines.hyperparameters import known_names
+from pipelines.rules import check, check_template_inputs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_this_repos_config_loads_for_every_stage(repo_root):
@@ -39,7 +47,8 @@ def test_cost_tags_carry_stage_and_owner(team_table):
         (lambda t: t["training"].update(num_round=0), "num_round: must be a positive integer, got 0"),
         (lambda t: t["training"].update(max_wait_seconds=100, max_runtime_seconds=3600, use_spot=True),
          "max_wait_seconds: must exceed max_runtime_seconds (3600)"),
-        (lambda t: t["training"].update(instance_typo="ml.m5.large"), "unknown setting(s) instance_typo"),
+        (lambda t: t["training"].update(instance_typo="ml.m5.large"),
+         "[tool.ml-factory.training] instance_typo: unknown setting (did you mean instance_type?)"),
         (lambda t: t["metric"].update(threshold="0.7"), "threshold: expected an integer or a number"),
         (lambda t: t.update(problem_type="clustering"), "problem_type: 'clustering' is not one of"),
         (lambda t: t["stages"].update(qa={}), "unknown stage(s) qa"),
@@ -60,7 +69,7 @@ def test_metric_must_fit_problem_type(team_table):
 
 
 def test_missing_pyproject_says_what_to_do(tmp_path):
-    with pytest.raises(ConfigError, match="run from the project root or pass --config"):
+    with pytest.raises(ConfigError, match="pass --config PATH"):
         load_config("dev", tmp_path / "pyproject.toml")
 
 
@@ -101,3 +110,130 @@ def test_champion_margin_is_read_and_must_be_finite(team_table):
     team_table["metric"]["champion_margin"] = float("nan")
     with pytest.raises(ConfigError, match=r"\[tool.ml-factory.metric\] champion_margin: must be a finite number"):
         parse_config(team_table, "dev")
+
+
+def error_of(table: dict, stage: str = "dev") -> str:
+    with pytest.raises(ConfigError) as excinfo:
+        parse_config(table, stage)
+    return str(excinfo.value)
+
+
+def test_metric_errors_name_the_keys_as_the_file_spells_them(team_table):
+    team_table["metric"]["threshold"] = 1.5
+    assert error_of(team_table).startswith("pyproject.toml [tool.ml-factory.metric] threshold: 1.5 must lie between")
+    team_table["metric"] = {"name": "rmse", "threshold": 0.5}
+    assert error_of(team_table).startswith("pyproject.toml [tool.ml-factory.metric] name: 'rmse' does not fit")
+
+
+def test_a_bad_stage_override_is_reported_under_the_stage_table(team_table):
+    team_table["stages"]["prod"]["training"] = {"num_round": 0}
+    assert error_of(team_table, "prod").startswith(
+        "pyproject.toml [tool.ml-factory.stages.prod.training] num_round: must be a positive integer, got 0")
+    team_table["stages"]["prod"]["training"] = {"hyperparameters": {"max_depth": -3}}
+    assert error_of(team_table, "prod").startswith(
+        "pyproject.toml [tool.ml-factory.stages.prod.training] hyperparameters.max_depth: must be an integer in")
+    team_table["stages"]["prod"] = {"account_id": "12"}
+    assert error_of(team_table, "prod").startswith("pyproject.toml [tool.ml-factory.stages.prod] account_id: ")
+    # the same key in the base table is reported there
+    team_table["stages"]["prod"] = {"account_id": "333333333333"}
+    team_table["training"]["num_round"] = 0
+    assert "[tool.ml-factory.training] num_round" in error_of(team_table, "prod")
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda t: t["training"]["hyperparameters"].update(max_dept=4),
+     "[tool.ml-factory.training] hyperparameters.max_dept: is not an xgboost parameter this pipeline supports; "
+     "did you mean max_depth?"),
+    (lambda t: t["training"]["hyperparameters"].update(max_depth=-3),
+     "hyperparameters.max_depth: must be an integer in [0, inf), got -3"),
+    (lambda t: t["training"]["hyperparameters"].update(subsample=0),
+     "hyperparameters.subsample: must be a number in (0, 1], got 0"),
+    (lambda t: t["training"]["hyperparameters"].update(max_depth=4.5),
+     "hyperparameters.max_depth: expected an integer in [0, inf), got 4.5"),
+    (lambda t: t["training"]["hyperparameters"].update(objective="binary:logistc"),
+     "hyperparameters.objective: expected one of binary:logistic"),
+    (lambda t: t["training"]["hyperparameters"].update(num_round=50),
+     "hyperparameters.num_round: is set by the pipeline, not here: use [tool.ml-factory.training] num_round"),
+    (lambda t: t["training"]["hyperparameters"].update(seed=7),
+     "hyperparameters.seed: is set by the pipeline, not here: use [tool.ml-factory] seed"),
+    (lambda t: t.update(num_round=50),
+     "[tool.ml-factory] num_round: unknown setting here; it belongs in [tool.ml-factory.training]"),
+    (lambda t: t["training"].update(threshold=0.8),
+     "[tool.ml-factory.training] threshold: unknown setting here; it belongs in [tool.ml-factory.metric]"),
+    (lambda t: t.update(targte_column="x"),
+     "[tool.ml-factory] targte_column: unknown setting (did you mean target_column?); "
+     "`python -m pipelines.config` lists every setting"),
+])
+def test_hyperparameters_and_misplaced_keys_are_refused_before_any_step(team_table, mutate, message):
+    mutate(team_table)
+    assert message in error_of(team_table)
+
+
+def test_valid_hyperparameters_pass_through_sorted(team_table):
+    team_table["training"]["hyperparameters"] = {"max_depth": 0, "eta": 1, "objective": "reg:tweedie",
+                                                 "tweedie_variance_power": 1.5, "eval_train": True}
+    assert list(parse_config(team_table, "dev").training.hyperparameters) == [
+        "eta", "eval_train", "max_depth", "objective", "tweedie_variance_power"]
+
+
+def test_the_settings_listing_is_every_key_the_parser_reads(team_table, monkeypatch):
+    """`python -m pipelines.config`, which the unknown-key error points to, ships in every generated repo
+    (pipelines/ is copied whole): it must list exactly the keys each table accepts."""
+    read: dict[str, set[str]] = {}
+    original = _Reader.reject_unknown
+
+    def record(self, *args):
+        read.setdefault(".".join(self.where.path), set()).update(self.used)
+        return original(self, *args)
+
+    monkeypatch.setattr(_Reader, "reject_unknown", record)
+    parse_config(team_table, "dev")
+    assert {table: set(keys) for table, keys in SETTINGS.items()} == read
+    listing = subprocess.run([sys.executable, "-m", "pipelines.config"], capture_output=True, text=True, check=True,
+                             cwd=REPO_ROOT).stdout
+    for table, keys in SETTINGS.items():
+        assert "[" + ".".join(filter(None, ("tool.ml-factory", table))) + "]" in listing
+        assert all(f"  {key} " in listing for key in keys)
+    assert all(f"  {name} " in listing for name in known_names())  # the hyperparameters, with their ranges
+
+
+def test_data_is_a_local_path_and_input_data_uri_an_s3_one(team_table):
+    team_table["data"] = {"path": "data/train.csv"}
+    assert parse_config(team_table, "dev").data.path == "data/train.csv"
+    team_table["data"] = {"path": "s3://bucket/train.csv"}
+    assert "[tool.ml-factory.data] path: 's3://bucket/train.csv' is the local run's data" in error_of(team_table)
+
+
+@pytest.mark.parametrize("target, valid", [("Churn Flag", True), ("churn flag 2", True), ("_y", True),
+                                           (" churn", False), ("churn ", False), ("churn\tflag", False),
+                                           ("churn,flag", False)])
+def test_a_target_with_spaces_is_accepted_alike_by_pyproject_and_the_template(team_table, target, valid):
+    team_table["target_column"] = target
+    template_inputs = {**valid_template_inputs(), "target_column": target}
+    assert (check("target_column", target) is None) == valid
+    assert (not any(p.startswith("target_column") for p in check_template_inputs(template_inputs))) == valid
+    if valid:
+        assert parse_config(team_table, "dev").target_column == target
+    else:
+        assert "[tool.ml-factory] target_column: " in error_of(team_table)
+
+
+def valid_template_inputs() -> dict:
+    return {"project_name": "Churn Model", "project": "churn-model", "team": "ml", "owner_email": "a@b.co",
+            "cost_center": "CC-1", "aws_region": "eu-west-1", "training_instance_type": "ml.m5.xlarge",
+            "dev_account_id": "111111111111", "staging_account_id": "222222222222",
+            "prod_account_id": "333333333333", "problem_type": "binary_classification", "use_spot": "yes",
+            "source_provider": "codecommit", "primary_metric": "auc", "metric_threshold": 0.7}
+
+
+def test_the_project_file_is_found_from_any_folder_inside_it(tmp_path, repo_root, monkeypatch):
+    project = tmp_path / "team"
+    (project / "notebooks" / "deep").mkdir(parents=True)
+    (project / "pyproject.toml").write_text((repo_root / "pyproject.toml").read_text())
+    (project / "notebooks" / "pyproject.toml").write_text('[project]\nname = "not-the-team-project"\n')
+    assert find_pyproject(project / "notebooks" / "deep") == project / "pyproject.toml"
+    monkeypatch.chdir(project / "notebooks" / "deep")
+    assert load_config("dev").project == load_config("dev", repo_root / "pyproject.toml").project
+    with pytest.raises(ConfigError, match=r"no pyproject.toml with a \[tool.ml-factory\] table in .* or any folder "
+                                          r"above it: run inside an ML Factory project, or pass --config PATH"):
+        find_pyproject(tmp_path)

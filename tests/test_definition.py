@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from pipelines.code_bundle import bundle_seedcode
+from pipelines.code_bundle import SEEDCODE_DIR, bundle_seedcode
 from pipelines.config import load_config
 from pipelines.definition import build_pipeline, metric_json_path
 from pipelines.wiring import Wiring
@@ -144,7 +145,7 @@ def test_evaluate_scores_the_champion_given_by_parameter(steps, config):
     parameters = {p["Name"]: p for p in json.loads(build_pipeline(config, WIRING, bundle_seedcode()).definition)[
         "Parameters"]}
     # no champion: the default is the step-code folder, which exists and holds no model.tar.gz
-    assert parameters["ChampionModelDataUri"]["DefaultValue"] == bundle_seedcode().files_uri(
+    assert parameters["ChampionModelDataUri"]["DefaultValue"] == bundle_seedcode().for_step("evaluate.py").files_uri(
         WIRING.artifact_bucket, config.project)
     assert parameters["ChampionMargin"]["DefaultValue"] == config.metric.champion_margin
 
@@ -153,7 +154,7 @@ def test_registered_package_serves_in_script_mode(steps, config):
     spec = steps["RegisterModel"]["Arguments"]["InferenceSpecification"]
     environment = spec["Containers"][0]["Environment"]
     assert environment["SAGEMAKER_PROGRAM"] == "inference.py"
-    assert environment["SAGEMAKER_SUBMIT_DIRECTORY"] == bundle_seedcode().tarball_uri(
+    assert environment["SAGEMAKER_SUBMIT_DIRECTORY"] == bundle_seedcode().for_step("inference.py").tarball_uri(
         WIRING.artifact_bucket, config.project)
     assert environment["SAGEMAKER_REGION"] == config.aws_region
     assert spec["SupportedContentTypes"] == spec["SupportedResponseMIMETypes"] == ["text/csv", "application/json"]
@@ -206,17 +207,19 @@ def test_rebuild_is_byte_identical(built, config):
     assert again.definition == built.definition
 
 
-def test_code_change_changes_only_code_locations(built, config, tmp_path):
-    source = Path(bundle_seedcode.__defaults__[0])  # the seedcode folder
+def test_editing_train_py_changes_only_the_steps_that_run_it(built, steps, config, tmp_path):
+    """Per-step code digests: SageMaker keys its step cache on the arguments, so Preprocess (and the cloud's
+    DataQualityCheck, run by the Model Monitor image) keep theirs and hit the cache; Train gets new code."""
     changed = tmp_path / "seedcode"
-    for path in source.rglob("*.py"):
-        target = changed / path.relative_to(source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(path.read_bytes())
+    shutil.copytree(SEEDCODE_DIR, changed, ignore=shutil.ignore_patterns("__pycache__"))
     (changed / "train.py").write_text((changed / "train.py").read_text() + "\n# changed\n")
-    other = build_pipeline(config, WIRING, bundle_seedcode(changed)).definition
-    assert other != built.definition
-    assert bundle_seedcode(changed).digest in other
+    bundle = bundle_seedcode(changed)
+    other = steps_by_name(build_pipeline(config, WIRING, bundle).definition_dict)
+    for name in ("Preprocess", "DataQualityCheck", "Evaluate"):  # Evaluate reruns on Train's new output
+        assert other[name] == steps[name], name
+    assert other["Train"] != steps["Train"]
+    assert bundle.for_step("train.py").digest in json.dumps(other["Train"])
+    assert bundle.digest in json.dumps(other["RegisterModel"])  # the lineage names the whole code
 
 
 def test_dry_run_needs_no_aws_at_all(tmp_path, request):
@@ -239,7 +242,7 @@ def test_dry_run_with_wiring_file(tmp_path, request, capsys):
 
     wiring = {"execution-role-arn": WIRING.role_arn, "artifact-bucket": "from-file", "data-bucket": "d",
               "kms-key-arn": WIRING.kms_key_arn, "subnet-ids": ["subnet-9"], "security-group-ids": ["sg-9"],
-              "model-package-group": "g"}
+              "model-package-group": "g", "mlflow-tracking-server-arn": "none"}
     path = tmp_path / "wiring.json"
     path.write_text(json.dumps(wiring))
     root = Path(request.config.rootpath)

@@ -38,6 +38,8 @@ def test_second_dry_run_prints_identical_json_without_the_sdk(repo_root, tmp_pat
     assert second.stdout == first.stdout
     assert not {m for m in imported_modules(second.stderr) if m.split(".")[0] in ("sagemaker", "boto3")}
     assert b"definition: reused from" in second.stderr
+    tracking = ("mlflow", "sagemaker_mlflow")  # experiment tracking is for runs, not for printing a definition
+    assert not {m for run in (first, second) for m in imported_modules(run.stderr) if m.split(".")[0] in tracking}
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ def project(aws, repo_root, repo_config):
         "subnet-ids": "subnet-a,subnet-b",
         "security-group-ids": "sg-a",
         "model-package-group": f"{config.project}-dev",
+        "mlflow-tracking-server-arn": "none",  # a stage without a tracking server
     }
     for spec in WIRING_KEYS:
         ssm.put_parameter(Name=parameter_name(config.project, "dev", spec.key), Value=values[spec.key],

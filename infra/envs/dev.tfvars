@@ -17,3 +17,7 @@ branch          = "main"
 
 force_destroy_buckets       = true
 kms_deletion_window_in_days = 7
+
+# The registry stage: approved models are promoted to these accounts (deploy-pipeline).
+deploy_target_accounts = { staging = "222222222222", prod = "333333333333" }
+deploy_approval_emails = ["ml-platform@example.com"]

@@ -17,3 +17,7 @@ branch          = "main"
 
 max_session_duration         = 3600
 restrict_access_point_to_vpc = true
+
+# Receives deployments from the registry stage's deploy pipeline (deploy-target), and serves clients.
+registry_account_id   = "111111111111"
+inference_api_enabled = true

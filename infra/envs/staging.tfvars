@@ -14,3 +14,7 @@ route_table_ids    = ["rtb-0a1b2c3d4e5f60041", "rtb-0a1b2c3d4e5f60042"]
 source_provider = "github"
 repository      = "example-org/churn-reference"
 branch          = "main"
+
+# Receives deployments from the registry stage's deploy pipeline (deploy-target), and serves clients.
+registry_account_id   = "111111111111"
+inference_api_enabled = true

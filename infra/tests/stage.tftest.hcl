@@ -105,3 +105,51 @@ run "rejects_an_unknown_stage" {
 
   expect_failures = [var.stage]
 }
+
+run "registry_stage_promotes_approved_models" {
+  command = plan
+
+  variables {
+    deploy_target_accounts = { staging = "222222222222", prod = "333333333333" }
+  }
+
+  assert {
+    condition     = length(module.deploy_pipeline) == 1 && length(module.deploy_target) == 0 && length(module.inference_api) == 0
+    error_message = "The registry stage gets the deploy pipeline only."
+  }
+
+  assert {
+    condition     = module.deploy_pipeline[0].event_rule_name == "churn-reference-dev-model-approved" && local.deployer_role_arns == ["arn:aws:iam::333333333333:role/churn-reference-prod-deployer", "arn:aws:iam::222222222222:role/churn-reference-staging-deployer"]
+    error_message = "The deploy pipeline's rule or the deployer roles it assumes are misnamed."
+  }
+}
+
+run "serving_stage_receives_deployments" {
+  command = plan
+
+  variables {
+    stage                 = "prod"
+    registry_account_id   = "999999999999"
+    inference_api_enabled = true
+  }
+
+  assert {
+    condition     = length(module.deploy_pipeline) == 0 && module.deploy_target[0].endpoint_name == "churn-reference-prod"
+    error_message = "A serving stage gets the deploy target for its endpoint <project>-<stage>."
+  }
+
+  assert {
+    condition     = module.deploy_target[0].rollback_alarm_names == { "5xx-errors" = "churn-reference-prod-5xx-errors", "model-latency" = "churn-reference-prod-model-latency" }
+    error_message = "The rollback alarms must carry the names pipelines.deploy gives AutoRollbackConfiguration."
+  }
+}
+
+run "rejects_deploy_targets_other_than_staging_and_prod" {
+  command = plan
+
+  variables {
+    deploy_target_accounts = { qa = "222222222222" }
+  }
+
+  expect_failures = [var.deploy_target_accounts]
+}

@@ -5,11 +5,11 @@ repository receives the root `.tf` files but not `infra/modules/`, so its post-g
 rewrites every such source into a git URL pinned to the template release::
 
     source = "./modules/kms"
-    ->  source = "git::https://github.com/acme/ml-factory-template.git//infra/modules/kms?ref=v1.4.0"
-        #checkov:skip=CKV_TF_1:<why a release tag rather than a commit hash>
+    ->  #checkov:skip=CKV_TF_1:<why a release tag rather than a commit hash>
+        source = "git::https://github.com/acme/ml-factory-template.git//infra/modules/kms?ref=v1.4.0"
 
 checkov's CKV_TF_1 asks for a commit hash; the tag is the template's versioning contract, so the
-rewrite adds an inline skip with that reason right under the source (checkov wants every skip
+rewrite adds an inline skip with that reason right above the source (checkov wants every skip
 explained, and the template itself, with local sources, needs none).
 
 Standard library only: the hook imports this before any dependency is installed.
@@ -38,7 +38,7 @@ def pin_module_sources(tf_text: str, template_source: str, version: str) -> str:
     `git::https://github.com/acme/ml-factory-template.git`; `version` is a release such as
     `1.4.0` (a leading `v` is accepted). Raises ValueError on a malformed argument, or when a
     local module source remains that is not in the exact one-line form. Each pinned source is
-    followed by a `#checkov:skip=CKV_TF_1:<reason>` line.
+    preceded by a `#checkov:skip=CKV_TF_1:<reason>` line.
     """
     match = _VERSION.match(version.strip())
     if not match:
@@ -54,7 +54,9 @@ def pin_module_sources(tf_text: str, template_source: str, version: str) -> str:
     def pinned(found: re.Match[str]) -> str:
         url = f"{source}//infra/modules/{found.group('name')}?ref={ref}"
         indent = found.group("lead")[: len(found.group("lead")) - len(found.group("lead").lstrip())]
-        return f'{found.group("lead")}"{url}"{found.group("trail")}\n{indent}{_TAG_SKIP.format(ref=ref)}'
+        # the skip goes above the source: below it, it would split `source` from a following `count`, and
+        # terraform fmt aligns the `=` of adjacent arguments only
+        return f'{indent}{_TAG_SKIP.format(ref=ref)}\n{found.group("lead")}"{url}"{found.group("trail")}'
 
     result = _LOCAL_SOURCE.sub(pinned, tf_text)
     leftover = _ANY_LOCAL_MODULE.search(result)

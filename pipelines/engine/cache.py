@@ -3,8 +3,10 @@
 A step with CacheConfig.Enabled is skipped when an earlier execution ran the same step
 successfully within ExpireAfter. "The same" is the cache key: the step's type and arguments
 with parameters resolved and step properties / execution variables left symbolic, plus the keys
-of the steps it reads from. Code is named by content-addressed URIs and input data by a
-content-addressed InputDataUri, so a change to either changes the key. A hit reuses the earlier
+of the steps it reads from. Each step names its code by a URI addressed by the content of only the
+files it runs (pipelines/code_bundle.py `CodeBundle.for_step`; the local DataQualityCheck by its
+analyzer's URI) and input data by a content-addressed InputDataUri, so editing train.py changes the
+keys of Train and the steps that read its output, never Preprocess's. A hit reuses the earlier
 execution's properties (and so its outputs), provided those outputs are still in the store.
 
 Concurrent runs are safe: WAL journal, every write one short transaction.

@@ -1,16 +1,18 @@
 """The charts of `report.html`: what the evaluation wrote, drawn with matplotlib and embedded inline.
 
 Data: the evaluate step's `evaluation.json` (Model Registry format: confusion matrix, ROC and
-precision-recall curves) and `evaluation_details.json` beside it (feature gain, the training
-history per round, a residual sample for regression). Each chart is a `<figure>` holding a PNG
-data URI, a caption and an alt text, so the page stays one self-contained file that fetches
-nothing. matplotlib (Agg canvas, no pyplot state) is imported only when a chart is drawn; a chart
-whose data is missing (an older run, a failed evaluation) becomes a note instead.
+precision-recall curves; its `labels` section names the classes) and `evaluation_details.json`
+beside it (feature gain, the training history per round, a residual sample for regression).
+Each chart is a `<figure>` holding a PNG data URI, a caption and an alt text, so the page stays
+one self-contained file that fetches nothing. matplotlib (Agg canvas, no pyplot state) is imported
+only when a chart is drawn; a chart whose data is missing (an older run, a failed evaluation)
+becomes a note instead.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ DETAILS_FILE = "evaluation_details.json"  # written by seedcode/evaluate.py next
 FIGURE_INCHES = (5.2, 3.6)
 DPI = 150  # shown at 100 px per inch: sharp on high-density screens
 TOP_FEATURES = 15
+ANNOTATED_CLASSES = 12  # above this a confusion matrix shows colours only: the counts would not fit
 ACCENT, SECOND, GRID = "#2b6cb0", "#dd6b20", "#c5ccd6"
 
 STYLE = """
@@ -96,10 +99,14 @@ def planned_charts(data: ChartData) -> list[Chart | Omitted]:
     """The charts this run's data supports, in page order; missing data gives an Omitted note."""
     evaluation, details = data.evaluation or {}, data.details or {}
     binary = evaluation.get("binary_classification_metrics")
+    multiclass = evaluation.get("multiclass_classification_metrics")
+    confusion = functools.partial(confusion_chart, classes=class_names(evaluation))
     plan: list[tuple[str, Callable[[Any], Chart | Omitted], Any]] = []
     if isinstance(binary, dict):
         plan += [("ROC curve", roc_chart, binary), ("Precision-recall curve", precision_recall_chart, binary),
-                 ("Confusion matrix", confusion_chart, binary)]
+                 ("Confusion matrix", confusion, binary)]
+    elif isinstance(multiclass, dict):
+        plan.append(("Confusion matrix", confusion, multiclass))
     elif "regression_metrics" in evaluation or details.get("problem_type") == "regression":
         plan.append(("Residual plot", residual_chart, details.get("residuals")))
     plan += [("Feature importance", importance_chart, details.get("feature_importance")),
@@ -152,28 +159,45 @@ def precision_recall_chart(section: dict[str, Any]) -> Chart | Omitted:
                  "Precision-recall curve of the model on the test split", draw)
 
 
-def confusion_chart(section: dict[str, Any]) -> Chart | Omitted:
+def class_names(evaluation: dict[str, Any]) -> dict[str, str]:
+    """Class index (as the confusion matrix keys it) -> label, from evaluation.json's `labels` section."""
+    mapping = (evaluation.get("labels") or {}).get("mapping") or {}
+    return {str(index): str(label) for label, index in mapping.items()} if isinstance(mapping, dict) else {}
+
+
+def _class_order(key: str) -> tuple[int, int, str]:
+    return (0, int(key), "") if key.isdigit() else (1, 0, key)
+
+
+def confusion_chart(section: dict[str, Any], classes: dict[str, str] | None = None) -> Chart | Omitted:
+    """Counts (and shares) of actual against predicted class, the classes named by their labels."""
     matrix = section.get("confusion_matrix")
     if not isinstance(matrix, dict):
         return _missing("Confusion matrix", "confusion_matrix")
-    labels = sorted(matrix)
-    counts = [[int(matrix[actual].get(predicted, 0)) for predicted in labels] for actual in labels]
+    keys = sorted(matrix, key=_class_order)
+    labels = [(classes or {}).get(key, key) for key in keys]
+    counts = [[int(matrix[actual].get(predicted, 0)) for predicted in keys] for actual in keys]
     total = sum(map(sum, counts)) or 1
 
     def draw(ax: Axes) -> None:
         ax.grid(False)
         ax.imshow(counts, cmap="Blues")
         peak = max(max(row) for row in counts)
-        for i, row in enumerate(counts):
-            for j, count in enumerate(row):
-                ax.text(j, i, f"{count}\n{count / total:.1%}", ha="center", va="center",
-                        color="white" if count > peak / 2 else "#1d2430")
-        ax.set(xticks=range(len(labels)), yticks=range(len(labels)), xticklabels=labels, yticklabels=labels,
-               xlabel="predicted label", ylabel="actual label")
+        if len(keys) <= ANNOTATED_CLASSES:
+            size = 10 if len(keys) <= 4 else 7
+            for i, row in enumerate(counts):
+                for j, count in enumerate(row):
+                    ax.text(j, i, f"{count}\n{count / total:.1%}", ha="center", va="center", fontsize=size,
+                            color="white" if count > peak / 2 else "#1d2430")
+        ax.set(xticks=range(len(keys)), yticks=range(len(keys)), xlabel="predicted label", ylabel="actual label")
+        ax.set_xticklabels(labels, rotation=30 if len(keys) > 4 else 0, ha="right" if len(keys) > 4 else "center",
+                           fontsize=8)
+        ax.set_yticklabels(labels, fontsize=8)
 
     cells = ", ".join(f"actual {a} predicted {p}: {counts[i][j]}" for i, a in enumerate(labels)
                       for j, p in enumerate(labels))
-    return Chart("confusion-matrix", f"Confusion matrix on {total} test rows at the evaluation threshold.",
+    cut = "at the decision threshold" if len(keys) == 2 else "predicting the most probable class"
+    return Chart("confusion-matrix", f"Confusion matrix on {total} test rows, {cut} (classes: {', '.join(labels)}).",
                  f"Confusion matrix: {cells}", draw)
 
 

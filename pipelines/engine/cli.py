@@ -22,6 +22,7 @@ from pipelines.progress import Progress
 
 if TYPE_CHECKING:
     from pipelines.code_bundle import CodeBundle
+    from pipelines.engine.engine import ExecutionResult
     from pipelines.engine.graph import PipelineGraph
     from pipelines.engine.state import StateDir
     from pipelines.engine.store import ObjectStore
@@ -34,7 +35,7 @@ class LocalRunRequest:
 
     state_root: Path  # the state folder: object store, registry, step cache, runs
     params: tuple[str, ...] = ()  # --param Name=Value
-    data: Path | None = None  # a local CSV or Parquet file instead of generated sample data
+    data: Path | None = None  # a local CSV or Parquet file, or a folder of them, instead of generated sample data
     target: str | None = None  # the target column of `data`
     rows: int = 20000  # rows of generated sample data
     simulate_spot_interruption: int | None = None  # stop training at this round, then resume
@@ -43,6 +44,7 @@ class LocalRunRequest:
     step_python: Path = Path(sys.executable)  # the interpreter that runs step code (e.g. .venv-container's)
     demo: bool = False  # the demo's own state folder and model package group
     project_dir: Path = Path(".")  # the team repo (its git commit goes into the lineage)
+    trigger: str = "manual"  # why the run happened (manual, merge, drift): an MLflow tag
 
 
 @dataclass(frozen=True)
@@ -135,15 +137,15 @@ def check_request(request: LocalRunRequest) -> LocalInputs:
 def stage_inputs(setup: LocalSetup, request: LocalRunRequest, inputs: LocalInputs) -> str:
     """Put the step code and the input data into the local store; returns InputDataUri."""
     from pipelines.definition import PARAM_INPUT
-    from pipelines.engine.inputs import DigestMemo, stage_code, stage_data_file, stage_sample_data
+    from pipelines.engine.inputs import DigestMemo, stage_code, stage_data, stage_sample_data
 
     config, wiring, bundle, store, progress = setup.config, setup.wiring, setup.bundle, setup.store, setup.progress
     written = stage_code(store, bundle, wiring.artifact_bucket, config.project)
     if written:
         progress.note(f"step code {bundle.digest}: {written} objects put in the local store")
     if inputs.data_file:
-        input_uri = stage_data_file(store, DigestMemo(setup.state.cache), inputs.data_file, wiring.data_bucket,
-                                    config.project)
+        input_uri = stage_data(store, DigestMemo(setup.state.cache), inputs.data_file, wiring.data_bucket,
+                               config.project)
         progress.note(f"input data {inputs.data_file} -> {input_uri}")
     elif PARAM_INPUT in inputs.overrides:
         input_uri = inputs.overrides[PARAM_INPUT]
@@ -159,7 +161,7 @@ def stage_inputs(setup: LocalSetup, request: LocalRunRequest, inputs: LocalInput
 
 def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs, request: LocalRunRequest) -> int:
     """Apply the baseline bootstrap rule, run the engine, write summary.json and report.html, print the summary."""
-    from pipelines.definition import PARAM_INPUT, PARAM_THRESHOLD
+    from pipelines.definition import PARAM_INPUT, PARAM_THRESHOLD, STEP_PREPROCESS
     from pipelines.engine.cache import StepCache
     from pipelines.engine.charts import load_chart_data
     from pipelines.engine.engine import LocalEngine
@@ -168,10 +170,11 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     from pipelines.engine.registry import LocalRegistry
     from pipelines.engine.report import write_report
     from pipelines.engine.step_job import EngineSettings
-    from pipelines.engine.summary import build_summary, human_summary, write_summary
+    from pipelines.engine.summary import build_summary, human_summary, input_data, write_summary
     from pipelines.lineage import Lineage, config_hash, data_files, data_hash, git_commit
     from pipelines.parameters import effective_values
     from pipelines.registry_model import baseline_parameters
+    from pipelines.tracking.local_run import TrackedRun, track_local_run
 
     config, state, progress = setup.config, setup.state, setup.progress
     registry = LocalRegistry(state.registry, region=config.aws_region, account_id=config.account_id)
@@ -192,27 +195,58 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     settings = EngineSettings(
         max_workers=max(2, min(4, os.cpu_count() or 2)),
         spot_interruption_round=request.simulate_spot_interruption,
-        analyzer_code_uri=setup.bundle.files_uri(setup.wiring.artifact_bucket, config.project),
+        analyzer_code_uri=setup.bundle.for_step("data_quality.py").files_uri(setup.wiring.artifact_bucket,
+                                                                             config.project),
         step_python=request.step_python.absolute(),  # steps run in their sandbox: a relative path would not resolve
         lineage=lineage,
     )
     progress.note(f"execution {execution.execution_id} started (state in {state.root})")
     result = LocalEngine(setup.store, registry, StepCache(state.cache), settings, progress).run(
         definition.graph, values, execution, run_dir)
+    if inputs.data_file:
+        name_user_data(result, inputs, setup.store)
 
     summary_path, report_path = run_dir / "summary.json", run_dir / "report.html"
     summary = build_summary(
         result, run_dir=run_dir, primary_metric=config.metric.name, threshold_parameter=PARAM_THRESHOLD,
+        data=input_data(result, setup.store, STEP_PREPROCESS),
         extra={"stage": config.stage, "code_digest": setup.bundle.digest, "input_data_uri": inputs.input_uri,
                "definition_reused": definition.reused, "state_dir": str(state.root),
                "summary_path": str(summary_path), "report_path": str(report_path)})
+    summary["cost"] = would_have_cost(json.loads(definition.text), summary["steps"], config.aws_region)
     write_summary(summary, summary_path, request.summary_path)
     write_report(summary, report_path, load_chart_data(result, setup.store, summary["metrics_source"]))
+    summary["tracking"] = track_local_run(setup, result, summary, registry, TrackedRun(request.trigger, lineage))
+    write_summary(summary, summary_path, request.summary_path)
     print(human_summary(summary))
     if result.failed_step:
         print(f"error: pipeline failed at step {result.failed_step}: {result.failure_reason}", file=sys.stderr)
         return 1
     return 0
+
+
+def name_user_data(result: ExecutionResult, inputs: LocalInputs, store: ObjectStore) -> None:
+    """Failure reasons that name the staged copy of --data name the user's own file instead."""
+    from pipelines.engine.inputs import name_user_files
+
+    assert inputs.data_file is not None
+    for step in result.steps:
+        if step.failure_reason:
+            step.failure_reason = name_user_files(step.failure_reason, inputs.data_file, inputs.input_uri, store)
+    if result.failure_reason:
+        result.failure_reason = name_user_files(result.failure_reason, inputs.data_file, inputs.input_uri, store)
+
+
+def would_have_cost(definition: dict[str, Any], steps: list[dict[str, Any]], region: str) -> dict[str, Any] | None:
+    """What the run would have cost in the cloud (pipelines/finops/savings.py); None without a price table."""
+    from pipelines.finops.prices import load_prices
+    from pipelines.finops.savings import local_run_cost
+
+    try:
+        return local_run_cost(definition, steps, region, load_prices())
+    except UserError as exc:
+        print(f"warning: no cost figure: {exc}", file=sys.stderr)
+        return None
 
 
 def summary_of(state_dir: Path, execution_id: str) -> dict[str, Any]:

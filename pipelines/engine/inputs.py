@@ -2,8 +2,11 @@
 
 Code goes where the cloud run uploads it (`s3://<artifact-bucket>/<project>/code/<digest>/`).
 Data gets a content-addressed key, so changed data means a new InputDataUri and so new cache
-keys: `--data FILE` is hard-linked (copied across file systems) under its SHA-256; generated
-sample data is written once per (rows, seed, problem type, target, generator code).
+keys: `--data FILE` is hard-linked (copied across file systems) under its SHA-256, `--data FOLDER`
+(partitioned CSV or Parquet files, e.g. `year=2024/month=01/part-0.parquet`) file by file under
+the lineage's data hash, keeping the folder layout; generated sample data is written once per
+(rows, seed, problem type, target, generator code). A step's message about a staged file is put
+back in the user's terms by `name_user_files`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from pipelines.code_bundle import CodeBundle
 from pipelines.config import Config
 from pipelines.engine.store import ObjectStore
 from pipelines.errors import UserError
+from pipelines.lineage import DATA_SUFFIXES, data_files, data_hash
 
-DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 SAMPLE_FILE = "churn.parquet"
 SAMPLE_GENERATOR = Path(__file__).resolve().parent.parent / "sample_data.py"  # read, not imported: numpy is slow
 
@@ -28,14 +31,20 @@ class InputDataError(UserError):
 
 
 def check_data_file(path: Path) -> Path:
-    """The --data file, checked before anything runs."""
+    """The --data file or folder, checked before anything runs."""
     path = Path(path).expanduser()
     if not path.exists():
         raise InputDataError(f"--data {path}: no such file")
+    if path.is_dir():
+        if not data_files(path):
+            raise InputDataError(f"--data {path}: the folder holds no .csv, .csv.gz or .parquet files (hidden "
+                                 "folders skipped); pass a data file or a folder of them")
+        return path.resolve()
     if not path.is_file():
-        raise InputDataError(f"--data {path} is not a file; pass one CSV or Parquet file")
+        raise InputDataError(f"--data {path} is neither a file nor a folder; pass a CSV or Parquet file or a "
+                             "folder of them")
     if not path.name.lower().endswith(DATA_SUFFIXES):
-        raise InputDataError(f"--data {path}: use a .csv, .csv.gz or .parquet file")
+        raise InputDataError(f"--data {path}: use a .csv, .csv.gz or .parquet file, or a folder of them")
     return path.resolve()
 
 
@@ -80,23 +89,38 @@ class DigestMemo:
             db.close()
 
 
-def stage_data_file(store: ObjectStore, memo: DigestMemo, file: Path, bucket: str, project: str) -> str:
-    """Put --data into the store under its content digest; returns the InputDataUri (a prefix)."""
-    digest = memo.digest(file)
+def stage_data(store: ObjectStore, memo: DigestMemo, data: Path, bucket: str, project: str) -> str:
+    """Put --data (a file, or a folder's data files at their relative paths) into the store under its
+    content hash; returns the InputDataUri (a prefix)."""
+    files = data_files(data)
+    digest = data_hash(files, memo.digest).removeprefix("sha256:")  # one file: that file's SHA-256
     prefix = f"s3://{bucket}/{project}/input/sha256-{digest[:16]}/"
-    target = store.path(prefix + file.name)
-    if not _holds(target, file, digest, memo):
-        store.put_file(prefix + file.name, file)
+    for relative, file in files:
+        if not _holds(store.path(prefix + relative), file, memo):
+            store.put_file(prefix + relative, file)
     return prefix
 
 
-def _holds(target: Path, file: Path, digest: str, memo: DigestMemo) -> bool:
+def _holds(target: Path, file: Path, memo: DigestMemo) -> bool:
     """The stored object is `file` itself (a hard link) or a copy with the same content."""
     if not target.is_file():
         return False
     if os.path.samefile(target, file):
         return True
-    return target.stat().st_size == file.stat().st_size and memo.digest(target) == digest
+    return target.stat().st_size == file.stat().st_size and memo.digest(target) == memo.digest(file)
+
+
+def name_user_files(message: str, data: Path, uri: str, store: ObjectStore) -> str:
+    """A step's message with the staged copy of --data named as the user's path: Preprocess names a
+    file by its path inside the input folder in quotes ('part-0.csv'); the store's copy and its URI
+    may appear too."""
+    user_file = {relative: data if data.is_file() else data / relative for relative, _ in data_files(data)}
+    folder = data.parent if data.is_file() else data
+    names = {f"'{relative}'": f"'{path}'" for relative, path in user_file.items()}
+    names |= {str(store.path(uri)): str(folder), uri.rstrip("/"): str(folder)}
+    for staged in sorted(names, key=len, reverse=True):  # the longest first: a URI holds shorter names
+        message = message.replace(staged, names[staged])
+    return message
 
 
 def sample_data_uri(bucket: str, config: Config, rows: int) -> str:

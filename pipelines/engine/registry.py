@@ -202,6 +202,17 @@ class LocalRegistry:
         db.execute("INSERT INTO status_history (group_name, version, status, who, changed, reason) "
                    "VALUES (?,?,?,?,?,?)", (group, version, change.status, change.who, change.when, change.reason))
 
+    def add_metadata(self, group: str, version: int, entries: dict[str, str]) -> None:
+        """Merge `entries` into one version's metadata (e.g. the MLflow run that logged it)."""
+        with self._write() as db:
+            row = db.execute("SELECT metadata FROM model_packages WHERE group_name = ? AND version = ?",
+                             (group, version)).fetchone()
+            if row is None:
+                raise RegistryError(f"model package group {group!r} has no version {version} in {self.where}")
+            merged = {**json.loads(row[0]), **entries}
+            db.execute("UPDATE model_packages SET metadata = ? WHERE group_name = ? AND version = ?",
+                       (json.dumps(merged, sort_keys=True), group, version))
+
     def description(self, group: str, version: int) -> str:
         """The ModelPackageDescription of one version ('' when it has none)."""
         with self._connect() as db:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pipelines.engine.charts import STYLE as CHART_STYLE
 from pipelines.engine.charts import ChartData, charts_html
+from pipelines.engine.summary import ROW_COUNTS, labels_line
 from pipelines.progress import format_seconds
 
 STYLE = """
@@ -57,6 +58,21 @@ def _steps(summary: dict[str, Any]) -> str:
             + "".join(rows) + "</table>")
 
 
+def _data(summary: dict[str, Any]) -> str:
+    """Rows read, dropped for a missing target and per split; placeholders read as missing."""
+    data = summary.get("data")
+    if not data:
+        return "<p class=muted>No row counts (the preprocessing did not finish).</p>"
+    counts = data.get("row_counts") or {}
+    cards = "".join(f"<div class=card data-rows='{key}'><span class=muted>{escape(label)}</span>"
+                    f"<b>{escape(str(counts[key]))}</b></div>" for key, label in ROW_COUNTS if key in counts)
+    placeholders = data.get("missing_placeholders") or {}
+    note = ("<p>Placeholders read as missing: " + ", ".join(
+        f"<code>{escape(str(name))}</code> {count}" for name, count in placeholders.items()) + "</p>"
+            if placeholders else "")
+    return f"<div class=cards>{cards}</div>{note}"
+
+
 def _metrics(summary: dict[str, Any]) -> str:
     if not summary["metrics"]:
         return "<p class=muted>No metrics (the evaluation did not run).</p>"
@@ -66,6 +82,8 @@ def _metrics(summary: dict[str, Any]) -> str:
     gate = summary.get("gate")
     line = (f"<p>Gate <b>{escape(gate['step'])}</b>: {escape('; '.join(gate['conditions']))} → "
             f"<b>{escape(str(gate['outcome']))}</b></p>") if gate else ""
+    labels = labels_line(summary.get("labels"))
+    line += f"<p class=labels>Labels (class index): {escape(labels)}</p>" if labels else ""
     return f"<div class=cards>{cards}</div>{line}"
 
 
@@ -166,6 +184,7 @@ def render_report(summary: dict[str, Any], charts: ChartData | None = None) -> s
 took {format_seconds(summary['duration_seconds'])}</p>
 {failure}
 <h2>Steps</h2>{_steps(summary)}
+<h2>Data</h2>{_data(summary)}
 <h2>Metrics</h2>{_metrics(summary)}
 <h2>Model charts</h2>{charts_html(charts or ChartData())}
 <h2>Model registry</h2>{_registered(summary)}

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.engine.engine import ExecutionResult
 from pipelines.progress import format_seconds
+
+if TYPE_CHECKING:
+    from pipelines.engine.store import ObjectStore
+
+FEATURES_FILE = "features.json"  # written by seedcode/preprocess.py into each split's output
+ROW_COUNTS = (("input", "read"), ("dropped_missing_target", "dropped (missing target)"), ("train", "train"),
+              ("validation", "validation"), ("test", "test"))
 
 
 def metrics_from(property_files: dict[str, dict[str, Any]]) -> tuple[dict[str, float], str | None]:
@@ -27,6 +34,25 @@ def metrics_from(property_files: dict[str, dict[str, Any]]) -> tuple[dict[str, f
                         metrics[metric] = float(value)
                         source = f"{step}/{name}"
     return metrics, source
+
+
+def labels_from(property_files: dict[str, dict[str, Any]], source: str | None) -> dict[str, Any] | None:
+    """The `labels` section (label -> class index, positive class, decision threshold) of the report the
+    metrics came from; None for regression or when the evaluation did not run."""
+    step, _, name = (source or "").partition("/")
+    labels = (property_files.get(step, {}).get(name) or {}).get("labels")
+    return labels if isinstance(labels, dict) and isinstance(labels.get("mapping"), dict) else None
+
+
+def labels_line(labels: dict[str, Any] | None) -> str | None:
+    """`legit=0, fraud=1 (positive class fraud, decision threshold 0.5)` for people."""
+    if not labels:
+        return None
+    mapping = ", ".join(f"{label}={index}" for label, index in labels["mapping"].items())
+    if labels.get("positive_class") is None:
+        return mapping
+    threshold = labels.get("decision_threshold")
+    return f"{mapping} (positive class {labels['positive_class']}, decision threshold {threshold})"
 
 
 def _facts(result: ExecutionResult, key: str) -> tuple[str | None, Any]:
@@ -62,8 +88,26 @@ def spot_result(result: ExecutionResult) -> dict[str, Any]:
     return {"simulated": True, **base, **spot}
 
 
+def input_data(result: ExecutionResult, store: ObjectStore, step: str) -> dict[str, Any] | None:
+    """Row counts and placeholder counts from the features.json `step` (Preprocess) wrote; None when it
+    wrote none (it failed, or did not run)."""
+    from pipelines.engine.processing import output_specs
+    from pipelines.engine.store import StoreError
+
+    for _, uri, _ in output_specs(result.properties.get(step) or {}):
+        try:
+            schema = store.read_json(f"{uri.rstrip('/')}/{FEATURES_FILE}")
+        except StoreError:
+            continue
+        if isinstance(schema, dict) and isinstance(schema.get("row_counts"), dict):
+            return {"step": step, "row_counts": schema["row_counts"],
+                    "missing_placeholders": schema.get("missing_placeholders") or {}}
+    return None
+
+
 def build_summary(result: ExecutionResult, *, run_dir: Path, extra: dict[str, Any] | None = None,
-                  primary_metric: str | None = None, threshold_parameter: str | None = None) -> dict[str, Any]:
+                  primary_metric: str | None = None, threshold_parameter: str | None = None,
+                  data: dict[str, Any] | None = None) -> dict[str, Any]:
     metrics, metrics_source = metrics_from(result.property_files)
     _, registered = _facts(result, "registered")
     _, unchanged = _facts(result, "unchanged")  # RegisterModel found the same model already registered
@@ -80,8 +124,10 @@ def build_summary(result: ExecutionResult, *, run_dir: Path, extra: dict[str, An
         "duration_seconds": round(result.seconds, 3),
         "parameters": result.parameters,
         "steps": [s.to_dict() for s in result.steps],
+        "data": data,  # input_data(): rows read, dropped, per split; placeholders read as missing
         "metrics": metrics,
         "metrics_source": metrics_source,
+        "labels": labels_from(result.property_files, metrics_source),
         "primary_metric": None,
         "gate": gate,
         "registered": None if registered is None else
@@ -134,11 +180,22 @@ def _spot_line(spot: dict[str, Any]) -> str | None:
             f"({spot['attempts']} attempts)")
 
 
-def human_summary(summary: dict[str, Any]) -> str:
-    lines = [f"pipeline {summary['pipeline']} execution {summary['execution_id']} (local): {summary['status']} "
-             f"in {format_seconds(summary['duration_seconds'])}"]
-    width = max([len(s["name"]) for s in summary["steps"]] + [4])
-    for step in summary["steps"]:
+def data_line(data: dict[str, Any] | None) -> str | None:
+    """`rows: 2000 read, 21 dropped (missing target), 1385 train, ...; placeholders read as missing: age 37`."""
+    if not data:
+        return None
+    counts = data.get("row_counts") or {}
+    line = "rows: " + ", ".join(f"{counts[key]} {label}" for key, label in ROW_COUNTS if key in counts)
+    placeholders = data.get("missing_placeholders") or {}
+    if placeholders:
+        line += "; placeholders read as missing: " + ", ".join(f"{k} {v}" for k, v in placeholders.items())
+    return line
+
+
+def _step_lines(steps: list[dict[str, Any]]) -> list[str]:
+    width = max([len(s["name"]) for s in steps] + [4])
+    lines = []
+    for step in steps:
         took = format_seconds(step["duration_seconds"]) if step["duration_seconds"] is not None else "-"
         note = ""
         if step["cache"]["hit"]:
@@ -146,21 +203,41 @@ def human_summary(summary: dict[str, Any]) -> str:
         elif step["status"] == "Failed" and step.get("failure_reason"):
             note = step["failure_reason"][:160]
         lines.append(f"  {step['name']:<{width}}  {step['status']:<10} {took:>7}  {note}".rstrip())
-    if summary["metrics"]:
-        lines.append("metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in summary["metrics"].items()))
-    if summary.get("gate"):
-        gate = summary["gate"]
-        lines.append(f"gate {gate['step']}: {'; '.join(gate['conditions'])} -> {gate['outcome']}")
+    return lines
+
+
+def _registered_line(summary: dict[str, Any]) -> str:
     registered = summary.get("registered")
     if registered:
-        lines.append(f"registered: {registered['group']} version {registered['version']} ({registered['status']})")
-    else:
-        unchanged = summary.get("model_unchanged")
-        lines.append("registered: nothing" + (f" ({unchanged['message']})" if unchanged else ""))
-    lines.append(f"drift check: {_drift_line(summary['drift'])}")
+        return f"registered: {registered['group']} version {registered['version']} ({registered['status']})"
+    unchanged = summary.get("model_unchanged")
+    return "registered: nothing" + (f" ({unchanged['message']})" if unchanged else "")
+
+
+def _result_lines(summary: dict[str, Any]) -> list[str]:
+    """Data, metrics, labels and gate: what the run found, each line only when there is something to say."""
+    from pipelines.finops.savings import cost_line
+
+    gate = summary.get("gate")
+    labels = labels_line(summary.get("labels"))
     spot = _spot_line(summary["spot"])
-    if spot:
-        lines.append(f"spot: {spot}")
+    candidates = [
+        data_line(summary.get("data")),
+        "metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in summary["metrics"].items()) if summary["metrics"] else "",
+        f"labels: {labels}" if labels else "",
+        f"gate {gate['step']}: {'; '.join(gate['conditions'])} -> {gate['outcome']}" if gate else "",
+        _registered_line(summary),
+        f"drift check: {_drift_line(summary['drift'])}",
+        f"spot: {spot}" if spot else "",
+        cost_line(summary.get("cost")) or "",
+    ]
+    return [line for line in candidates if line]
+
+
+def human_summary(summary: dict[str, Any]) -> str:
+    lines = [f"pipeline {summary['pipeline']} execution {summary['execution_id']} (local): {summary['status']} "
+             f"in {format_seconds(summary['duration_seconds'])}"]
+    lines += _step_lines(summary["steps"]) + _result_lines(summary)
     for key, label in (("summary_path", "summary"), ("report_path", "report")):
         if summary.get(key):
             lines.append(f"{label}: {summary[key]}")

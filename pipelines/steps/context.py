@@ -90,9 +90,16 @@ class StepContext:
     def job_name_base(self, job: str) -> str:
         return f"{self.config.project}-{JOB_NAME_SUFFIXES[job]}"
 
-    def code_input(self) -> ProcessingInput:
-        return self.s3_input("code", self.code.files_uri(self.wiring.artifact_bucket, self.config.project),
+    def code_input(self, script: str) -> ProcessingInput:
+        """The code folder of a processing step: only what `script` needs, under its own digest, so the step's
+        cache key changes with that code alone (see pipelines/code_bundle.py)."""
+        step_code = self.code.for_step(script)
+        return self.s3_input("code", step_code.files_uri(self.wiring.artifact_bucket, self.config.project),
                              CODE_DIR)
+
+    def code_tarball(self, script: str) -> str:
+        """The sourcedir.tar.gz holding what `script` needs (script-mode training and serving)."""
+        return self.code.for_step(script).tarball_uri(self.wiring.artifact_bucket, self.config.project)
 
     @staticmethod
     def s3_input(name: str, uri: Any, local: str) -> ProcessingInput:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sagemaker.mlops.workflow import ProcessingStep
 
+from pipelines.config import DataConfig
 from pipelines.definition import STEP_PREPROCESS
 from pipelines.steps.context import PROCESSING_ROOT, StepContext
 
@@ -16,10 +17,17 @@ def build_preprocess(ctx: StepContext) -> ProcessingStep:
         STEP_PREPROCESS,
         step_args=ctx.processor("preprocess.py").run(
             inputs=[ctx.s3_input("data", ctx.parameters.input_uri, f"{PROCESSING_ROOT}/input/data"),
-                    ctx.code_input()],
+                    ctx.code_input("preprocess.py")],
             outputs=[ctx.s3_output(STEP_PREPROCESS, name, f"{PROCESSING_ROOT}/output/{name}") for name in SPLITS],
             arguments=["--target-column", config.target_column, "--problem-type", config.problem_type,
-                       "--seed", str(config.seed)],
+                       "--seed", str(config.seed), *data_arguments(config.data),
+                       *(["--positive-class", config.positive_class] if config.positive_class is not None else [])],
         ),
         cache_config=ctx.cache(),
     )
+
+
+def data_arguments(data: DataConfig) -> list[str]:
+    """`[tool.ml-factory.data]` as preprocess.py arguments."""
+    declared = [f"--categorical-column={name}" for name in data.categorical_columns]  # `=`: a name may start with -
+    return ["--max-dropped-fraction", str(data.max_dropped_fraction), *declared]

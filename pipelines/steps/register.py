@@ -21,7 +21,13 @@ from sagemaker.mlops.workflow import ModelStep, QualityCheckStep, TrainingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
 from pipelines import lineage
-from pipelines.definition import METADATA_METRIC, SERVED_CONTENT_TYPES, STEP_REGISTER, serving_environment
+from pipelines.definition import (
+    METADATA_METRIC,
+    SERVED_CONTENT_TYPES,
+    SERVING_PROGRAM,
+    STEP_REGISTER,
+    serving_environment,
+)
 from pipelines.steps.context import StepContext
 from pipelines.steps.evaluate import Evaluation
 
@@ -67,7 +73,7 @@ def _lineage(ctx: StepContext) -> dict[str, Any]:
 def build_register(ctx: StepContext, train: TrainingStep, evaluation: Evaluation,
                    data_quality: QualityCheckStep) -> ModelStep:
     config = ctx.config
-    code_uri = ctx.code.tarball_uri(ctx.wiring.artifact_bucket, config.project)
+    code_uri = ctx.code_tarball(SERVING_PROGRAM)
     # dependencies=None: the default asks ModelBuilder to package inference code, which needs S3.
     builder = ModelBuilder(image_uri=ctx.image, s3_model_data_url=train.properties.ModelArtifacts.S3ModelArtifacts,
                            role_arn=ctx.wiring.role_arn, sagemaker_session=ctx.session, dependencies=None,

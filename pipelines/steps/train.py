@@ -74,7 +74,7 @@ RETRY_POLICIES = (
 
 def build_train(ctx: StepContext, preprocess: ProcessingStep) -> TrainingStep:
     split = preprocess.properties.ProcessingOutputConfig.Outputs
-    code = ctx.code.tarball_uri(ctx.wiring.artifact_bucket, ctx.config.project)
+    code = ctx.code_tarball("train.py")
     return TrainingStep(
         STEP_TRAIN,
         step_args=_trainer(ctx).train(input_data_config=[

@@ -83,7 +83,7 @@ class StandIns:
         if path.startswith("Steps.") and path.rsplit(".", 1)[-1] in S3_PROPERTIES:
             step = path.split(".")[1]
             return f"{self.artifact_uri_prefix}/runs/{EXECUTION_ID}/{step}/output-name/object-name.json"
-        raise AssertionError(f"no stand-in for the expression {{'Get': {path!r}}}: add one to StandIns")
+        raise AssertionError(f"no stand-in for the expression Get {path!r}: add one to StandIns")
 
 
 def _child(shape: Shape | None, key: str) -> Shape | None:

@@ -52,7 +52,8 @@ def longest_config() -> Config:
     table = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["ml-factory"]
     table = copy.deepcopy(table)
     table.update(project=PROJECT, project_name="P" + "n" * 63, team=TEAM, cost_center="C" + "c" * 63,
-                 owner_email=("o" * 50) + "@example-long-domain.com", aws_region=REGION)
+                 owner_email=("o" * 50) + "@example-long-domain.com", aws_region=REGION,
+                 target_column="Target " + "c" * 121)  # 128, with a space: one ContainerArguments item
     table.setdefault("stages", {}).setdefault(STAGE, {})["account_id"] = ACCOUNT_ID
     return parse_config(table, STAGE)
 

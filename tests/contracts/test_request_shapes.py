@@ -13,7 +13,7 @@ import json
 import contract_longest
 import pytest
 from contract_definition import SERVICE_JOB_NAMES, STEP_OPERATIONS, walk_steps
-from contract_recorder import recorded_cli_calls
+from contract_recorder import MLFLOW_SERVICE, recorded_cli_calls
 from contract_shapes import member_shape, request_problems
 
 
@@ -90,7 +90,9 @@ def test_cli_requests_are_valid_at_the_longest_names():
 def test_cli_requests_recorded_from_the_cli_tests_are_valid():
     calls = recorded_cli_calls()
     assert {"pipelines.run", "pipelines.registry", "pipelines.cloud"} <= {c.entry for c in calls}
-    problems = [p for c in calls for p in request_problems(c.service, c.operation, c.params)]
+    # botocore requests only: MLflow's REST calls (service sagemaker-mlflow) have no botocore model
+    problems = [p for c in calls if c.service != MLFLOW_SERVICE for p in request_problems(c.service, c.operation,
+                                                                                          c.params)]
     assert not problems, "\n".join(problems)
 
 

@@ -1,5 +1,5 @@
 """The registration gate on real datasets: the default floors are scale-free, so a real model
-passes and a model trained on shuffled labels fails, for both problem types; once a model is
+passes and a model trained on shuffled labels fails, for each problem type; once a model is
 approved, a new one must also beat it on the same test split by the configured margin."""
 
 from __future__ import annotations
@@ -8,15 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from local_project import Project, small_config, write_project
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
 from pipelines.rules import DEFAULT_GATE
 
-DATASETS = {"binary_classification": load_breast_cancer, "regression": load_diabetes}
+DATASETS = {"binary_classification": load_breast_cancer, "multiclass_classification": load_wine,
+            "regression": load_diabetes}
 
 
 def _dataset(problem_type: str, folder, shuffled: bool):
-    """sklearn's breast-cancer (binary) or diabetes (regression, target 25..346) data as a team's CSV."""
+    """sklearn's breast-cancer (binary), wine (3 classes) or diabetes (regression, target 25..346) data as a
+    team's CSV."""
     frame = DATASETS[problem_type](as_frame=True).frame
     if shuffled:
         frame["target"] = np.random.default_rng(7).permutation(frame["target"].to_numpy())
@@ -40,7 +42,7 @@ def _gated_run(project: Project, data, *args: str):
     return project.run("--data", str(data), "--param", f"MetricThreshold={threshold}", *args)
 
 
-@pytest.mark.parametrize("problem_type", ["binary_classification", "regression"])
+@pytest.mark.parametrize("problem_type", ["binary_classification", "multiclass_classification", "regression"])
 def test_default_gate_passes_a_real_model_and_fails_shuffled_labels(problem_type, team_config, tmp_path):
     project = _project(tmp_path / "p", team_config, problem_type)
     real = _gated_run(project, _dataset(problem_type, tmp_path, shuffled=False))

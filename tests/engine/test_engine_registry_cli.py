@@ -42,9 +42,9 @@ def test_local_before_or_after_the_command(local, capsys):
     assert before == after
     assert before[0] == 0 and local["group"] not in before[2]
     header, row = before[1].splitlines()
-    assert header.split() == ["VERSION", "STATUS", "METRIC", "CREATED", "EXECUTION", "REASON"]
+    assert header.split() == ["VERSION", "STATUS", "METRIC", "CREATED", "EXECUTION", "MLFLOW", "RUN", "REASON"]
     assert row.split()[:3] == ["1", "PendingManualApproval", "auc=0.8712"]
-    assert row.split()[4] == "abc123def456"
+    assert row.split()[4:6] == ["abc123def456", "-"]  # registered without a tracked run
 
 
 def test_history_shows_lineage_and_every_change(local, capsys):

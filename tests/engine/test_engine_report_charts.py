@@ -15,14 +15,9 @@ from pipelines.engine.report import render_report, write_report
 
 BINARY_CHARTS = {"roc", "precision-recall", "confusion-matrix", "feature-importance", "training-curves"}
 REGRESSION_CHARTS = {"residuals", "feature-importance", "training-curves"}
-CHARTS = {"binary_classification": BINARY_CHARTS, "regression": REGRESSION_CHARTS}
-
-
-def charts_of(project: Project) -> set[str]:
-    """The charts a report of this project's problem type shows (the first run uses the team's own config)."""
-    problem_type = project.config.problem_type
-    assert problem_type in CHARTS, f"no expected charts listed for problem type {problem_type!r}"
-    return CHARTS[problem_type]
+MULTICLASS_CHARTS = {"confusion-matrix", "feature-importance", "training-curves"}
+CHARTS = {"binary_classification": BINARY_CHARTS, "multiclass_classification": MULTICLASS_CHARTS,
+          "regression": REGRESSION_CHARTS}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +46,7 @@ def assert_report_shows(chromium, summary: dict[str, Any], expected: set[str]) -
 
 def test_report_shows_the_charts_of_the_team_problem_type(chromium, first_run) -> None:
     project, run = first_run
-    assert_report_shows(chromium, run.summary, charts_of(project))
+    assert_report_shows(chromium, run.summary, CHARTS[project.config.problem_type])
 
 
 def test_regression_report_shows_residuals_importance_and_history(chromium, regression_run) -> None:
@@ -63,7 +58,7 @@ def test_cache_hit_run_still_shows_the_charts(chromium, project) -> None:
     run = project.run("--rows", ROWS)
     assert run.code == 0, run.stderr
     assert next(s for s in run.summary["steps"] if s["name"] == STEP_EVALUATE)["cache"]["hit"]
-    assert_report_shows(chromium, run.summary, charts_of(project))
+    assert_report_shows(chromium, run.summary, CHARTS[project.config.problem_type])
 
 
 def test_old_run_without_chart_data_gets_notes_not_a_crash(chromium, first_run, tmp_path: Path) -> None:

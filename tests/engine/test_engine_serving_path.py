@@ -38,15 +38,16 @@ def package(first_run) -> dict[str, Any]:
     return {"project": project, "version": version, "spec": spec}
 
 
-def _serve(project: Project, package: dict[str, Any], body: bytes, content_type: str, accept: str,
+def _serve(python: Path, project: Project, package: dict[str, Any], body: bytes, content_type: str,
            workdir: Path) -> bytes:
-    """One request through the container's script-mode sequence, in a fresh interpreter."""
+    """One request (answered in its own content type) through the container's script-mode sequence, in a fresh
+    interpreter of the image's runtime."""
     environment = package["spec"]["Containers"][0]["Environment"]
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.serving.script_mode",
+        [str(python), "-m", "pipelines.serving.script_mode",
          "--model", str(store_path(project, package["version"].model_data_url)),
          "--code", str(store_path(project, environment["SAGEMAKER_SUBMIT_DIRECTORY"])),
-         "--program", environment["SAGEMAKER_PROGRAM"], "--content-type", content_type, "--accept", accept,
+         "--program", environment["SAGEMAKER_PROGRAM"], "--content-type", content_type, "--accept", content_type,
          "--workdir", str(workdir)],
         input=body, capture_output=True, cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 0, result.stderr.decode()
@@ -64,6 +65,15 @@ def _evaluation_predictions(project: Project, model_tar: Path) -> tuple[np.ndarr
     booster, schema = evaluate.load_model_archive(model_tar)
     prediction = evaluate.predict(booster, pd.read_parquet(test_file), schema, "test")
     return prediction, test_file.parent / "raw" / "test_raw.csv"
+
+
+def served_values(response: str, content_type: str) -> np.ndarray:
+    """The numbers of a response: one value per row, or (multiclass) the class probabilities after the label."""
+    if content_type == "text/csv":
+        rows = [line.split(",") for line in response.splitlines()]
+        return np.array([[float(v) for v in row[1:]] if len(row) > 1 else float(row[0]) for row in rows])
+    predictions = json.loads(response)["predictions"]
+    return np.array([list(p["probabilities"].values()) if isinstance(p, dict) else p for p in predictions])
 
 
 def test_package_declares_script_mode_and_only_the_types_it_serves(package):
@@ -84,7 +94,8 @@ def test_model_archive_holds_files_algorithm_mode_could_not_load(package):
 
 
 @pytest.mark.parametrize("content_type", ["text/csv", "application/json"])
-def test_script_mode_serving_predicts_what_evaluation_measured(package, content_type, tmp_path):
+def test_script_mode_serving_predicts_what_evaluation_measured(package, content_type, tmp_path, container_python):
+    """Served by the SageMaker image's Python and libraries (.venv-container), as the endpoint would."""
     project = package["project"]
     expected, raw_file = _evaluation_predictions(project, store_path(project, package["version"].model_data_url))
     if content_type == "text/csv":
@@ -92,10 +103,7 @@ def test_script_mode_serving_predicts_what_evaluation_measured(package, content_
     else:
         rows = pd.read_csv(raw_file, dtype=object).replace({np.nan: None}).to_dict(orient="records")
         body = json.dumps({"instances": rows}).encode()
-    response = _serve(project, package, body, content_type, content_type, tmp_path)
-    if content_type == "text/csv":
-        served = np.array([float(line) for line in response.decode().splitlines()])
-    else:
-        served = np.array(json.loads(response)["predictions"])
+    response = _serve(container_python, project, package, body, content_type, tmp_path)
+    served = served_values(response.decode(), content_type)
     assert len(served) == len(expected) > 100
     np.testing.assert_allclose(served, expected, rtol=1e-6, atol=1e-7)

@@ -41,7 +41,9 @@ def test_binary_metrics_match_sklearn(prepared: dict[str, Path], sm_root: Path, 
     assert evaluate.main([]) == 0
 
     report = json.loads((sm_root / "processing" / "evaluation" / "evaluation.json").read_text())
-    assert list(report) == ["binary_classification_metrics"]
+    assert list(report) == ["binary_classification_metrics", "labels"]
+    assert report["labels"] == {"mapping": {"0": 0, "1": 1}, "classes": ["0", "1"], "positive_class": "1",
+                                "decision_threshold": 0.5}
     section = report["binary_classification_metrics"]
     assert list(section)[:5] == ["auc", "accuracy", "f1", "precision", "recall"]
     assert all(section[name]["standard_deviation"] == "NaN" for name in list(section)[:5])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import f1_score, roc_auc_score
 
 from pipelines.sample_data import BASE_FEATURES, make_churn_dataset, shift_dataset, write_dataset
 
@@ -49,6 +49,20 @@ def test_binary_target_is_learnable_but_not_trivial() -> None:
     assert 0.78 < auc < 0.95
 
 
+def test_multiclass_target_clears_the_default_gate_with_room() -> None:
+    frame = make_churn_dataset(6000, seed=2, problem_type="multiclass_classification", target_column="status")
+    status = frame.pop("status")
+    shares = status.value_counts(normalize=True)
+    assert set(shares.index) == {"churned", "stayed", "upgraded"} and shares.min() > 0.15
+    for name in CATEGORICAL:
+        frame[name] = frame[name].astype("category").cat.codes
+    codes = status.map({"churned": 0, "stayed": 1, "upgraded": 2})
+    params = {"objective": "multi:softprob", "num_class": 3, "max_depth": 4, "eta": 0.2, "nthread": 2}
+    booster = xgb.train(params, xgb.DMatrix(frame.iloc[:4000], codes.iloc[:4000]), 60)
+    predicted = booster.predict(xgb.DMatrix(frame.iloc[4000:])).argmax(axis=1)
+    assert 0.58 < f1_score(codes.iloc[4000:], predicted, average="macro") < 0.85  # the gate's floor is 0.5
+
+
 def test_regression_target_and_requested_width() -> None:
     frame = make_churn_dataset(1000, seed=5, problem_type="regression", target_column="next_30d_spend",
                                extra_features=16)
@@ -58,7 +72,7 @@ def test_regression_target_and_requested_width() -> None:
     assert frame["next_30d_spend"].nunique() > 500
     assert [c for c in frame.columns if c.startswith("extra_")] == [f"extra_{i:02d}" for i in range(16)]
     with pytest.raises(ValueError, match="problem_type"):
-        make_churn_dataset(10, problem_type="multiclass")
+        make_churn_dataset(10, problem_type="multiclass")  # the full name is multiclass_classification
 
 
 def test_shift_dataset_moves_distributions_but_keeps_shape() -> None:

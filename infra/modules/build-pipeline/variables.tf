@@ -154,9 +154,9 @@ variable "buildspec" {
 }
 
 variable "build_image" {
-  description = "CodeBuild image; the default ships Python 3.11."
+  description = "CodeBuild image; the default (Ubuntu) ships Python 3.11 and 3.12 (the step runtime's) and Google Chrome for the report tests."
   type        = string
-  default     = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+  default     = "aws/codebuild/standard:7.0"
 
   validation {
     condition     = length(var.build_image) > 0

@@ -207,11 +207,32 @@ data "aws_iam_policy_document" "bucket" {
   }
 }
 
+data "aws_iam_policy_document" "artifact_readers" {
+  # Stage accounts deploying the models registered here read their artifacts (deploy-pipeline).
+  source_policy_documents = [data.aws_iam_policy_document.bucket["artifacts"].json]
+
+  dynamic "statement" {
+    for_each = length(var.reader_account_ids) > 0 ? [1] : []
+
+    content {
+      sid       = "StageAccountsReadArtifacts"
+      effect    = "Allow"
+      actions   = ["s3:GetObject"]
+      resources = ["${aws_s3_bucket.this["artifacts"].arn}/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = [for account in var.reader_account_ids : "arn:${local.partition}:iam::${account}:root"]
+      }
+    }
+  }
+}
+
 resource "aws_s3_bucket_policy" "this" {
   for_each = local.buckets
 
   bucket = aws_s3_bucket.this[each.key].id
-  policy = data.aws_iam_policy_document.bucket[each.key].json
+  policy = each.key == "artifacts" ? data.aws_iam_policy_document.artifact_readers.json : data.aws_iam_policy_document.bucket[each.key].json
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }

@@ -131,6 +131,17 @@ variable "access_log_retention_days" {
   }
 }
 
+variable "reader_account_ids" {
+  description = "Accounts allowed to read the artifact bucket's objects: the stage accounts that deploy models registered here (deploy-pipeline)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.reader_account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "The reader_account_ids must be 12-digit AWS account ids."
+  }
+}
+
 variable "force_destroy" {
   description = "Allow terraform destroy to delete non-empty buckets. Keep false outside throw-away dev stacks."
   type        = bool

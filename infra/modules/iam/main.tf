@@ -40,6 +40,7 @@ locals {
   codepipeline_arn        = "arn:${local.partition}:codepipeline:${local.arn_suffix}:${var.codepipeline_name}"
   codecommit_arn          = "arn:${local.partition}:codecommit:${local.arn_suffix}:${var.repository}"
   wiring_parameters_arn   = "arn:${local.partition}:ssm:${local.arn_suffix}:parameter/ml-factory/${var.project}/${var.stage}/*"
+  tracking_server_arn     = "${local.sagemaker_arn}:mlflow-tracking-server/${local.name}" # infra/modules/tracking
 
   is_codecommit            = var.source_provider == "codecommit"
   permissions_boundary_arn = var.permissions_boundary_arn != null ? var.permissions_boundary_arn : one(aws_iam_policy.boundary[*].arn)
@@ -114,11 +115,21 @@ data "aws_iam_policy_document" "boundary" {
   statement {
     sid     = "JobNetworkInterfacesInProjectVpc"
     effect  = "Allow"
-    actions = ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"]
+    actions = ["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission", "ec2:UnassignPrivateIpAddresses"]
     resources = [
       "arn:${local.partition}:ec2:${local.arn_suffix}:network-interface/*",
       "arn:${local.partition}:ec2:${local.arn_suffix}:security-group/*",
       "arn:${local.partition}:ec2:${local.arn_suffix}:subnet/*",
+    ]
+  }
+
+  statement {
+    sid     = "LifecycleCleanup" # modules/lifecycle: delete the project's unattached volumes; the schedule invokes the cleanup
+    effect  = "Allow"
+    actions = ["ec2:DeleteVolume", "lambda:InvokeFunction"]
+    resources = [
+      "arn:${local.partition}:ec2:${local.arn_suffix}:volume/*",
+      "arn:${local.partition}:lambda:${local.arn_suffix}:function:${local.name}-*",
     ]
   }
 
@@ -133,11 +144,49 @@ data "aws_iam_policy_document" "boundary" {
     ]
   }
 
+  # Promotion and serving (deploy-pipeline, deploy-target, inference-api modules).
+  statement {
+    sid       = "AssumeStageDeployers"
+    effect    = "Allow"
+    actions   = ["sts:AssumeRole"]
+    resources = ["arn:${local.partition}:iam::*:role/${var.project}-*-deployer"]
+  }
+
+  statement {
+    sid     = "ReadRegistryModels" # the registry account's packages and artifacts; its resource policies decide
+    effect  = "Allow"
+    actions = ["kms:Decrypt", "s3:GetObject", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+    resources = [
+      "arn:${local.partition}:sagemaker:${local.region}:*:model-package/${var.project}-*",
+      "arn:${local.partition}:s3:::${var.project}-*-artifacts-*/*",
+      "arn:${local.partition}:kms:${local.region}:*:key/*",
+    ]
+  }
+
+  statement {
+    sid     = "ServeProjectEndpoints"
+    effect  = "Allow"
+    actions = ["application-autoscaling:PutScalingPolicy", "application-autoscaling:RegisterScalableTarget", "cloudwatch:DescribeAlarms", "iam:CreateServiceLinkedRole", "sns:Publish"]
+    resources = [
+      "arn:${local.partition}:application-autoscaling:${local.arn_suffix}:scalable-target/*",
+      "arn:${local.partition}:cloudwatch:${local.arn_suffix}:alarm:${local.name}-*",
+      "arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/*",
+      "arn:${local.partition}:sns:${local.arn_suffix}:${local.name}-*",
+    ]
+  }
+
   statement {
     sid       = "WiringParameters"
     effect    = "Allow"
     actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
     resources = [local.wiring_parameters_arn, trimsuffix(local.wiring_parameters_arn, "/*")]
+  }
+
+  statement {
+    sid       = "ProjectTrackingServer"
+    effect    = "Allow"
+    actions   = ["sagemaker-mlflow:*"]
+    resources = [local.tracking_server_arn]
   }
 
   statement {
@@ -151,13 +200,18 @@ data "aws_iam_policy_document" "boundary" {
     sid    = "ActionsWithoutResourceLevelPermissions"
     effect = "Allow"
     actions = [
+      "application-autoscaling:DescribeScalableTargets",
+      "cloudwatch:GetMetricStatistics",
       "cloudwatch:PutMetricData",
       "ec2:DescribeDhcpOptions",
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
+      "ec2:DescribeVolumes",
       "ec2:DescribeVpcs",
       "ecr:GetAuthorizationToken",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
     ]
     resources = ["*"]
   }
@@ -412,10 +466,17 @@ data "aws_iam_policy_document" "codebuild" {
   }
 
   statement {
-    sid       = "FollowPipelineExecutions" # pipelines.run --wait
+    sid       = "FollowPipelineExecutions" # pipelines.run --wait; the Spot saving goes into the execution's description
     effect    = "Allow"
-    actions   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"]
+    actions   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps", "sagemaker:UpdatePipelineExecution"]
     resources = [local.pipeline_execution_arn]
+  }
+
+  statement {
+    sid       = "EstimateFromEarlierExecutions" # pipelines.run --budget: median step durations of the last runs
+    effect    = "Allow"
+    actions   = ["sagemaker:ListPipelineExecutions"]
+    resources = [local.pipeline_arn]
   }
 
   statement {
@@ -443,6 +504,46 @@ data "aws_iam_policy_document" "codebuild" {
     effect    = "Allow"
     actions   = ["sagemaker:ListModelPackages"]
     resources = ["${local.sagemaker_arn}:model-package/*"]
+  }
+
+  statement {
+    sid       = "ReadEvaluationJobOutputs" # pipelines.run --wait: where Evaluate and Preprocess wrote, for MLflow
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribeProcessingJob"]
+    resources = ["${local.sagemaker_arn}:processing-job/*"] # named by the pipeline service, not by us
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [var.project]
+    }
+  }
+
+  statement {
+    sid       = "LinkModelPackageToMlflowRun" # the run id in the package's CustomerMetadataProperties
+    effect    = "Allow"
+    actions   = ["sagemaker:UpdateModelPackage"]
+    resources = [local.model_packages_arn]
+  }
+
+  statement {
+    sid    = "LogRunsToTrackingServer" # pipelines.run --wait logs the execution (pipelines/tracking/cloud_run.py)
+    effect = "Allow"
+    actions = [
+      "sagemaker-mlflow:CreateExperiment",
+      "sagemaker-mlflow:CreateRun",
+      "sagemaker-mlflow:FinalizeLoggedModel",
+      "sagemaker-mlflow:GetExperimentByName",
+      "sagemaker-mlflow:GetLoggedModel",
+      "sagemaker-mlflow:GetMetricHistory",
+      "sagemaker-mlflow:GetRun",
+      "sagemaker-mlflow:LogBatch",
+      "sagemaker-mlflow:LogModel",
+      "sagemaker-mlflow:LogOutputs",
+      "sagemaker-mlflow:SetTag",
+      "sagemaker-mlflow:UpdateRun",
+    ]
+    resources = [local.tracking_server_arn]
   }
 
   statement {

@@ -104,6 +104,29 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
+  # Stage accounts deploying this stage's models read its SSE-KMS artifacts (deploy-pipeline).
+  dynamic "statement" {
+    for_each = length(var.reader_account_ids) > 0 ? [1] : []
+
+    content {
+      sid       = "StageAccountsDecryptArtifacts"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:DescribeKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = [for account in var.reader_account_ids : "arn:${local.partition}:iam::${account}:root"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
   dynamic "statement" {
     for_each = length(local.log_group_arns) > 0 ? [1] : []
 

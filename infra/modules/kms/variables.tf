@@ -55,8 +55,19 @@ variable "log_group_name_prefixes" {
   default     = []
 
   validation {
-    condition     = alltrue([for prefix in var.log_group_name_prefixes : can(regex("^/[A-Za-z0-9_./#-]+$", prefix))])
-    error_message = "The log_group_name_prefixes must be log group name prefixes starting with '/'."
+    condition     = alltrue([for prefix in var.log_group_name_prefixes : can(regex("^(/|aws-waf-logs-)[A-Za-z0-9_./#-]*$", prefix))])
+    error_message = "The log_group_name_prefixes must be log group name prefixes starting with '/' or 'aws-waf-logs-'."
+  }
+}
+
+variable "reader_account_ids" {
+  description = "Accounts allowed to decrypt this key's S3 objects (kms:ViaService s3): the stage accounts that deploy models registered here."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.reader_account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "The reader_account_ids must be 12-digit AWS account ids."
   }
 }
 

@@ -19,6 +19,8 @@ locals {
     "subnet-ids"          = join(",", var.subnet_ids)
     "security-group-ids"  = join(",", var.security_group_ids)
     "model-package-group" = aws_sagemaker_model_package_group.this.model_package_group_name
+    # always written, "none" for a stage without a tracking server: the reader needs every key
+    "mlflow-tracking-server-arn" = coalesce(var.mlflow_tracking_server_arn, "none")
   }
 
   # Keys whose value is a comma-joined list, stored as StringList (WiringKey.is_list on the Python side).

@@ -89,6 +89,17 @@ variable "security_group_ids" {
   }
 }
 
+variable "mlflow_tracking_server_arn" {
+  description = "ARN of the stage's MLflow tracking server (tracking module; wiring key mlflow-tracking-server-arn); null writes none: runs are not tracked in the cloud."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.mlflow_tracking_server_arn == null || can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:mlflow-tracking-server/.+$", var.mlflow_tracking_server_arn))
+    error_message = "The mlflow_tracking_server_arn must be a SageMaker MLflow tracking server ARN."
+  }
+}
+
 variable "parameter_tier" {
   description = "SSM parameter tier of the wiring parameters: Standard (free) or Advanced."
   type        = string

@@ -17,3 +17,7 @@ branch          = "main"
 
 force_destroy_buckets       = true
 kms_deletion_window_in_days = 7
+
+# The registry stage: approved models are promoted to these accounts (deploy-pipeline).
+deploy_target_accounts = { staging = "{{ cookiecutter.staging_account_id }}", prod = "{{ cookiecutter.prod_account_id }}" }
+deploy_approval_emails = ["{{ cookiecutter.owner_email }}"]

@@ -17,3 +17,7 @@ branch          = "main"
 
 force_destroy_buckets       = false
 kms_deletion_window_in_days = 30
+
+# Receives deployments from the registry stage's deploy pipeline (deploy-target), and serves clients.
+registry_account_id   = "{{ cookiecutter.dev_account_id }}"
+inference_api_enabled = true

@@ -52,20 +52,19 @@ class MatrixRow:
         return self.inputs["project_name"].strip().lower().replace(" ", "-").replace("_", "-")
 
 
-def _row(choice: dict[str, str]) -> MatrixRow:
-    spec = METRIC_SPECS[choice["metric"]]
+def _row(choice: dict) -> MatrixRow:
+    spec: MetricSpec = choice["metric"]
     inputs = {"project_name": choice["name"], "aws_region": choice["region"], "problem_type": choice["problem_type"],
               "primary_metric": spec.name, "metric_threshold": reachable_threshold(spec),
               "use_spot": choice["use_spot"], "source_provider": choice["provider"],
               "training_instance_type": choice["instance_type"], **ACCOUNTS[choice["accounts"]]}
-    label = "-".join((choice["region"], spec.name, f"spot_{choice['use_spot']}", choice["provider"],
-                      choice["accounts"], choice["instance_type"].removeprefix("ml.")))
+    label = "-".join((choice["region"], spec.problem_type.split("_")[0], spec.name, f"spot_{choice['use_spot']}",
+                      choice["provider"], choice["accounts"], choice["instance_type"].removeprefix("ml.")))
     return MatrixRow(inputs, label)
 
 
-def _metric_fits(row: dict[str, str]) -> bool:
-    return "metric" not in row or "problem_type" not in row or \
-        METRIC_SPECS[row["metric"]].problem_type == row["problem_type"]
+def _metric_fits(row: dict) -> bool:
+    return "metric" not in row or "problem_type" not in row or row["metric"].problem_type == row["problem_type"]
 
 
 @cache
@@ -74,7 +73,7 @@ def matrix_rows() -> tuple[MatrixRow, ...]:
         "region": REGIONS,
         "name": NAMES,
         "problem_type": PROBLEM_TYPES,
-        "metric": tuple(METRIC_SPECS),
+        "metric": tuple(spec for by_name in METRIC_SPECS.values() for spec in by_name.values()),
         "use_spot": ("yes", "no"),
         "provider": ("github", "codecommit"),
         "accounts": tuple(ACCOUNTS),

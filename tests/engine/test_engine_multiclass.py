@@ -62,7 +62,8 @@ def test_report_draws_the_confusion_matrix_with_the_cultivar_names(chromium, win
 
 
 @pytest.mark.parametrize("content_type", ["text/csv", "application/json"])
-def test_served_labels_and_probabilities_match_the_evaluation(wine_run, content_type, tmp_path) -> None:
+def test_served_labels_and_probabilities_match_the_evaluation(wine_run, content_type, tmp_path,
+                                                              container_python) -> None:
     project, _ = wine_run
     version = project.versions()[0]
     [definition] = sorted((project.state / "definitions").glob("*.json"))
@@ -73,7 +74,7 @@ def test_served_labels_and_probabilities_match_the_evaluation(wine_run, content_
     body = (raw_file.read_bytes() if content_type == "text/csv" else
             json.dumps({"instances": raw.replace({np.nan: None}).to_dict(orient="records")}).encode())
 
-    response = _serve(project, package, body, content_type, content_type, tmp_path).decode()
+    response = _serve(container_python, project, package, body, content_type, tmp_path).decode()
 
     if content_type == "text/csv":
         rows = [line.split(",") for line in response.splitlines()]

@@ -129,7 +129,7 @@ def test_every_readme_command_runs_on_day_one(first_render, tmp_path):
     report = next(v for k, v in by_command.items() if k.startswith("ls -t")).strip()
     assert (project / report).is_file(), report
     listing = next(v for k, v in by_command.items() if k.endswith("--local list"))
-    assert re.search(r"^1\s+PendingManualApproval\s+mae=", listing, flags=re.M), listing
+    assert re.search(r"^\s*1\s+PendingManualApproval\s+mae=", listing, flags=re.M), listing
     approved = next(v for k, v in by_command.items() if "approve latest" in k)
     assert "version 1: Approved" in approved
     # 8. taking the same release again changes none of the repo's files

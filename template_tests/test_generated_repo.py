@@ -21,8 +21,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 # us-east-1: not the default, and S3's odd region; pipelines/finops/prices.json covers eu-west-1 and us-east-1 only, so
 # a repo in another region cannot pass its cost tests (--estimate and the local cost lines need that region's prices)
@@ -99,25 +97,20 @@ def write_team_data(project: Path) -> None:
     frame.to_csv(project / "data" / "train.csv", index=False)
 
 
-@pytest.fixture(scope="module")
-def first_render(tmp_path_factory) -> Path:
-    from conftest import run_cookiecutter
-
-    out = tmp_path_factory.mktemp("render")
-    rendered = run_cookiecutter(out, *(f"{k}={v}" for k, v in DAY_ONE_INPUTS.items()))
+def test_every_readme_command_runs_on_day_one(render, tmp_path):
+    rendered, out = render(**DAY_ONE_INPUTS)
     assert rendered.returncode == 0, rendered.stderr
-    return out / "spend-forecast"
-
-
-def test_every_readme_command_runs_on_day_one(first_render, tmp_path):
+    first_render = out / "spend-forecast"
     readme = (first_render / "README.md").read_text()
     render_block, *blocks = bash_blocks(readme)
     environments = Environments.of_this_checkout()
     env = shell_env(environments)
 
     # 1. render: the README's command reproduces this very repo
-    run_block(render_block, tmp_path, env)
-    project = tmp_path / "spend-forecast"
+    day_one = tmp_path / "day-one"
+    day_one.mkdir()
+    run_block(render_block, day_one, env)
+    project = day_one / "spend-forecast"
     assert (project / "pyproject.toml").read_text() == (first_render / "pyproject.toml").read_text()
     assert tomllib.loads((project / "pyproject.toml").read_text())["tool"]["ml-factory"]["aws_region"] == "us-east-1"
     environments.link_into(project)
@@ -135,4 +128,4 @@ def test_every_readme_command_runs_on_day_one(first_render, tmp_path):
     # 8. taking the same release again changes none of the repo's files
     update = next(v for k, v in by_command.items() if k.startswith("cookiecutter --no-input -f"))
     assert set(update.split("\n")) - {""} == {"?? data/"}, update
-    shutil.rmtree(tmp_path / "ml-factory-update", ignore_errors=True)
+    shutil.rmtree(day_one / "ml-factory-update", ignore_errors=True)

@@ -21,8 +21,15 @@ include container.mk
 
 .PHONY: help venv browser test lint demo bench lock clean ui update check-template
 
+# each target once, as this repo defines it: of a target defined in both branches of
+# `ifneq ($(IS_TEMPLATE),)`, only the branch that applies here (template root or team repo)
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@awk -F':.*## ' -v template="$(IS_TEMPLATE)" -v ui_port="$(UI_PORT)" ' \
+	  /^ifneq \(\$$\(IS_TEMPLATE\),\)/ { branch = "template"; next } \
+	  /^else/ && branch == "template" { branch = "team"; next } \
+	  /^endif/ { branch = ""; next } \
+	  /^[a-zA-Z_-]+:.*## / && !(branch == "template" && template == "") && !(branch == "team" && template != "") \
+	    && !seen[$$1]++ { gsub(/\$$\(UI_PORT\)/, ui_port, $$2); printf "  make %-17s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
@@ -51,7 +58,7 @@ $(CHROMIUM):
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 
-test: venv browser $(CHECKOV_VENV)/.installed $(CONTAINER_VENV)/.installed terraform-native ## run every test (template and project)
+test: venv browser $(CHECKOV_VENV)/.installed $(CONTAINER_VENV)/.installed terraform-native ## ruff, then every test of this repo
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(CONTAINER_VENV)/bin/python -m pytest -q tests/seedcode
 	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) ML_FACTORY_CHROMIUM=$(CHROMIUM) \

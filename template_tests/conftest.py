@@ -32,3 +32,17 @@ def render(tmp_path: Path):
         return result, out
 
     return _render
+
+
+@pytest.fixture(scope="session")
+def matrix_renders(tmp_path_factory) -> dict[str, Path]:
+    """Every row of the input matrix (input_matrix.py) rendered once: row label -> generated repo."""
+    from input_matrix import matrix_rows
+
+    renders = {}
+    for row in matrix_rows():
+        out = tmp_path_factory.mktemp("matrix")
+        result = run_cookiecutter(out, *(f"{key}={value}" for key, value in row.inputs.items()))
+        assert result.returncode == 0, f"{row.label}: cookiecutter failed:\n{result.stderr[-2000:]}"
+        renders[row.label] = out / row.slug
+    return renders

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
+from input_matrix import matrix_rows
 
 from hooks.assemble import SHARED_PATHS
+from pipelines.rules import DEFAULT_GATE
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 LEFTOVERS = ("{{", "{%", "cookiecutter.")
@@ -30,20 +31,6 @@ EXPECTED_FILES = (
     "infra/envs/prod.tfvars",
 )
 
-NAMES = [
-    ("Churn Model", "churn-model"),
-    ("fraud_detector_2", "fraud-detector-2"),
-    ("LTV-forecast 3000", "ltv-forecast-3000"),
-]
-MATRIX = [
-    pytest.param(name, slug, problem, spot, provider, id=f"{slug}-{problem}-spot_{spot}-{provider}")
-    for (name, slug), (problem, spot, provider) in zip(
-        itertools.cycle(NAMES),
-        itertools.product(("binary_classification", "regression"), ("yes", "no"), ("github", "codecommit")),
-    )
-]
-
-
 def text_files(root: Path):
     for path in sorted(root.rglob("*")):
         if path.is_file():
@@ -53,14 +40,11 @@ def text_files(root: Path):
                 continue
 
 
-@pytest.mark.parametrize("name, slug, problem, spot, provider", MATRIX)
-def test_render_matrix(cookies, name, slug, problem, spot, provider):
-    result = cookies.bake(
-        extra_context={"project_name": name, "problem_type": problem, "use_spot": spot, "source_provider": provider}
-    )
-    assert result.exit_code == 0, result.exception
-    project = Path(result.project_path)
-    assert project.name == slug
+@pytest.mark.parametrize("row", matrix_rows(), ids=lambda row: row.label)
+def test_render_matrix(matrix_renders, row):
+    """Each row of the input matrix (input_matrix.py): complete, self-contained, its inputs in the config."""
+    project = matrix_renders[row.label]
+    assert project.is_dir(), f"{row.slug} missing"
 
     for relative in EXPECTED_FILES:
         assert (project / relative).exists(), f"{relative} missing from the rendered repo"
@@ -75,13 +59,26 @@ def test_render_matrix(cookies, name, slug, problem, spot, provider):
     ]
     assert not leftovers, "leftover template syntax:\n" + "\n".join(leftovers)
 
+    inputs = row.inputs
     config = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["ml-factory"]
-    assert config["project"] == slug
-    assert config["problem_type"] == problem
-    assert config["training"]["use_spot"] is (spot == "yes")
-    assert config["source_provider"] == provider
-    expected_gate = {"binary_classification": ("auc", 0.7), "regression": ("r2", 0.1)}[problem]
-    assert (config["metric"]["name"], config["metric"]["threshold"]) == expected_gate, "scale-free default gate"
+    assert config["project"] == row.slug
+    assert config["aws_region"] == inputs["aws_region"]
+    assert config["problem_type"] == inputs["problem_type"]
+    assert config["training"]["use_spot"] is (inputs["use_spot"] == "yes")
+    assert config["training"]["instance_type"] == inputs["training_instance_type"]
+    assert config["source_provider"] == inputs["source_provider"]
+    assert (config["metric"]["name"], config["metric"]["threshold"]) == (inputs["primary_metric"],
+                                                                         float(inputs["metric_threshold"]))
+    assert {stage: config["stages"][stage]["account_id"] for stage in ("dev", "staging", "prod")} == {
+        stage: inputs[f"{stage}_account_id"] for stage in ("dev", "staging", "prod")}
+
+
+def test_default_render_gets_the_scale_free_gate(cookies):
+    for problem_type, gate in DEFAULT_GATE.items():
+        result = cookies.bake(extra_context={"problem_type": problem_type})
+        assert result.exit_code == 0, result.exception
+        config = tomllib.loads((Path(result.project_path) / "pyproject.toml").read_text())["tool"]["ml-factory"]
+        assert (config["metric"]["name"], config["metric"]["threshold"]) == gate, problem_type
 
 
 def test_rendered_config_loads_for_every_stage(cookies):

@@ -8,11 +8,15 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from browser import chromium  # noqa: F401  (the one browser harness: a session fixture for every report test)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from pipelines.config import Config
+
 CONTAINER_RECORD = REPO_ROOT / "requirements-container.in"
 CONTAINER_VENV = REPO_ROOT / ".venv-container"
 
@@ -43,6 +47,26 @@ def team_table() -> dict:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def repo_config() -> Config:
+    """This repo's own settings at stage dev. Tests take the region, problem type, metric and gate from
+    here, never from the template's defaults, so they pass in every generated repo."""
+    from pipelines.config import load_config  # lazily: the seedcode tests run on the container's Python
+
+    return load_config("dev", REPO_ROOT / "pyproject.toml")
+
+
+@pytest.fixture
+def fake_aws(monkeypatch, repo_config: Config) -> str:
+    """Fake credentials and this repo's region in the environment, for moto or the Stubber; returns the region."""
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", repo_config.aws_region)
+    return repo_config.aws_region
 
 
 @pytest.fixture(scope="session")

@@ -119,7 +119,7 @@ def error_of(table: dict, stage: str = "dev") -> str:
 
 
 def test_metric_errors_name_the_keys_as_the_file_spells_them(team_table):
-    team_table["metric"]["threshold"] = 1.5
+    team_table.update(problem_type="binary_classification", metric={"name": "auc", "threshold": 1.5})
     assert error_of(team_table).startswith("pyproject.toml [tool.ml-factory.metric] threshold: 1.5 must lie between")
     team_table["metric"] = {"name": "rmse", "threshold": 0.5}
     assert error_of(team_table).startswith("pyproject.toml [tool.ml-factory.metric] name: 'rmse' does not fit")

@@ -21,6 +21,14 @@ def _arguments(step: dict) -> list[str]:
     return step["Arguments"]["AppSpecification"]["ContainerArguments"]
 
 
+def _binary(team_table: dict) -> dict:
+    """This repo's table as a binary project: the label settings below apply to binary_classification only."""
+    name, threshold = DEFAULT_GATE["binary_classification"]
+    team_table.update(problem_type="binary_classification", target_column="is_fraud")
+    team_table["metric"] = {"name": name, "threshold": threshold}
+    return team_table
+
+
 def _multiclass(team_table: dict, **metric) -> dict:
     name, threshold = DEFAULT_GATE["multiclass_classification"]
     team_table.update(problem_type="multiclass_classification", target_column="cultivar")
@@ -29,7 +37,7 @@ def _multiclass(team_table: dict, **metric) -> dict:
 
 
 def test_positive_class_and_decision_threshold_reach_preprocess_and_evaluate(team_table):
-    team_table.update(positive_class="fraud", decision_threshold=0.3)
+    _binary(team_table).update(positive_class="fraud", decision_threshold=0.3)
     config = parse_config(team_table, "dev")
     steps = _steps(config)
 
@@ -39,7 +47,7 @@ def test_positive_class_and_decision_threshold_reach_preprocess_and_evaluate(tea
 
 
 def test_without_the_settings_preprocess_picks_the_default_and_evaluate_cuts_at_one_half(team_table):
-    config = parse_config(team_table, "dev")
+    config = parse_config(_binary(team_table), "dev")
     assert (config.positive_class, config.decision_threshold) == (None, 0.5)
     steps = _steps(config)
     assert "--positive-class" not in _arguments(steps["Preprocess"])
@@ -48,7 +56,7 @@ def test_without_the_settings_preprocess_picks_the_default_and_evaluate_cuts_at_
 
 
 def test_an_integer_positive_class_names_a_numeric_label(team_table):
-    team_table["positive_class"] = 0
+    _binary(team_table)["positive_class"] = 0
     assert parse_config(team_table, "dev").positive_class == "0"
 
 
@@ -59,7 +67,7 @@ def test_an_integer_positive_class_names_a_numeric_label(team_table):
     ({"positive_class": True}, "positive_class: expected a string or an integer, got True"),
 ])
 def test_bad_label_settings_name_the_key(team_table, changes, message):
-    team_table.update(changes)
+    _binary(team_table).update(changes)
     with pytest.raises(ConfigError) as error:
         parse_config(team_table, "dev")
     assert message in str(error.value)

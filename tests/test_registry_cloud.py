@@ -12,36 +12,31 @@ import pytest
 import regex
 from moto import mock_aws
 
-from pipelines.config import load_config
 from pipelines.errors import run_cli
 from pipelines.registry import main
 from pipelines.wiring import WIRING_KEYS, parameter_name
 
-REGION = "eu-west-1"
-
 
 @pytest.fixture
-def group(monkeypatch, repo_root):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def group(fake_aws, repo_root, repo_config):
     with mock_aws():
-        config = load_config("dev", repo_root / "pyproject.toml")
+        config = repo_config
         name = f"{config.project}-dev-models"
-        ssm = boto3.client("ssm", region_name=REGION)
+        ssm = boto3.client("ssm", region_name=fake_aws)
         for spec in WIRING_KEYS:
             value = name if spec.key == "model-package-group" else "x"
             ssm.put_parameter(Name=parameter_name(config.project, "dev", spec.key), Value=value, Type="String")
-        sm = boto3.client("sagemaker", region_name=REGION)
+        sm = boto3.client("sagemaker", region_name=fake_aws)
         sm.create_model_package_group(ModelPackageGroupName=name)
         for _ in range(2):
             sm.create_model_package(
                 ModelPackageGroupName=name, ModelApprovalStatus="PendingManualApproval",
-                CustomerMetadataProperties={"primary_metric": "auc=0.87"},
+                CustomerMetadataProperties={"primary_metric": f"{config.metric.name}=0.87"},
                 InferenceSpecification={"Containers": [{"Image": "img", "ModelDataUrl": "s3://b/m.tar.gz"}],
                                         "SupportedContentTypes": ["text/csv"],
                                         "SupportedResponseMIMETypes": ["text/csv"]})
-        yield {"name": name, "sm": sm, "argv": ["--config", str(repo_root / "pyproject.toml")]}
+        yield {"name": name, "sm": sm, "argv": ["--config", str(repo_root / "pyproject.toml")], "region": fake_aws,
+               "metric": f"{config.metric.name}=0.87"}
 
 
 def status_of(group, version: int) -> tuple[str, str]:
@@ -56,7 +51,7 @@ def test_list_shows_versions_newest_first(group, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[0] == "VERSION"
     assert [line.split()[0] for line in lines[1:]] == ["2", "1"]
-    assert "PendingManualApproval" in lines[1] and "auc=0.87" in lines[1]
+    assert "PendingManualApproval" in lines[1] and group["metric"] in lines[1]
 
 
 def test_list_json(group, capsys):
@@ -103,7 +98,7 @@ def test_history_keeps_approve_twice_and_reject(group, capsys):
         assert run_cli(main, [*group["argv"], command, "2", "--reason", reason]) == 0
     capsys.readouterr()
     history = history_of(group, 2)
-    caller = boto3.client("sts", region_name=REGION).get_caller_identity()["Arn"]
+    caller = boto3.client("sts", region_name=group["region"]).get_caller_identity()["Arn"]
     assert [(h["status"], h["who"], h["reason"]) for h in history] == [
         ("Registered", "-", "registered"),
         ("Approved", caller, "AUC 0.87 beats prod 0.84"),
@@ -115,7 +110,7 @@ def test_history_keeps_approve_twice_and_reject(group, capsys):
     # the package keeps its other metadata, and `list` shows it without the history entries
     assert run_cli(main, [*group["argv"], "list", "--json"]) == 0
     (listed,) = [v for v in json.loads(capsys.readouterr().out) if v["version"] == 2]
-    assert listed["metadata"] == {"primary_metric": "auc=0.87"}
+    assert listed["metadata"] == {"primary_metric": group["metric"]}
     assert [h["status"] for h in history_of(group, 1)] == ["Registered"]
 
 

@@ -74,15 +74,19 @@ def longest_wiring() -> Wiring:
 
 
 def _write_pyproject(path: Path, num_round: int) -> Path:
-    """This repo's pyproject.toml with the longest identity values and `num_round` set."""
+    """This repo's pyproject.toml with the longest identity values, the contract's region and `num_round` set."""
     config = longest_config()
     text = (REPO_ROOT / "pyproject.toml").read_text()
     for key, value in (("project", config.project), ("project_name", config.project_name), ("team", config.team),
-                       ("owner_email", config.owner_email), ("cost_center", config.cost_center)):
+                       ("owner_email", config.owner_email), ("cost_center", config.cost_center),
+                       ("aws_region", config.aws_region)):
         text, count = re.subn(rf'(?m)^{key} = ".*"$', f"{key} = {json.dumps(value)}", text, count=1)
         assert count == 1, f"pyproject.toml has no top-level {key} line"
     text, count = re.subn(r"(?m)^num_round = \d+$", f"num_round = {num_round}", text, count=1)
-    assert count == 1 and longest_config().account_id in text, "pyproject.toml changed shape"
+    assert count == 1, "pyproject.toml has no num_round line"
+    text, count = re.subn(rf'(?m)^(\[tool\.ml-factory\.stages\.{STAGE}\]\naccount_id = )".*"$',
+                          rf'\g<1>"{config.account_id}"', text, count=1)
+    assert count == 1, f"pyproject.toml has no [tool.ml-factory.stages.{STAGE}] account_id line"
     path.write_text(text)
     return path
 

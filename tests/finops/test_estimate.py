@@ -50,7 +50,8 @@ def test_without_history_each_job_step_costs_its_max_runtime_at_the_table_price(
     hourly = prices.hourly(REGION, "training", config.training.instance_type)
     assert train.basis == "max runtime" and train.seconds == config.training.max_runtime_seconds
     assert train.on_demand_usd == pytest.approx(config.training.max_runtime_seconds / 3600 * hourly)
-    assert train.spot_usd == pytest.approx(train.on_demand_usd * (1 - prices.spot_discount))
+    spot_share = (1 - prices.spot_discount) if config.training.use_spot else 1  # on-demand teams pay in full
+    assert train.spot_usd == pytest.approx(train.on_demand_usd * spot_share)
     evaluate = estimate["Evaluate"]  # processing: no Spot; no StoppingCondition means SageMaker's 24 h limit
     assert evaluate.seconds == 86400 and evaluate.spot_usd == evaluate.on_demand_usd
 
@@ -147,10 +148,10 @@ def test_a_cloud_run_over_budget_starts_nothing(project, capsys):  # noqa: F811
     assert run(project, "--budget", "0.01") == 2
     err = capsys.readouterr().err
     assert "cost estimate for one run" in err and "exceeds --budget 0.01 USD; nothing was started" in err
-    sm = boto3.client("sagemaker", region_name=REGION)
+    sm = boto3.client("sagemaker", region_name=project["region"])
     assert sm.list_pipelines()["PipelineSummaries"] == []
     bucket = project["wiring"]["artifact-bucket"]
-    assert boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert boto3.client("s3", region_name=project["region"]).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 
 def test_a_cloud_run_within_budget_starts(project, capsys):  # noqa: F811

@@ -83,3 +83,21 @@ def container_python() -> Path:
                     f"{CONTAINER_VENV.name} from requirements-container.lock (or `make container-venv`, or point "
                     "ML_FACTORY_CONTAINER_PYTHON at its python).", pytrace=False)
     return python
+
+
+@pytest.fixture
+def priced_region(monkeypatch, repo_config: Config) -> str:
+    """The shipped price table covers eu-west-1 and us-east-1 (pipelines/finops/prices.json). In a repo rendered
+    for another region, the cost tests price that region with eu-west-1's rows, so they test the estimate and
+    savings logic, not the table's coverage (which `python -m pipelines.finops.prices --refresh` extends)."""
+    from pipelines.finops.prices import PriceTable
+
+    original = PriceTable.hourly
+    region = repo_config.aws_region
+
+    def hourly(self: PriceTable, wanted: str, usage: str, instance_type: str) -> float:
+        return original(self, "eu-west-1" if wanted == region and region not in self.prices else wanted, usage,
+                        instance_type)
+
+    monkeypatch.setattr(PriceTable, "hourly", hourly)
+    return region

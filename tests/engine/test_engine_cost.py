@@ -8,9 +8,14 @@ from pipelines.finops.prices import load_prices
 
 
 def test_the_local_summary_prices_each_job_step_it_ran(first_run):
-    _, run = first_run
+    project, run = first_run
     cost = run.summary["cost"]
     prices = load_prices()
+    region = project.config.aws_region
+    if region not in prices.prices:  # a repo in a region the shipped table lacks: no figure, and how to get one
+        assert cost["steps"] == [] and cost["on_demand_usd"] == 0
+        assert cost["problems"] and all(region in p and "--refresh" in p for p in cost["problems"])
+        return
     steps = {s["name"]: s for s in run.summary["steps"]}
     assert {row["step"] for row in cost["steps"]} == {"Preprocess", "DataQualityCheck", "Train", "Evaluate"}
     for row in cost["steps"]:

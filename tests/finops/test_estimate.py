@@ -24,6 +24,8 @@ from pipelines.finops.preflight import definition_for_estimate
 from pipelines.finops.prices import load_prices
 from pipelines.run import main
 
+pytestmark = pytest.mark.usefixtures("priced_region")  # see tests/conftest.py
+
 REGION = "eu-west-1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

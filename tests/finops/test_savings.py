@@ -21,6 +21,8 @@ from pipelines.finops.savings import (
 )
 from pipelines.progress import Progress
 
+pytestmark = pytest.mark.usefixtures("priced_region")  # see tests/conftest.py
+
 REGION = "eu-west-1"
 ARN = "arn:aws:sagemaker:eu-west-1:111111111111:pipeline/churn-reference-dev/execution/abc123"
 JOB_ARN = "arn:aws:sagemaker:eu-west-1:111111111111:training-job/pipelines-abc-train"

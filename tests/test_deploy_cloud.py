@@ -24,9 +24,12 @@ from pipelines.wiring import WIRING_KEYS, Wiring, parameter_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = REPO_ROOT / "pyproject.toml"
-REGION = "eu-west-1"
-PROJECT = "churn-reference"
-ACCOUNTS = {"staging": "222222222222", "prod": "333333333333"}
+# the repo's own project, region and accounts: a team repo rendered with other inputs runs these tests with them
+CONFIGS = {stage: load_config(stage, PYPROJECT) for stage in ("dev", "staging", "prod")}
+REGION = CONFIGS["dev"].aws_region
+PROJECT = CONFIGS["dev"].project
+ACCOUNTS = {stage: CONFIGS[stage].account_id for stage in ("staging", "prod")}
+DEV_ACCOUNT = CONFIGS["dev"].account_id
 
 
 def wiring_for(stage: str, account: str) -> Wiring:
@@ -61,7 +64,7 @@ def aws(monkeypatch):
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
-        registry_wiring = wiring_for("dev", "111111111111")
+        registry_wiring = wiring_for("dev", DEV_ACCOUNT)
         put_wiring(boto3.client("ssm", region_name=REGION), "dev", registry_wiring)
         for stage, account in ACCOUNTS.items():
             put_wiring(assumed(stage).client("ssm"), stage, wiring_for(stage, account))
@@ -111,7 +114,8 @@ def test_deploy_creates_model_config_with_capture_and_kms_endpoint_and_autoscali
     assert model["PrimaryContainer"]["ModelPackageName"] == arn and model["ExecutionRoleArn"] == wiring.role_arn
     assert model["VpcConfig"]["Subnets"] == list(wiring.subnet_ids)
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=described["EndpointArn"])["Tags"]}
-    assert tags["ModelPackageArn"] == arn and tags["ModelPackageVersion"] == "1" and tags["CostCenter"] == "CC-0000"
+    assert tags["ModelPackageArn"] == arn and tags["ModelPackageVersion"] == "1"
+    assert tags["CostCenter"] == CONFIGS["dev"].cost_center
 
     scaling = staging.client("application-autoscaling")
     [target] = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
@@ -175,7 +179,7 @@ def test_prod_takes_only_what_passed_staging_and_deploys_with_the_prod_role(aws,
 def _target(version: int) -> DeployTarget:
     config = load_config("staging", PYPROJECT)
     package = PackageVersion(group=f"{PROJECT}-dev", version=version, status="Approved", created="",
-                             arn=f"arn:aws:sagemaker:{REGION}:111111111111:model-package/{PROJECT}-dev/{version}")
+                             arn=f"arn:aws:sagemaker:{REGION}:{DEV_ACCOUNT}:model-package/{PROJECT}-dev/{version}")
     return DeployTarget(config, wiring_for("staging", ACCOUNTS["staging"]), package)
 
 

@@ -20,6 +20,11 @@ BASELINE_COLOR, CURRENT_COLOR, DRIFT_COLOR = "#7f8c8d", "#2e86c1", "#c0392b"
 TOP_CATEGORIES = 12
 
 
+# outside the f-string: literal braces in it would read as template syntax in a rendered repo
+STYLE = ("body{font-family:sans-serif;margin:2em}td{padding:2px 8px;border-bottom:1px solid #ddd}"
+         "figure.feature{display:inline-block;margin:4px}figcaption{font-size:12px;max-width:300px}")
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -121,8 +126,7 @@ def write_report(result: DriftResult, baseline: Baseline) -> None:
               f"{result.malformed.count} malformed input(s) skipped.")
     head = "<tr><th>feature</th><th>check</th><th>description</th></tr>"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Drift report</title>
-<style>body{{font-family:sans-serif;margin:2em}}td{{padding:2px 8px;border-bottom:1px solid #ddd}}
-figure.feature{{display:inline-block;margin:4px}}figcaption{{font-size:12px;max-width:300px}}</style></head><body>
+<style>{STYLE}</style></head><body>
 <h1>Drift against {html.escape(baseline.package)}</h1>
 <p>{counts}</p>
 <h2>Violations</h2><table id="violations">{head}{_rows(violations)}</table>

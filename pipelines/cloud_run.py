@@ -56,7 +56,7 @@ def run_in_cloud(config: Config, request: CloudRunRequest) -> int:
     from pipelines.engine.build import load_definition
     from pipelines.parameters import effective_values, execution_parameters, parse_assignments, resolve_parameters
     from pipelines.registry import CloudRegistry
-    from pipelines.registry_model import baseline_parameters
+    from pipelines.registry_model import approved_model_parameters
     from pipelines.wiring import load_wiring_file, read_wiring
 
     progress = Progress()
@@ -72,9 +72,9 @@ def run_in_cloud(config: Config, request: CloudRunRequest) -> int:
     progress.note("definition " + ("reused (unchanged config and code)" if reused else "built"))
 
     sm = session.client("sagemaker")
-    baseline, why = baseline_parameters(CloudRegistry(sm), wiring.model_package_group)
+    from_approved, why = approved_model_parameters(CloudRegistry(sm), wiring.model_package_group)
     progress.note(why)
-    values = effective_values(parsed, {**baseline, **overrides})
+    values = effective_values(parsed, {**from_approved, **overrides})
     values = {**values, **lineage_parameters(session.client("s3"), str(values[PARAM_INPUT]), request.project_dir)}
 
     written = cloud.upload_code(session.client("s3"), bundle, wiring.artifact_bucket, config.project,

@@ -203,7 +203,7 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 
 @dataclass(frozen=True)
-class _Where:
+class SettingsTable:
     """Where a table's keys are written: the base table, or the stage's override of it."""
 
     source: str  # the file name, e.g. pyproject.toml
@@ -227,15 +227,16 @@ class _Where:
     def of(self, key: str) -> str:
         return f"{self.source} {self.table(key)} {key}"
 
-    def sub(self, name: str) -> _Where:
+    def sub(self, name: str) -> SettingsTable:
         overrides = self.overrides.get(name)
-        return _Where(self.source, (*self.path, name), self.stage, overrides if isinstance(overrides, dict) else {})
+        return SettingsTable(self.source, (*self.path, name), self.stage,
+                             overrides if isinstance(overrides, dict) else {})
 
 
-class _Reader:
+class SettingsReader:
     """Typed getters over one TOML table that name the exact setting on error."""
 
-    def __init__(self, table: dict[str, Any], where: _Where):
+    def __init__(self, table: dict[str, Any], where: SettingsTable):
         self.table = table
         self.where = where
         self.used: set[str] = set()
@@ -299,7 +300,7 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-def _parse_hyperparameters(r: _Reader) -> dict[str, Any]:
+def _parse_hyperparameters(r: SettingsReader) -> dict[str, Any]:
     """`hyperparameters` checked against xgboost's parameters and ranges (pipelines/hyperparameters.py)."""
     hyperparameters = r.get("hyperparameters", dict, {})
     for name, value in sorted(hyperparameters.items()):
@@ -309,8 +310,8 @@ def _parse_hyperparameters(r: _Reader) -> dict[str, Any]:
     return dict(sorted(hyperparameters.items()))
 
 
-def _parse_training(table: dict[str, Any], where: _Where) -> TrainingConfig:
-    r = _Reader(table, where)
+def _parse_training(table: dict[str, Any], where: SettingsTable) -> TrainingConfig:
+    r = SettingsReader(table, where)
     defaults = TrainingConfig()
     instance_type = r.matching("instance_type", "instance_type", defaults.instance_type)
     max_runtime = r.positive_int("max_runtime_seconds", defaults.max_runtime_seconds)
@@ -338,7 +339,7 @@ def _parse_training(table: dict[str, Any], where: _Where) -> TrainingConfig:
     return training
 
 
-def _check_distributed(r: _Reader, training: TrainingConfig) -> None:
+def _check_distributed(r: SettingsReader, training: TrainingConfig) -> None:
     """Multi-instance training is XGBoost's collective over ShardedByS3Key shards: refuse what it cannot run."""
     if training.instance_count > 1 and training.hyperparameters.get("tree_method") == "exact":
         raise r.fail("hyperparameters.tree_method", f"'exact' cannot train on {training.instance_count} instances "
@@ -346,8 +347,8 @@ def _check_distributed(r: _Reader, training: TrainingConfig) -> None:
                      "or instance_count = 1")
 
 
-def _parse_processing(table: dict[str, Any], where: _Where) -> ProcessingConfig:
-    r = _Reader(table, where)
+def _parse_processing(table: dict[str, Any], where: SettingsTable) -> ProcessingConfig:
+    r = SettingsReader(table, where)
     defaults = ProcessingConfig()
     processing = ProcessingConfig(
         instance_type=r.matching("instance_type", "instance_type", defaults.instance_type),
@@ -363,8 +364,8 @@ def _parse_processing(table: dict[str, Any], where: _Where) -> ProcessingConfig:
     return processing
 
 
-def _parse_tracking(table: dict[str, Any], where: _Where) -> TrackingConfig:
-    r = _Reader(table, where)
+def _parse_tracking(table: dict[str, Any], where: SettingsTable) -> TrackingConfig:
+    r = SettingsReader(table, where)
     tracking = TrackingConfig(uri=r.get("uri", str, "").strip(), experiment=r.get("experiment", str, "").strip())
     if len(tracking.experiment) > EXPERIMENT_NAME_CHARS:
         raise r.fail("experiment", f"at most {EXPERIMENT_NAME_CHARS} characters, got {len(tracking.experiment)}")
@@ -372,7 +373,7 @@ def _parse_tracking(table: dict[str, Any], where: _Where) -> TrackingConfig:
     return tracking
 
 
-def _parse_labels(r: _Reader, problem_type: str) -> dict[str, Any]:
+def _parse_labels(r: SettingsReader, problem_type: str) -> dict[str, Any]:
     """positive_class and decision_threshold, which only binary classification has."""
     positive = r.get("positive_class", (str, int), None)
     threshold = r.get("decision_threshold", (int, float), 0.5)
@@ -389,8 +390,8 @@ def _parse_labels(r: _Reader, problem_type: str) -> dict[str, Any]:
     return {"positive_class": None if positive is None else str(positive), "decision_threshold": float(threshold)}
 
 
-def _parse_data(table: dict[str, Any], where: _Where) -> DataConfig:
-    r = _Reader(table, where)
+def _parse_data(table: dict[str, Any], where: SettingsTable) -> DataConfig:
+    r = SettingsReader(table, where)
     fraction = float(r.get("max_dropped_fraction", (int, float), DataConfig.max_dropped_fraction))
     if not 0 <= fraction < 1:
         raise r.fail("max_dropped_fraction", f"must be at least 0 and below 1 (a share of the rows), got {fraction}")
@@ -409,7 +410,7 @@ def _parse_data(table: dict[str, Any], where: _Where) -> DataConfig:
 METRIC_KEYS_IN_FILE = {"primary_metric": "name", "metric_threshold": "threshold"}
 
 
-def _metric_problem(mr: _Reader, problem: str) -> ConfigError:
+def _metric_problem(mr: SettingsReader, problem: str) -> ConfigError:
     field_name, _, text = problem.partition(": ")
     return mr.fail(METRIC_KEYS_IN_FILE.get(field_name, field_name), text)
 
@@ -434,13 +435,13 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
     """Validate the `[tool.ml-factory]` table and resolve it for one stage."""
     stage_table = _stage_table(table, stage, source)
     merged = _deep_merge({k: v for k, v in table.items() if k != "stages"}, stage_table)
-    where = _Where(source, (), stage, stage_table)
-    r = _Reader(merged, where)
+    where = SettingsTable(source, (), stage, stage_table)
+    r = SettingsReader(merged, where)
 
     project = r.matching("project", "project")
     problem_type = r.choice("problem_type", PROBLEM_TYPES)
     metric_table = r.get("metric", dict)
-    mr = _Reader(metric_table, where.sub("metric"))
+    mr = SettingsReader(metric_table, where.sub("metric"))
     metric_name = mr.choice("name", METRIC_NAMES)
     threshold = float(mr.get("threshold", (int, float)))
     problems = check_metric(problem_type, metric_name, threshold)

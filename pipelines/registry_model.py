@@ -2,7 +2,8 @@
 
 Also the baseline bootstrap rule: a model package group with no approved model has no
 drift baseline to check against, so the first run must skip the check and register a new
-baseline. `pipelines.run` applies it before every run, so nobody edits code for run one.
+baseline. `pipelines.run` applies it before every run, so nobody edits code for run one. The same
+approved model is the champion a new model must beat (`approved_model_parameters`).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def change_status(registry: Registry, group: str, selector: str, status: str, re
     return registry.set_status(version, status, reason.strip())
 
 
-def baseline_parameters(registry: Registry, group: str) -> tuple[dict[str, bool | str], str]:
+def approved_model_parameters(registry: Registry, group: str) -> tuple[dict[str, bool | str], str]:
     """Pipeline parameters that follow from the latest approved model, and a sentence saying why:
     the data-quality step's baseline, and the champion the new model must beat."""
     approved = latest_approved(registry, group)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import SETTINGS, ConfigError, _Reader, find_pyproject, load_config, parse_config
+from pipelines.config import SETTINGS, ConfigError, SettingsReader, find_pyproject, load_config, parse_config
 from pipelines.hyperparameters import known_names
 from pipelines.rules import check, check_template_inputs
 
@@ -180,13 +180,13 @@ def test_the_settings_listing_is_every_key_the_parser_reads(team_table, monkeypa
     """`python -m pipelines.config`, which the unknown-key error points to, ships in every generated repo
     (pipelines/ is copied whole): it must list exactly the keys each table accepts."""
     read: dict[str, set[str]] = {}
-    original = _Reader.reject_unknown
+    original = SettingsReader.reject_unknown
 
     def record(self, *args):
         read.setdefault(".".join(self.where.path), set()).update(self.used)
         return original(self, *args)
 
-    monkeypatch.setattr(_Reader, "reject_unknown", record)
+    monkeypatch.setattr(SettingsReader, "reject_unknown", record)
     parse_config(team_table, "dev")
     assert {table: set(keys) for table, keys in SETTINGS.items()} == read
     listing = subprocess.run([sys.executable, "-m", "pipelines.config"], capture_output=True, text=True, check=True,

@@ -30,10 +30,10 @@ def _longest(**deploy) -> DeployTarget:
     if deploy:
         import dataclasses
 
-        from pipelines.config import _Where
+        from pipelines.config import SettingsTable
         from pipelines.serving.settings import deploy_table_settings
 
-        where = _Where("pyproject.toml", ("deploy",))
+        where = SettingsTable("pyproject.toml", ("deploy",))
         config = dataclasses.replace(config, deploy=deploy_table_settings(deploy, where, config.stage))
     return _target(config, version=123456)
 

@@ -173,15 +173,15 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     from pipelines.engine.summary import build_summary, human_summary, input_data, write_summary
     from pipelines.lineage import Lineage, config_hash, data_files, data_hash, git_commit
     from pipelines.parameters import effective_values
-    from pipelines.registry_model import baseline_parameters
+    from pipelines.registry_model import approved_model_parameters
     from pipelines.tracking.local_run import TrackedRun, track_local_run
 
     config, state, progress = setup.config, setup.state, setup.progress
     registry = LocalRegistry(state.registry, region=config.aws_region, account_id=config.account_id)
-    baseline, why = baseline_parameters(registry, setup.wiring.model_package_group)
+    from_approved, why = approved_model_parameters(registry, setup.wiring.model_package_group)
     progress.note(why)
     values = effective_values(json.loads(definition.text),
-                              {**baseline, PARAM_INPUT: inputs.input_uri, **inputs.overrides})
+                              {**from_approved, PARAM_INPUT: inputs.input_uri, **inputs.overrides})
 
     execution = Execution.new(config.pipeline_name, config.aws_region, config.account_id)
     run_dir = state.run_dir(execution.execution_id)

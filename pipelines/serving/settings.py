@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipelines.config import _Reader, _Where
+    from pipelines.config import SettingsReader, SettingsTable
 
 MODES = ("realtime", "serverless", "async")
 TRAFFIC_SHIFTING = ("canary", "linear", "all_at_once")
@@ -71,14 +71,14 @@ def default_deploy(stage: str) -> DeploySettings:
                           autoscaling=autoscaling)
 
 
-def _in_range(r: _Reader, key: str, default: int, low: int, high: int) -> int:
+def _in_range(r: SettingsReader, key: str, default: int, low: int, high: int) -> int:
     value = r.get(key, int, default)
     if not low <= value <= high:
         raise r.fail(key, f"must be between {low} and {high}, got {value}")
     return value
 
 
-def _autoscaling(r: _Reader, default: AutoscalingSettings) -> AutoscalingSettings:
+def _autoscaling(r: SettingsReader, default: AutoscalingSettings) -> AutoscalingSettings:
     table = r.get("autoscaling", dict, {})
     a = type(r)(table, r.where.sub("autoscaling"))
     low = _in_range(a, "min", default.min_instances, 1, 1000)
@@ -90,7 +90,7 @@ def _autoscaling(r: _Reader, default: AutoscalingSettings) -> AutoscalingSetting
     return AutoscalingSettings(low, high, target)
 
 
-def _serverless(r: _Reader, mode: str) -> ServerlessSettings:
+def _serverless(r: SettingsReader, mode: str) -> ServerlessSettings:
     table = r.get("serverless", dict, {})
     if table and mode != "serverless":
         raise r.fail("serverless", f'applies to mode = "serverless" only (mode is "{mode}")')
@@ -103,7 +103,7 @@ def _serverless(r: _Reader, mode: str) -> ServerlessSettings:
     return ServerlessSettings(memory, concurrency)
 
 
-def _async(r: _Reader, mode: str) -> AsyncSettings:
+def _async(r: SettingsReader, mode: str) -> AsyncSettings:
     table = r.get("async", dict, {})
     if table and mode != "async":
         raise r.fail("async", f'applies to mode = "async" only (mode is "{mode}")')
@@ -118,8 +118,8 @@ def _async(r: _Reader, mode: str) -> AsyncSettings:
     return AsyncSettings(prefix, topic)
 
 
-def parse_deploy(r: _Reader, stage: str) -> DeploySettings:
-    """Validate one stage's merged deploy table (read through config.py's `_Reader`, which names the key)."""
+def parse_deploy(r: SettingsReader, stage: str) -> DeploySettings:
+    """Validate one stage's merged deploy table (read through config.py's `SettingsReader`, which names the key)."""
     default = default_deploy(stage)
     mode = r.choice("mode", MODES, default.mode)
     autoscaling = _autoscaling(r, default.autoscaling)
@@ -143,8 +143,8 @@ def parse_deploy(r: _Reader, stage: str) -> DeploySettings:
     return settings
 
 
-def deploy_table_settings(table: dict[str, Any], where: _Where, stage: str) -> DeploySettings:
+def deploy_table_settings(table: dict[str, Any], where: SettingsTable, stage: str) -> DeploySettings:
     """`parse_deploy` over the raw merged table of one stage (called by pipelines/config.py)."""
-    from pipelines.config import _Reader
+    from pipelines.config import SettingsReader
 
-    return parse_deploy(_Reader(table, where), stage)
+    return parse_deploy(SettingsReader(table, where), stage)

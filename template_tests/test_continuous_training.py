@@ -178,20 +178,6 @@ def test_without_an_approved_model_the_run_skips_the_check_and_registers_a_basel
         "SkipDataQualityCheck": "true", "RegisterNewDataQualityBaseline": "true"}
 
 
-@pytest.mark.parametrize("approved", [0, 2])
-def test_the_parameters_follow_the_same_rule_as_pipelines_run(aws, approved):
-    """The Lambda cannot import pipelines/: its copy of approved_model_parameters is held equal here."""
-    from pipelines.registry import CloudRegistry
-    from pipelines.registry_model import approved_model_parameters
-
-    add_package(aws.sagemaker, "Rejected", "s3://artifacts/rejected.tar.gz")
-    for version in range(approved):
-        add_package(aws.sagemaker, "Approved", f"s3://artifacts/v{version}.tar.gz")
-    ours, _ = approved_model_parameters(CloudRegistry(aws.sagemaker), GROUP)
-    assert ct.approved_model_parameters(aws.sagemaker, GROUP) == {k: str(v).lower() if isinstance(v, bool) else v
-                                                                  for k, v in ours.items()}
-
-
 def test_a_500_file_upload_starts_one_run_once_the_upload_is_quiet(aws, capsys):
     calls: list[str] = []
     for name in ("CreateSchedule", "UpdateSchedule"):

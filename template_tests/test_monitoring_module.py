@@ -189,3 +189,46 @@ def test_the_alarms_watch_the_metrics_the_monitoring_job_writes(tmp_path):
         "Endpoint": name_of("endpoint_name"), "MonitoringSchedule": name_of("monitoring_schedule")}
     assert fields(alarm_block["dimensions"]) == {"Endpoint": "${local.endpoint_name}",
                                                  "MonitoringSchedule": "${local.monitoring_schedule}"}
+
+
+@pytest.mark.parametrize("approved", [0, 2])
+def test_the_lambda_starts_runs_with_the_parameters_pipelines_run_derives(approved):
+    """The Lambda cannot import pipelines/: its copy of approved_model_parameters is held equal here (moto)."""
+    import boto3
+    from moto import mock_aws
+
+    from pipelines.registry import CloudRegistry
+    from pipelines.registry_model import approved_model_parameters
+
+    group = f"{PROJECT}-dev"
+    with mock_aws():
+        sm = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+        sm.create_model_package_group(ModelPackageGroupName=group)
+        statuses = ["Rejected"] + ["Approved"] * approved + ["PendingManualApproval"]
+        for n, status in enumerate(statuses):
+            sm.create_model_package(ModelPackageGroupName=group, ModelApprovalStatus=status, InferenceSpecification={
+                "Containers": [{"Image": "img", "ModelDataUrl": f"s3://artifacts/v{n}.tar.gz"}],
+                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]})
+        ours, _ = approved_model_parameters(CloudRegistry(sm), group)
+        lambdas = ct.approved_model_parameters(sm, group)
+    assert lambdas == {k: str(v).lower() if isinstance(v, bool) else v for k, v in ours.items()}
+    assert lambdas.get("ChampionModelDataUri") == (f"s3://artifacts/v{approved}.tar.gz" if approved else None)
+
+
+def test_every_name_fits_its_service_limit_at_the_longest_project_and_stage():
+    """Role, function, rule, schedule and table names at a 32-character project in staging."""
+    from contract_longest import PROJECT as LONGEST
+    from contract_longest import STAGE
+
+    variables = {"project": LONGEST, "stage": STAGE, "training_pipeline_name": f"{LONGEST}-{STAGE}"}
+    local_values = module_locals()
+    roles = [render(role["name"], variables, local_values) for role in local_values["all_roles"].values()]
+    limits = {**{name: 64 for name in roles},  # IAM role names
+              render("${local.retrain_name}", variables, local_values): 64,  # function, table, schedule group
+              render("${local.quiet_schedule_name}", variables, local_values): 64,
+              render("${local.name}-monitor", variables, local_values): 64,
+              **{render("${local.retrain_name}-on-" + rule, variables, local_values): 64  # EventBridge rules
+                 for rule in ("drift", "new-data", "recorded")},
+              render("${local.name}-drift-to-retrain", variables, local_values): 64}
+    too_long = {name: limit for name, limit in limits.items() if len(name) > limit}
+    assert not too_long and len(roles) == 4 and all(LONGEST in name for name in limits)

@@ -58,16 +58,10 @@ locals {
 # Roles
 ################################################################################
 
-data "aws_iam_policy_document" "monitor_scheduler" {
+# Schedules, the function's environment: each role decrypts with the project key only.
+data "aws_iam_policy_document" "project_key" {
   statement {
-    sid       = "StartMonitoringPipeline"
-    effect    = "Allow"
-    actions   = ["sagemaker:StartPipelineExecution"]
-    resources = [local.monitoring_pipeline_arn]
-  }
-
-  statement {
-    sid       = "DecryptSchedule" # the schedule is encrypted with the project key
+    sid       = "DecryptWithProjectKey"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
     resources = [local.kms_keys_arn]
@@ -77,6 +71,17 @@ data "aws_iam_policy_document" "monitor_scheduler" {
       variable = "kms:ResourceAliases"
       values   = [var.kms_key_alias]
     }
+  }
+}
+
+data "aws_iam_policy_document" "monitor_scheduler" {
+  source_policy_documents = [data.aws_iam_policy_document.project_key.json] # the schedule is encrypted with it
+
+  statement {
+    sid       = "StartMonitoringPipeline"
+    effect    = "Allow"
+    actions   = ["sagemaker:StartPipelineExecution"]
+    resources = [local.monitoring_pipeline_arn]
   }
 }
 

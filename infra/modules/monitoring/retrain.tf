@@ -54,6 +54,8 @@ locals {
 }
 
 data "aws_iam_policy_document" "retrain" {
+  source_policy_documents = [data.aws_iam_policy_document.project_key.json] # the function's environment
+
   statement {
     sid       = "StartTrainingPipeline"
     effect    = "Allow"
@@ -108,40 +110,16 @@ data "aws_iam_policy_document" "retrain" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${local.retrain_log_group_arn}:log-stream:*"]
   }
-
-  statement {
-    sid       = "DecryptEnvironment"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [local.kms_keys_arn]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.kms_key_alias]
-    }
-  }
 }
 
 data "aws_iam_policy_document" "retrain_scheduler" {
+  source_policy_documents = [data.aws_iam_policy_document.project_key.json] # the retrain schedule
+
   statement {
     sid       = "InvokeContinuousTraining"
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
     resources = [local.retrain_function_arn]
-  }
-
-  statement {
-    sid       = "DecryptSchedule" # the retrain schedule is encrypted with the project key
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [local.kms_keys_arn]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.kms_key_alias]
-    }
   }
 }
 

@@ -149,20 +149,23 @@ variable "monitoring_reports_uris" {
 }
 
 variable "training_pipeline_name" {
-  description = "The SageMaker training pipeline continuous training starts; null: <project>-<stage> (pipelines/config.py Config.pipeline_name)."
+  description = "The SageMaker training pipeline continuous training starts, <project>-<stage> (pipelines/config.py Config.pipeline_name)."
   type        = string
-  default     = null
 
   validation {
-    condition     = var.training_pipeline_name == null || can(regex("^[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$", var.training_pipeline_name))
+    condition     = can(regex("^[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$", var.training_pipeline_name))
     error_message = "The training_pipeline_name must be letters, digits and single hyphens, as SageMaker allows."
   }
 }
 
 variable "model_package_group_name" {
-  description = "The training pipeline's model package group (its latest approved version gives the drift baseline and the champion); null: <project>-<stage>."
+  description = "The training pipeline's model package group: its latest approved version gives a retrain the drift baseline and the champion."
   type        = string
-  default     = null
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$", var.model_package_group_name))
+    error_message = "The model_package_group_name must be 1-63 letters, digits and single hyphens, as SageMaker allows."
+  }
 }
 
 variable "retrain_cool_down_hours" {

@@ -232,3 +232,17 @@ def test_every_name_fits_its_service_limit_at_the_longest_project_and_stage():
               render("${local.name}-drift-to-retrain", variables, local_values): 64}
     too_long = {name: limit for name, limit in limits.items() if len(name) > limit}
     assert not too_long and len(roles) == 4 and all(LONGEST in name for name in limits)
+
+
+def test_the_schedules_start_what_they_should():
+    """The monitoring schedule starts the stage's monitoring pipeline, the only one its role may start; the retrain
+    schedule's input is the schedule trigger the Lambda handles."""
+    monitor = resource("aws_scheduler_schedule", "monitor")["target"][0]
+    assert monitor["arn"] == "${local.monitoring_pipeline_arn}"
+    assert name_of("monitoring_pipeline_arn").endswith(f":pipeline/{PROJECT}-monitor-prod")
+    document = ("aws_iam_policy_document", "monitor_scheduler")
+    [statement] = [s for b in blocks() if b.kind == "data" and b.labels == document for s in b.body["statement"]]
+    assert (statement["actions"], statement["resources"]) == (["sagemaker:StartPipelineExecution"],
+                                                              ["${local.monitoring_pipeline_arn}"])
+    retrain = resource("aws_scheduler_schedule", "retrain")["target"][0]
+    assert retrain["input"] == '${jsonencode({trigger = "schedule"})}' and ct.SCHEDULE == "schedule"

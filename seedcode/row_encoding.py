@@ -46,10 +46,11 @@ class ThroughPandas(Exception):
 
 
 def _plain_numbers(cells: Sequence[str]) -> list[float] | None:
-    """A column of plain numbers only (the usual request), checked and parsed a column at a time."""
-    if max(map(len, cells)) <= PLAIN_CHARS and all(map(PLAIN_NUMBER, cells)):
-        return list(map(float, cells))
-    return None
+    """A column of plain numbers and empty cells only (the usual request), checked and parsed a column at a time."""
+    present = [cell for cell in cells if cell] if "" in cells else cells
+    if present and (max(map(len, present)) > PLAIN_CHARS or not all(map(PLAIN_NUMBER, present))):
+        return None
+    return list(map(float, cells)) if present is cells else [float(cell) if cell else NAN for cell in cells]
 
 
 def _csv_number(cell: str) -> float:

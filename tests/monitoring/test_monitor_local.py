@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import data_quality as dq  # the step's own code makes the baselines (tests/conftest.py puts seedcode/ on the path)
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +16,6 @@ from pipelines import monitor
 from pipelines.config import load_config
 from pipelines.engine.registry import LocalRegistry
 from pipelines.engine.store import ObjectStore
-from pipelines.monitoring.job import data_quality_module
 from pipelines.monitoring.local import LocalStage
 from pipelines.serving import names
 from pipelines.serving.capture import Invocation, capture_record
@@ -32,14 +32,17 @@ def features(rows: int, seed: int) -> pd.DataFrame:
                          "plan": rng.choice(["basic", "plus", "pro"], rows, p=[0.5, 0.3, 0.2])})
 
 
-def make_stage(tmp_path: Path, tracking: bool) -> LocalStage:
-    """A project whose dev endpoint serves version 1, registered with baselines of `features(3000, 1)`."""
+def make_stage(tmp_path: Path, tracking: bool, definitions: Path | None = None) -> LocalStage:
+    """A project whose dev endpoint serves version 1, registered with baselines of `features(3000, 1)`; with
+    `definitions`, its state shares that folder of built definitions (the SDK builds each config's once)."""
     text = (REPO_ROOT / "pyproject.toml").read_text()
     off = '\n[tool.ml-factory.tracking]\nuri = "none"\n'
     (tmp_path / "pyproject.toml").write_text(text if tracking else text + off)
     config = load_config("dev", tmp_path / "pyproject.toml")
     state = tmp_path / ".ml-factory"
-    dq = data_quality_module()
+    if definitions is not None:
+        state.mkdir()
+        (state / "definitions").symlink_to(definitions, target_is_directory=True)
     statistics = dq.compute_statistics(features(3000, 1))
     store = ObjectStore(state / "s3")
     uris = {"Statistics": "s3://local-bucket/baseline/statistics.json",
@@ -59,15 +62,20 @@ def make_stage(tmp_path: Path, tracking: bool) -> LocalStage:
     return LocalStage(config, state, "dev")
 
 
+@pytest.fixture(scope="session")
+def definitions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("definitions")
+
+
 @pytest.fixture
-def stage(tmp_path: Path) -> LocalStage:
+def stage(tmp_path: Path, definitions: Path) -> LocalStage:
     """The stage with MLflow tracking off (each MLflow log costs a second)."""
-    return make_stage(tmp_path, tracking=False)
+    return make_stage(tmp_path, tracking=False, definitions=definitions)
 
 
 @pytest.fixture
-def tracked_stage(tmp_path: Path) -> LocalStage:
-    return make_stage(tmp_path, tracking=True)
+def tracked_stage(tmp_path: Path, definitions: Path) -> LocalStage:
+    return make_stage(tmp_path, tracking=True, definitions=definitions)
 
 
 def capture(stage: LocalStage, frame: pd.DataFrame, when: datetime = HOUR, as_json: bool = False) -> None:
@@ -241,7 +249,8 @@ def test_quoted_csv_rows_are_read_like_plain_ones(stage, capsys) -> None:
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["run", "--stage", "dev"], "only --local monitoring is available so far; pass --local"),
+    (["run", "--stage", "dev"], "run checks the local endpoint's capture: pass --local (in the cloud the stage's "
+     "monitoring pipeline runs on a schedule: python -m pipelines.monitor publish --stage S)"),
     (["run", "--local", "--since", "2026-05-02T00:00:00Z", "--until", "2026-05-01T00:00:00Z"],
      "--since 2026-05-02T00:00:00+00:00 is not before --until 2026-05-01T00:00:00+00:00"),
 ])
@@ -259,7 +268,7 @@ def test_a_window_of_only_malformed_input_writes_nothing(stage, capsys) -> None:
     assert code == 0
     assert out == ("no captured data between the beginning and 2026-05-01T13:00:00+00:00 (2 malformed input(s) "
                    "skipped)\n")
-    assert not (stage.folder / "runs").exists() and not (stage.folder / "watermark.json").exists()
+    assert not (stage.folder / "runs").exists() and stage.watermark() is None
 
 
 def test_each_run_writes_model_monitor_named_cloudwatch_metrics(stage, capsys) -> None:

@@ -186,6 +186,19 @@ PENDING_CLI_USE: dict[str, list[tuple[str, str]]] = {
         ("iam:PassRole", "CreateModel passes the stage's SageMaker execution role"),
         ("kms:CreateGrant", "CreateEndpointConfig with KmsKeyId: SageMaker creates a grant as the caller"),
         ("kms:DescribeKey", "CreateEndpointConfig with KmsKeyId checks the key"),
+        # drift monitoring, set up by the deployer: `python -m pipelines.monitor publish|schedule` or a deploy with
+        # monitoring.on_deploy (tests/monitoring/test_monitor_cloud.py)
+        ("sagemaker:DescribePipeline", "monitor publish compares the stored monitoring pipeline first"),
+        ("sagemaker:CreatePipeline", "monitor publish creates <project>-monitor-<stage>"),
+        ("sagemaker:UpdatePipeline", "monitor publish updates it when the definition or the served package changed"),
+        ("s3:PutObject", "monitor publish uploads the monitoring step's code to the stage artifact bucket"),
+        ("s3:ListBucket", "monitor publish's HeadObject tells missing step code (404) from a denied read"),
+        ("kms:GenerateDataKey", "the step code is written with SSE-KMS under the project key"),
+        ("sagemaker:DescribeMonitoringSchedule", "monitor schedule reads the native schedule first"),
+        ("sagemaker:CreateMonitoringSchedule", "monitor schedule creates <project>-<stage>-drift"),
+        ("sagemaker:UpdateMonitoringSchedule", "monitor schedule points it at a newer package's job definition"),
+        ("sagemaker:DescribeDataQualityJobDefinition", "monitor schedule reuses an existing job definition"),
+        ("sagemaker:CreateDataQualityJobDefinition", "monitor schedule: the served package's baselines, KMS, VPC"),
     ],
 }
 

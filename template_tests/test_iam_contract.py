@@ -69,6 +69,7 @@ def promotion_module_variables(provider: str) -> dict[Path, dict[str, object]]:
         MODULES / "deploy-target": {
             **common, "registry_account_id": REGISTRY_ACCOUNT_ID, "registry_model_package_group_name": registry,
             "registry_artifact_bucket_name": f"{registry}-artifacts-{REGISTRY_ACCOUNT_ID}",
+            "artifact_bucket_name": names["artifact_bucket_name"],
             "model_execution_role_name": f"{names['name']}-sagemaker-execution",
         },
         MODULES / "inference-api": common,

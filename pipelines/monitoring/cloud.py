@@ -97,22 +97,29 @@ def read_schedule_state(sagemaker: Any, schedule: str, wanted: str) -> ScheduleS
 
 def schedule_native(config: Config, session: Any, dry_run: bool = False) -> str:
     """Create or update the stage's DataQuality schedule; the plan's calls on --dry-run, else one line."""
+    access, target, served = _served(config, session)
+    return apply_schedule(access.sagemaker, target, served, analyzer_image(config.aws_region), dry_run)
+
+
+def apply_schedule(sagemaker: Any, target: DeployTarget, served: ServedBaselines, image: str,
+                   dry_run: bool = False) -> str:
+    """Read what exists, then make the schedule check `served`: the calls as JSON lines on dry_run."""
     from botocore import xform_name
 
     from pipelines.serving.cloud import _call
 
-    access, target, served = _served(config, session)
-    image = analyzer_image(config.aws_region)
+    config = target.config
     schedule = names.schedule_name(config.project, config.stage)
-    state = read_schedule_state(access.sagemaker, schedule, wanted_job_definition(target, served, image))
+    state = read_schedule_state(sagemaker, schedule, wanted_job_definition(target, served, image))
     plan = schedule_plan(target, served, image, state)
     if dry_run:
         _progress(f"dry run: {len(plan)} call(s) for {schedule} on {target.endpoint}; nothing was changed")
         return "\n".join(json.dumps(call.to_dict(), sort_keys=True) for call in plan)
     for call in plan:
         _progress(f"{call.service}.{call.operation} {_named(call)}")
-        _call(getattr(access.sagemaker, xform_name(call.operation)), **call.params)
-    verdict = "already checks" if not plan else "created" if state.job_definition is None else "updated"
+        _call(getattr(sagemaker, xform_name(call.operation)), **call.params)
+    verdict = "already checks" if not plan else "created, checking" if state.job_definition is None else \
+        "updated, checking"
     return f"{schedule}: {verdict} {target.endpoint} against {served.label} ({config.monitoring.schedule_expression})"
 
 

@@ -158,6 +158,17 @@ SERVICE_USE: dict[str, list[tuple[str, str]]] = {
     "lifecycle_scheduler": [("lambda:InvokeFunction", "EventBridge Scheduler invokes the cleanup Lambda")],
 }
 
+# What step code calls itself with the pipeline role, beyond its request (the monitoring pipeline's DriftCheck step
+# is not network-isolated: it reads the capture window and keeps its watermark in S3, and puts its metrics).
+STEP_CODE_USE: list[tuple[str, str]] = [
+    ("s3:ListBucket", "seedcode/capture_reading.py lists the capture window's hour folders"),
+    ("s3:GetObject", "seedcode/drift_check.py reads the capture window and the watermark"),
+    ("s3:PutObject", "seedcode/drift_check.py writes the watermark"),
+    ("kms:Decrypt", "the endpoint captures with the project key (deploy's DataCaptureConfig KmsKeyId)"),
+    ("kms:GenerateDataKey", "the watermark is written with SSE-KMS under the project key"),
+    ("cloudwatch:PutMetricData", "seedcode/drift_metrics.py puts Model Monitor's drift metrics"),
+]
+
 # The deployer role (infra/modules/deploy-target) runs `python -m pipelines.deploy`, built on another
 # branch (serve-local). Until its CLI tests are recorded here (ENTRY_ROLES "pipelines.deploy": DEPLOYER),
 # its needs are the calls issue 11 lists for a deploy, a rollback and a smoke test. Remove an entry once
@@ -313,6 +324,12 @@ def quality_check_needs(definition: dict[str, Any]) -> list[Need]:
 def _is_output(params: dict[str, Any], uri: str) -> bool:
     outputs = params.get("ProcessingOutputConfig", {}).get("Outputs", [])
     return any(o.get("S3Output", {}).get("S3Uri") == uri for o in outputs)
+
+
+def step_code_needs(requests: list[Any]) -> list[Need]:
+    """STEP_CODE_USE, for the steps whose code calls AWS itself (the monitoring pipeline's DriftCheck)."""
+    return [Need(PIPELINE_ROLE, action, f"step {request.step}: {reason}") for request in requests
+            for action, reason in STEP_CODE_USE]
 
 
 def service_needs() -> list[Need]:

@@ -23,6 +23,7 @@ from contract_longest import (  # noqa: E402
     REGION,
     longest_cli_calls,
     longest_config,
+    longest_monitoring_requests,
     longest_pipeline,
     longest_step_requests,
     root_module_names,
@@ -87,9 +88,11 @@ def lifecycle_variables() -> dict[str, object]:
 @pytest.fixture(scope="module")
 def needs() -> list[iam.Need]:
     _, _, built = longest_pipeline()
-    requests = list(longest_step_requests())
+    monitoring = list(longest_monitoring_requests())  # the monitoring pipeline runs with the same role
+    requests = list(longest_step_requests()) + monitoring
     calls = list(recorded_cli_calls()) + list(longest_cli_calls()) + list(recorded_cli_calls(tests=LAMBDA_TESTS))
-    return (iam.step_needs(requests, ACCOUNT_ID) + iam.quality_check_needs(built.definition_dict)
+    return (iam.step_needs(requests, ACCOUNT_ID) + iam.step_code_needs(monitoring)
+            + iam.quality_check_needs(built.definition_dict)
             + iam.call_needs(calls) + iam.service_needs() + iam.pending_cli_needs() + iam.inference_api_needs(REGION))
 
 

@@ -43,7 +43,7 @@ def cli(program: Any, *args: str) -> int:
 
 def on_deploy_config(tmp_path: Path) -> Path:
     path = tmp_path / "pyproject.toml"
-    path.write_text(PYPROJECT.read_text() + "\n[tool.ml-factory.monitoring]\non_deploy = true\n")
+    path.write_text(PYPROJECT.read_text() + "\n[tool.ml-factory.stages.staging.monitoring]\non_deploy = true\n")
     return path
 
 

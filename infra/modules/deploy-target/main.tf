@@ -194,9 +194,9 @@ data "aws_iam_policy_document" "deployer" {
   }
 
   statement {
-    sid       = "EncryptEndpointVolumes" # CreateEndpointConfig with KmsKeyId: SageMaker creates a grant as the caller
+    sid       = "UseProjectKey" # CreateEndpointConfig with KmsKeyId: SageMaker creates a grant as the caller; monitor publish writes its step code with SSE-KMS
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:DescribeKey"]
+    actions   = ["kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey"]
     resources = [local.kms_keys_arn]
 
     condition {
@@ -227,19 +227,6 @@ data "aws_iam_policy_document" "deployer_monitoring" {
     effect    = "Allow"
     actions   = ["s3:ListBucket"]
     resources = [local.artifact_bucket_arn]
-  }
-
-  statement {
-    sid       = "EncryptMonitoringStepCode" # the code is written with SSE-KMS under the project key
-    effect    = "Allow"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [local.kms_keys_arn]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.kms_key_alias]
-    }
   }
 
   statement {

@@ -47,7 +47,7 @@ def on_deploy_config(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_deploy_publishes_the_monitoring_pipeline_with_the_served_baselines_and_a_rerun_changes_nothing(
+def test_a_deploy_publishes_the_served_baselines_a_rerun_changes_nothing_a_package_without_them_is_refused(
         aws, capsys, tmp_path) -> None:  # noqa: F811
     from pipelines.deploy import main as deploy
 
@@ -83,28 +83,15 @@ def test_a_deploy_publishes_the_monitoring_pipeline_with_the_served_baselines_an
     assert cli(main, "publish", "--stage", "staging", "--config", str(config)) == 0
     assert capsys.readouterr().out.strip() == f"{name}: unchanged (baselines of {aws['group']} version 1)"
 
-
-def serve(arn: str) -> None:
-    """The staging endpoint as a deploy leaves it, tagged with the package it serves."""
-    sagemaker = assumed("staging").client("sagemaker")
-    wiring = wiring_for("staging", ACCOUNTS["staging"])
-    sagemaker.create_model(ModelName="m", ExecutionRoleArn=wiring.role_arn, PrimaryContainer={"ModelPackageName": arn})
-    sagemaker.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[{
-        "VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
-    tags = [{"Key": "ModelPackageArn", "Value": arn}, {"Key": "ModelPackageVersion", "Value": "1"}]
-    sagemaker.create_endpoint(EndpointName=f"{PROJECT}-staging", EndpointConfigName="c", Tags=tags)
-
-
-def test_a_package_without_baselines_is_named_and_nothing_is_set_up(aws, capsys) -> None:  # noqa: F811
-    arn = register(aws, baselines=False)
-    serve(arn)
+    bare = register(aws, baselines=False)  # the endpoint now serves a package without baselines
+    sagemaker.add_tags(ResourceArn=described["PipelineArn"].replace(f"pipeline/{name}", f"endpoint/{PROJECT}-staging"),
+                       Tags=[{"Key": "ModelPackageArn", "Value": bare}, {"Key": "ModelPackageVersion", "Value": "2"}])
     for command in ("publish", "schedule"):
-        assert cli(main, command, "--stage", "staging", "--config", str(PYPROJECT)) == 2
-        err = capsys.readouterr().err
-        assert err == (f"error: package {aws['group']} version 1 ({arn}) has no drift-check baselines "
-                       "(ModelDataQuality statistics and constraints); deploy a package registered by a run with a "
-                       "QualityCheck step\n")
-    assert assumed("staging").client("sagemaker").list_pipelines()["PipelineSummaries"] == []
+        assert cli(main, command, "--stage", "staging", "--config", str(config)) == 2
+        assert capsys.readouterr().err == (
+            f"error: package {aws['group']} version 2 ({bare}) has no drift-check baselines (ModelDataQuality "
+            "statistics and constraints); deploy a package registered by a run with a QualityCheck step\n")
+    assert sagemaker.describe_pipeline(PipelineName=name)["PipelineDefinition"] == described["PipelineDefinition"]
 
 
 def served(version: int) -> tuple[DeployTarget, ServedBaselines]:

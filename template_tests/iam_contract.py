@@ -39,6 +39,7 @@ PEOPLE = (APPROVER, ANALYST)
 ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER,
                "pipelines.costs": ANALYST, "pipelines.finops.prices": ANALYST,
                "lifecycle_cleanup": "lifecycle",  # infra/modules/lifecycle's Lambda
+               "continuous_training": "retrain",  # infra/modules/monitoring's Lambda
                "pipelines.deploy": DEPLOYER}
 PIPELINE_ROLE = "sagemaker"  # the pipeline's RoleArn (pipelines.run passes execution-role-arn): runs every step
 
@@ -156,6 +157,21 @@ SERVICE_USE: dict[str, list[tuple[str, str]]] = {
         ("kms:Decrypt", "Lambda decrypts the function's environment, encrypted with the project key"),
     ],
     "lifecycle_scheduler": [("lambda:InvokeFunction", "EventBridge Scheduler invokes the cleanup Lambda")],
+    # Drift monitoring and continuous training (infra/modules/monitoring).
+    "monitor_scheduler": [
+        ("sagemaker:StartPipelineExecution", "EventBridge Scheduler starts the monitoring pipeline"),
+        ("kms:Decrypt", "the schedule is encrypted with the project key (kms_key_arn)"),
+    ],
+    "drift_forwarder": [("events:PutEvents", "EventBridge forwards drift alarms to the registry's retrain bus")],
+    "retrain": [
+        ("logs:CreateLogStream", "the Lambda runtime writes the function's decisions"),
+        ("logs:PutLogEvents", "the Lambda runtime writes the function's decisions"),
+        ("kms:Decrypt", "Lambda decrypts the function's environment, encrypted with the project key"),
+    ],
+    "retrain_scheduler": [
+        ("lambda:InvokeFunction", "Scheduler invokes continuous training (retrain and quiet-data schedules)"),
+        ("kms:Decrypt", "the retrain schedule is encrypted with the project key (kms_key_arn)"),
+    ],
 }
 
 # What step code calls itself with the pipeline role, beyond its request (the monitoring pipeline's DriftCheck step
@@ -249,7 +265,7 @@ def operation_actions(service: str, operation: str) -> list[str]:
 def request_implied_actions(service: str, operation: str, params: dict[str, Any]) -> list[str]:
     """Actions a request needs beyond its own: passing a role, tagging on create, SSE-KMS writes."""
     implied = []
-    if "RoleArn" in params:
+    if "RoleArn" in params or "RoleArn" in (params.get("Target") or {}):  # a Scheduler target's role too
         implied.append("iam:PassRole")
     if params.get("Tags") and operation.startswith("Create") and service == "sagemaker":
         implied.append("sagemaker:AddTags")

@@ -212,6 +212,7 @@ module "deploy_target" {
   deploy_codebuild_role_arn         = "arn:${data.aws_partition.current.partition}:iam::${local.registry_account_id}:role/${local.registry_name}-deploy-codebuild"
   registry_model_package_group_name = local.registry_name # model_package_group_name of the registry stage
   registry_artifact_bucket_name     = "${local.registry_name}-artifacts-${local.registry_account_id}"
+  artifact_bucket_name              = local.artifact_bucket_name # the monitoring step's code (monitor publish)
   model_execution_role_name         = module.iam.sagemaker_execution_role_name
   kms_key_alias                     = local.kms_alias_name
   permissions_boundary_arn          = module.iam.permissions_boundary_arn

@@ -109,7 +109,7 @@ variable "route_table_ids" {
 variable "interface_endpoint_services" {
   description = "Interface endpoints to create (service suffixes); drop those the VPC already has."
   type        = set(string)
-  default     = ["sagemaker.api", "sagemaker.runtime", "sts", "ecr.api", "ecr.dkr", "logs"]
+  default     = ["sagemaker.api", "sagemaker.runtime", "sts", "ecr.api", "ecr.dkr", "logs", "monitoring"]
 }
 
 variable "allow_job_to_job_traffic" {

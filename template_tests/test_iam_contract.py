@@ -23,6 +23,7 @@ from contract_longest import (  # noqa: E402
     REGION,
     longest_cli_calls,
     longest_config,
+    longest_monitoring_requests,
     longest_pipeline,
     longest_step_requests,
     root_module_names,
@@ -71,6 +72,7 @@ def promotion_module_variables(provider: str) -> dict[Path, dict[str, object]]:
         MODULES / "deploy-target": {
             **common, "registry_account_id": REGISTRY_ACCOUNT_ID, "registry_model_package_group_name": registry,
             "registry_artifact_bucket_name": f"{registry}-artifacts-{REGISTRY_ACCOUNT_ID}",
+            "artifact_bucket_name": names["artifact_bucket_name"],
             "model_execution_role_name": f"{names['name']}-sagemaker-execution",
         },
         MODULES / "inference-api": common,
@@ -97,9 +99,11 @@ def monitoring_variables() -> dict[str, object]:
 @pytest.fixture(scope="module")
 def needs() -> list[iam.Need]:
     _, _, built = longest_pipeline()
-    requests = list(longest_step_requests())
+    monitoring = list(longest_monitoring_requests())  # the monitoring pipeline runs with the same role
+    requests = list(longest_step_requests()) + monitoring
     calls = list(recorded_cli_calls()) + list(longest_cli_calls()) + list(recorded_cli_calls(tests=LAMBDA_TESTS))
-    return (iam.step_needs(requests, ACCOUNT_ID) + iam.quality_check_needs(built.definition_dict)
+    return (iam.step_needs(requests, ACCOUNT_ID) + iam.step_code_needs(monitoring)
+            + iam.quality_check_needs(built.definition_dict)
             + iam.call_needs(calls) + iam.service_needs() + iam.pending_cli_needs() + iam.inference_api_needs(REGION))
 
 

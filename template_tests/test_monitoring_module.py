@@ -170,25 +170,30 @@ def test_only_a_succeeded_training_run_is_looked_at_afterwards(event, expected):
 
 
 def test_the_alarms_watch_the_metrics_the_monitoring_job_writes(tmp_path):
-    """Namespace, metric name and both dimensions, as pipelines/monitoring/metrics.py writes them."""
+    """Namespace, metric name and both dimensions as pipelines/monitoring/names.py spells them, and as the drift
+    step's code (seedcode/drift_metrics.py) writes them; the scheduled pipeline's name likewise."""
     from datetime import UTC, datetime
 
-    from pipelines.monitoring.metrics import write_metrics
+    from pipelines.monitoring import names
+
+    sys.path.append(str(REPO_ROOT / "seedcode"))  # the step's code, as it imports its siblings
+    from drift_metrics import write_metrics
 
     (tmp_path / "statistics.json").write_text(json.dumps({"dataset": {"item_count": 10}, "features": []}))
     result = SimpleNamespace(files={"statistics.json": tmp_path / "statistics.json"}, folder=tmp_path,
                              drift={"win_rate": SimpleNamespace(distance=0.3)})
-    endpoint = f"{PROJECT}-prod"  # pipelines.deploy's stage endpoint
-    written = json.loads(write_metrics(result, endpoint, datetime(2026, 11, 20, tzinfo=UTC)).read_text())
+    endpoint, schedule = names.endpoint_name(PROJECT, "prod"), names.schedule_name(PROJECT, "prod")
+    written = json.loads(write_metrics(result, endpoint, schedule, datetime(2026, 11, 20, tzinfo=UTC)).read_text())
     [metric] = written["MetricData"]
     alarm_block = resource("aws_cloudwatch_metric_alarm", "drift")
-    assert written["Namespace"] == name_of("metric_namespace")
-    assert metric["MetricName"] == name_of("drift_metric_prefix") + "win_rate"
+    assert written["Namespace"] == names.METRIC_NAMESPACE == name_of("metric_namespace")
+    assert metric["MetricName"] == names.DRIFT_METRIC.format("win_rate") == name_of("drift_metric_prefix") + "win_rate"
     assert alarm_block["metric_name"] == "${local.drift_metric_prefix}${each.key}"
     assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {
         "Endpoint": name_of("endpoint_name"), "MonitoringSchedule": name_of("monitoring_schedule")}
     assert fields(alarm_block["dimensions"]) == {"Endpoint": "${local.endpoint_name}",
                                                  "MonitoringSchedule": "${local.monitoring_schedule}"}
+    assert name_of("monitoring_pipeline_name") == names.monitor_pipeline_name(PROJECT, "prod")
 
 
 @pytest.mark.parametrize("approved", [0, 2])

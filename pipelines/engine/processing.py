@@ -2,7 +2,8 @@
 
 Inputs are placed at their LocalPath, ContainerEntrypoint + ContainerArguments run with
 `python3` as the step interpreter (EngineSettings.step_python), and each output's LocalPath is
-uploaded to its S3Uri when the command exits 0. A non-zero exit fails the step with the job's failure file
+uploaded to its S3Uri when the command exits 0. Code that calls S3 itself finds the object store through
+`ML_FACTORY_LOCAL_S3`. A non-zero exit fails the step with the job's failure file
 (`/opt/ml/processing/output/failure`) or its last stderr line as the reason.
 """
 
@@ -18,6 +19,9 @@ from pipelines.engine.step_job import StepFailed, StepJob, StepResult
 from pipelines.engine.store import StoreError
 
 FAILURE_FILE = "/opt/ml/processing/output/failure"
+# Where the store is, for step code that reads and writes S3 itself (seedcode/object_uris.py), as in a job
+# whose role reaches S3: s3://<bucket>/<key> is <folder>/<bucket>/<key>.
+LOCAL_STORE_ENV = "ML_FACTORY_LOCAL_S3"
 RESOURCE_CONFIG = {"current_host": "algo-1", "hosts": ["algo-1"], "current_instance_type": "local",
                    "current_group_name": "homogeneousCluster"}
 
@@ -84,8 +88,8 @@ def run_processing(job: StepJob) -> StepResult:
 
     argv = sandbox.command(entrypoint + [str(a) for a in app.get("ContainerArguments") or []])
     limit = (arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    process = JobProcess(argv, sandbox.environment(arguments.get("Environment")), cwd=sandbox.root,
-                         log_dir=sandbox.logs, label="processing")
+    environment = {**sandbox.environment(arguments.get("Environment")), LOCAL_STORE_ENV: str(job.store.root.resolve())}
+    process = JobProcess(argv, environment, cwd=sandbox.root, log_dir=sandbox.logs, label="processing")
     result = process.run(timeout=float(limit) if limit else None, grace_seconds=job.settings.spot_grace_seconds)
     properties = {
         **arguments,

@@ -160,7 +160,7 @@ def test_a_non_numeric_value_where_a_number_is_expected_is_a_400(endpoint):
 
 
 def test_concurrent_clients_lose_nothing_and_capture_records_every_request(endpoint):
-    from pipelines.serving.capture import read_capture
+    from capture_reading import read_capture
 
     project, url = endpoint["project"], endpoint["url"]
     rows = _raw_test_rows(project).read_text().splitlines()[1:201]

@@ -2,7 +2,7 @@
 #
 # Where the endpoint is served (monitor_endpoint): EventBridge Scheduler starts the monitoring pipeline
 # `<project>-monitor-<stage>` (pipelines/monitoring), which publishes Model Monitor's per-feature metrics
-# (pipelines/monitoring/metrics.py: namespace aws/sagemaker/Endpoints/data-metrics, feature_baseline_drift_<feature>,
+# (pipelines/monitoring/names.py: namespace aws/sagemaker/Endpoints/data-metrics, feature_baseline_drift_<feature>,
 # dimensions Endpoint and MonitoringSchedule). One alarm per listed feature watches its metric; a composite alarm
 # `<project>-<stage>-drift` (any feature) and an alarm on failed monitoring runs notify the KMS-encrypted alert
 # topic. A feature alarm going to ALARM is forwarded to the registry stage's retrain event bus.

@@ -42,6 +42,7 @@ class MonitorRequest:
     retrain_on_drift: bool = False
     cool_down: timedelta = timedelta(hours=24)
     retrain_rows: int | None = None
+    ground_truth: Path | None = None  # labels folder for model quality (default: the stage's ground-truth folder)
 
 
 def _time(text: str) -> datetime:
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cool-down-hours", type=float, default=24.0,
                      help="least time between two drift retrainings (default 24)")
     run.add_argument("--retrain-rows", type=int, help="--rows of the retraining run (the generated sample data)")
+    run.add_argument("--ground-truth", type=Path, help="folder of ground-truth labels for model quality (default: "
+                     "the stage's, <state>/s3/<artifact bucket>/<project>/ground-truth/<endpoint>/)")
     return parser
 
 
@@ -82,7 +85,7 @@ def to_request(args: argparse.Namespace) -> MonitorRequest:
         raise UserError(f"--since {args.since.isoformat()} is not before --until {args.until.isoformat()}")
     return MonitorRequest(args.stage, args.config, args.local, args.state_dir, args.since, args.until,
                           args.fail_on_drift, args.retrain_on_drift, timedelta(hours=args.cool_down_hours),
-                          args.retrain_rows)
+                          args.retrain_rows, args.ground_truth)
 
 
 def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
@@ -116,6 +119,11 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     for violation in result.violations:
         print(f"{violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
     print(f"{result.rows} rows between {window}: {len(result.violations)} violation(s) against {baseline.package}")
+    from pipelines.monitoring.ground_truth import local_model_quality
+
+    quality = local_model_quality(stage, request.ground_truth,
+                                  lambda: read_capture(root, since, until, malformed=lambda _: None), result)
+    print(quality.line)
     tracked = track_drift(stage, result, baseline)
     if tracked:
         print(tracked, file=sys.stderr)
@@ -124,7 +132,7 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
 
         retrain = RetrainRequest(request.pyproject, request.cool_down, request.retrain_rows)
         print(retrain_on_drift(stage, retrain, result.files["constraint_violations.json"], now).line)
-    return EXIT_DRIFT if result.violations and request.fail_on_drift else 0
+    return EXIT_DRIFT if (result.violations or quality.violated) and request.fail_on_drift else 0
 
 
 def _any_record(root: Path, since: datetime | None, until: datetime) -> bool:

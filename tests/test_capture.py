@@ -68,3 +68,14 @@ def test_sampling_keeps_the_configured_share_and_close_loses_nothing(tmp_path):
     assert not quiet.capture(Invocation(START, b"1", "text/csv", b"0", "text/csv"))
     quiet.close()
     assert time.perf_counter() - started < 1 and not (tmp_path / "off").exists()
+
+
+def test_the_callers_inference_id_is_captured_and_keys_its_ground_truth(tmp_path):
+    writer = CaptureWriter(tmp_path, "churn-staging", "AllTraffic", 100)
+    writer.capture(Invocation(START, b"1,a", "text/csv", b"0.9", "text/csv", inference_id="order-17"))
+    writer.capture(Invocation(START, b"2,b", "text/csv", b"0.1", "text/csv"))
+    writer.close()
+    with_id, without = sorted(read_capture(tmp_path), key=lambda r: r.input_data)
+    assert list(with_id.raw["eventMetadata"]) == ["eventId", "inferenceId", "inferenceTime"]  # SageMaker's order
+    assert with_id.inference_id == with_id.match_id == "order-17" and with_id.event_id != "order-17"
+    assert "inferenceId" not in without.raw["eventMetadata"] and without.match_id == without.event_id

@@ -15,6 +15,7 @@ from typing import Any
 from pipelines.config import Config
 from pipelines.errors import UserError
 from pipelines.monitoring.job import Baseline
+from pipelines.registry_model import PackageVersion
 from pipelines.serving import names
 from pipelines.wiring import offline_wiring
 
@@ -43,6 +44,12 @@ class LocalStage:
         root = self._store().path(names.capture_uri(wiring.artifact_bucket, self.config.project))
         return root / names.endpoint_name(self.config.project, self.stage) / names.VARIANT
 
+    def ground_truth_root(self) -> Path:
+        """The stage's ground-truth folder in the local object store (names.ground_truth_uri)."""
+        wiring = offline_wiring(self.config.project, self.stage, self.config.account_id, self.config.aws_region,
+                                "local")
+        return self._store().path(names.ground_truth_uri(wiring.artifact_bucket, self.config.project, self.stage))
+
     def deployed_arn(self) -> str:
         """The package the stage's endpoint serves, or served last (spec.json outlives `deploy --delete`)."""
         record = self.state_root / "endpoints" / self.stage / "spec.json"
@@ -51,8 +58,8 @@ class LocalStage:
                             f"`python -m pipelines.deploy --local --stage {self.stage}` first")
         return str(json.loads(record.read_text())["package_arn"])
 
-    def baseline(self) -> Baseline:
-        """The drift-check baselines registered with the deployed package."""
+    def deployed_package(self) -> tuple[str, PackageVersion]:
+        """The deployed package's registry record, and how messages name it ("<group> version N")."""
         from pipelines.engine.registry import LocalRegistry
         from pipelines.engine.state import REGISTRY_FILE
 
@@ -64,7 +71,16 @@ class LocalStage:
         package = next((p for p in registry.list_versions(group) if p.arn == arn), None)
         if package is None:
             raise UserError(f"the package deployed on {self.stage} ({arn}) is not in the local registry")
-        label = f"{group} version {package.version}"
+        return f"{group} version {package.version}", package
+
+    def store_path(self, uri: str) -> Path:
+        """Where the local object store keeps an s3:// URI."""
+        return self._store().path(uri)
+
+    def baseline(self) -> Baseline:
+        """The drift-check baselines registered with the deployed package."""
+        label, package = self.deployed_package()
+        arn = package.arn
         quality = package.drift_check_baselines.get("ModelDataQuality") or {}
         uris = [(quality.get(kind) or {}).get("S3Uri") for kind in ("Statistics", "Constraints")]
         paths = [self._store().path(uri) for uri in uris if uri]

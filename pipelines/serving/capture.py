@@ -6,8 +6,11 @@ One JSON Lines record per captured invocation, as SageMaker writes it to S3:
                                        "data": "...", "encoding": "CSV"},
                    "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
                                        "data": "...", "encoding": "CSV"}},
-   "eventMetadata": {"eventId": "<uuid>", "inferenceTime": "2024-05-01T12:00:00Z"},
+   "eventMetadata": {"eventId": "<uuid>", "inferenceId": "<caller's id>", "inferenceTime": "2024-05-01T12:00:00Z"},
    "eventVersion": "0"}
+
+(inferenceId only when the caller sent one: InvokeEndpoint's InferenceId, the X-Amzn-SageMaker-Inference-Id
+header). Ground truth for model quality is keyed by it, else by eventId (`CaptureRecord.match_id`).
 
 under `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh/<mm-ss-mmm>-<uuid>.jsonl`. Encoding follows the
 CaptureContentTypeHeader the deploy plan sets: CSV for text/csv, JSON for application/json, else
@@ -59,14 +62,18 @@ class Invocation:
     request_type: str
     response: bytes
     response_type: str
+    inference_id: str | None = None  # the caller's InferenceId, when given
 
 
 def capture_record(invocation: Invocation, event_id: str | None = None) -> dict[str, Any]:
     moment = datetime.fromtimestamp(invocation.when, UTC)
+    metadata = {"eventId": event_id or str(uuid.uuid4())}
+    if invocation.inference_id:
+        metadata["inferenceId"] = invocation.inference_id
     return {
         "captureData": {"endpointInput": _payload(invocation.request, invocation.request_type, "INPUT"),
                         "endpointOutput": _payload(invocation.response, invocation.response_type, "OUTPUT")},
-        "eventMetadata": {"eventId": event_id or str(uuid.uuid4()), "inferenceTime": moment.strftime(TIME_FORMAT)},
+        "eventMetadata": {**metadata, "inferenceTime": moment.strftime(TIME_FORMAT)},
         "eventVersion": EVENT_VERSION,
     }
 
@@ -144,6 +151,12 @@ class CaptureRecord:
     output_type: str
     output_data: bytes
     raw: dict[str, Any]
+    inference_id: str | None = None
+
+    @property
+    def match_id(self) -> str:
+        """The id ground truth is keyed by: the caller's inferenceId, else SageMaker's eventId."""
+        return self.inference_id or self.event_id
 
 
 def _decode(payload: dict[str, Any]) -> bytes:
@@ -157,7 +170,7 @@ def parse_record(line: str) -> CaptureRecord:
     when = datetime.strptime(meta["inferenceTime"][:19], TIME_FORMAT[:-1]).replace(tzinfo=UTC)
     request, response = data["endpointInput"], data.get("endpointOutput", {})
     return CaptureRecord(meta["eventId"], when, request.get("observedContentType", ""), _decode(request),
-                         response.get("observedContentType", ""), _decode(response), raw)
+                         response.get("observedContentType", ""), _decode(response), raw, meta.get("inferenceId"))
 
 
 def _hour_of(relative: str) -> datetime | None:
@@ -194,18 +207,23 @@ def _s3_files(s3: Any, uri: str, since: datetime | None, until: datetime | None)
                 yield (line.decode("utf-8") for line in body.iter_lines())
 
 
+def hourly_files(root: Path | str, since: datetime | None = None, until: datetime | None = None,
+                 s3: Any = None) -> Iterator[Iterator[str]]:
+    """The lines of each `.jsonl` file under `root`'s `yyyy/mm/dd/hh/` folders whose hour overlaps
+    [since, until), file by file: SageMaker's layout of capture and of ground truth alike."""
+    if isinstance(root, str) and root.startswith("s3://"):
+        if s3 is None:
+            raise ValueError(f"reading {root} needs an s3 client")
+        return _s3_files(s3, root, since, until)
+    return _local_files(Path(root), since, until)
+
+
 def read_capture(root: Path | str, since: datetime | None = None, until: datetime | None = None,
                  s3: Any = None, malformed: Callable[[str], None] | None = None) -> Iterator[CaptureRecord]:
     """Every capture record under `root` (a folder, or an s3:// prefix read with the `s3` client) whose
     inferenceTime lies in [since, until), streamed file by file (hour folders outside the window are
     skipped unread). With `malformed`, lines that are not capture records go to it and are skipped."""
-    if isinstance(root, str) and root.startswith("s3://"):
-        if s3 is None:
-            raise ValueError("reading capture from S3 needs an s3 client")
-        files = _s3_files(s3, root, since, until)
-    else:
-        files = _local_files(Path(root), since, until)
-    for lines in files:
+    for lines in hourly_files(root, since, until, s3):
         for line in lines:
             if not line.strip():
                 continue

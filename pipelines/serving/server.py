@@ -37,6 +37,7 @@ SPEC_ENV = "ML_FACTORY_ENDPOINT_SPEC"
 MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's payload limit
 RUNTIME_ROUTE = re.compile(r"^/endpoints/([^/]+)/invocations$")
 VERSION_HEADER = "X-ML-Factory-Model-Version"
+INFERENCE_ID_ENVIRON = "HTTP_X_AMZN_SAGEMAKER_INFERENCE_ID"  # the X-Amzn-SageMaker-Inference-Id header
 CLIENT_ERRORS = (ValueError, KeyError, TypeError, UnicodeError)
 REASON_CHARS = 500
 
@@ -173,7 +174,8 @@ class EndpointApp:
                 raise ClientProblem(400, one_line(exc)) from None
             raise ClientProblem(500, one_line(exc)) from None
         if self.capture:
-            self.capture.capture(Invocation(time.time(), body, content_type, answer, answer_type))
+            inference_id = environ.get(INFERENCE_ID_ENVIRON) or None  # InvokeEndpoint's InferenceId
+            self.capture.capture(Invocation(time.time(), body, content_type, answer, answer_type, inference_id))
         return Reply(200, answer, answer_type)
 
     def runtime_invoke(self, name: str, environ: dict[str, Any]) -> Reply:

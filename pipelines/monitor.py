@@ -101,7 +101,8 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     stage = LocalStage(load_config(request.stage, request.pyproject), state_root(request.pyproject,
                                                                                   request.state_dir), request.stage)
     baseline = stage.baseline()
-    since, until = request.since or stage.watermark(), request.until or now
+    # capture times are whole seconds: a watermark inside a second would skip that second's later records
+    since, until = request.since or stage.watermark(), request.until or now.replace(microsecond=0)
     root = stage.capture_root()
     reader = WindowReader(lambda malformed: read_capture(root, since, until, malformed=malformed), baseline.columns)
     result = run_drift(reader, baseline, stage.run_folder(now)) if _any_record(root, since, until) else None

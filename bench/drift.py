@@ -79,7 +79,10 @@ def worker(files: list[Path], statistics: Path, constraints: Path) -> dict[str, 
     sys.path.insert(0, str(SEEDCODE))
     import data_quality as dq
     import scipy.stats  # noqa: F401  a one-off start-up cost (about 0.5 s), not per row: kept out of the timing
+    from allocator import keep_freed_memory
     from stats_reading import iter_chunks
+
+    keep_freed_memory()  # as data_quality.main does
 
     baseline = json.loads(statistics.read_text()), json.loads(constraints.read_text())
     before = resource.getrusage(resource.RUSAGE_SELF)

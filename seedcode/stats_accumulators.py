@@ -29,7 +29,11 @@ Accuracy (documented in seedcode/README.md):
 - text value counts: exact while a column has at most MAX_TRACKED_VALUES distinct values; beyond,
   the most frequent MAX_TRACKED_VALUES are kept (ties by value) and the rest pooled in ``other``, which
   makes the kept set depend on the chunking. Distinct numbers are tracked the same way, but dropped
-  wholesale past the bound (only a column that turns String needs them as text).
+  wholesale past the bound, and only in columns pass 1 found text in (only a String column reports
+  its numbers as text values).
+
+Speed: no chunk is sorted. Pass 2 finds each number's fine bin and bucket by arithmetic on the equal-width
+edges, checked against the edges (``bin_index``), so the counts are exactly those of a sorted search.
 """
 
 from __future__ import annotations
@@ -428,7 +432,9 @@ class ColumnDistribution:
         self.fine_low = np.full(FINE_BINS, np.inf)
         self.fine_high = np.full(FINE_BINS, -np.inf)
         self.sample: list[np.ndarray] | None = [] if summary.numbers <= SKETCH_ITEMS else None
-        self.distinct = NumberCounts()
+        self.distinct = NumberCounts()  # only a column with text values (String) reports its numbers as text
+        if not summary.text.total():
+            self.distinct.values = None
 
     def add(self, column: ParsedColumn) -> None:
         """One chunk, in any order: bins are found by arithmetic (checked against the edges), not by sorting."""

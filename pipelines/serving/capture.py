@@ -167,7 +167,7 @@ def _decode(payload: dict[str, Any]) -> bytes:
 def parse_record(line: str) -> CaptureRecord:
     raw = json.loads(line)
     data, meta = raw["captureData"], raw["eventMetadata"]
-    when = datetime.strptime(meta["inferenceTime"][:19], TIME_FORMAT[:-1]).replace(tzinfo=UTC)
+    when = datetime.fromisoformat(meta["inferenceTime"][:19]).replace(tzinfo=UTC)  # TIME_FORMAT, without the Z
     request, response = data["endpointInput"], data.get("endpointOutput", {})
     return CaptureRecord(meta["eventId"], when, request.get("observedContentType", ""), _decode(request),
                          response.get("observedContentType", ""), _decode(response), raw, meta.get("inferenceId"))

@@ -8,10 +8,14 @@ registered with the package it serves.
       <state>/monitoring/<stage>/runs/<UTC time>/, prints their paths and one line per violation;
       --retrain-on-drift starts `pipelines.run --local --trigger drift` on violations, at most once per
       cool-down (default 24 h, kept in <state>/monitoring/<stage>/retrain.json); the new version is
-      PendingManualApproval and a person still approves it
+      PendingManualApproval and a person still approves it;
+      with ground-truth labels (the stage's ground-truth folder, or --ground-truth FOLDER: SageMaker's format,
+      keyed by the requests' InferenceId or the capture's eventId), model quality too: the window's metrics
+      against the gate the served package passed, under <run folder>/model_quality/, one line on stdout
 
-Times are ISO 8601 (UTC when no offset is given). Exit codes: 0 checked (drift or not), 3 violations with
---fail-on-drift, 2 a user error (one `error:` line).
+Times are ISO 8601 (UTC when no offset is given); a window ends at the last whole second (capture times are
+whole seconds). Exit codes: 0 checked (drift or not), 3 violations (data or model quality) with --fail-on-drift,
+2 a user error (one `error:` line).
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--local", action="store_true", help="the local endpoint's capture and the local registry")
     run.add_argument("--state-dir", type=Path, help="local engine state folder (default: .ml-factory beside --config)")
     run.add_argument("--since", type=_time, help="window start (default: the last run's watermark)")
-    run.add_argument("--until", type=_time, help="window end, exclusive (default: now)")
+    run.add_argument("--until", type=_time, help="window end, exclusive (default: now, to the whole second)")
     run.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when there are violations")
     run.add_argument("--retrain-on-drift", action="store_true",
                      help="on violations, start a local training run (trigger=drift), once per cool-down")

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.drift import peak_rss_mb  # noqa: E402
 from pipelines.monitoring.job import Baseline, data_quality_module, run_drift  # noqa: E402
 from pipelines.monitoring.window import WindowReader  # noqa: E402
-from pipelines.serving.capture import Invocation, capture_record, read_capture  # noqa: E402
+from pipelines.serving.capture import Invocation, capture_record, read_capture_batches  # noqa: E402
 
 FEATURES, WHEN = 30, 1777636800.0  # 2026-05-01T12:00:00Z
 
@@ -63,7 +63,7 @@ def worker(rows: int, batch: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as work:
         capture = Path(work) / "capture"
         write_capture(capture, rows, names, rng, batch)
-        reader = WindowReader(lambda malformed: read_capture(capture, malformed=malformed), names)
+        reader = WindowReader(lambda malformed: read_capture_batches(capture, malformed=malformed), names)
         parse_cpu = _cpu()
         sum(1 for _ in reader.read())  # the parse alone, once
         parse_cpu = _cpu() - parse_cpu

@@ -99,7 +99,7 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     from pipelines.monitoring.metrics import write_metrics
     from pipelines.monitoring.tracking import track_drift
     from pipelines.monitoring.window import WindowReader
-    from pipelines.serving.capture import read_capture
+    from pipelines.serving.capture import read_capture, read_capture_batches
 
     now = now or datetime.now(UTC)
     stage = LocalStage(load_config(request.stage, request.pyproject), state_root(request.pyproject,
@@ -108,7 +108,8 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     # capture times are whole seconds: a watermark inside a second would skip that second's later records
     since, until = request.since or stage.watermark(), request.until or now.replace(microsecond=0)
     root = stage.capture_root()
-    reader = WindowReader(lambda malformed: read_capture(root, since, until, malformed=malformed), baseline.columns)
+    reader = WindowReader(lambda malformed: read_capture_batches(root, since, until, malformed=malformed),
+                          baseline.columns)
     result = run_drift(reader, baseline, stage.run_folder(now)) if _any_record(root, since, until) else None
     window = f"{since.isoformat() if since else 'the beginning'} and {until.isoformat()}"
     if result is None or not result.rows:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 from moto import mock_aws
 
-from pipelines.serving.capture import CaptureWriter, Invocation, read_capture
+from pipelines.serving.capture import CaptureWriter, Invocation, read_capture, read_capture_batches
 
 START = datetime(2024, 5, 1, 12, 59, 58, tzinfo=UTC).timestamp()
 
@@ -79,3 +79,22 @@ def test_the_callers_inference_id_is_captured_and_keys_its_ground_truth(tmp_path
     assert list(with_id.raw["eventMetadata"]) == ["eventId", "inferenceId", "inferenceTime"]  # SageMaker's order
     assert with_id.inference_id == with_id.match_id == "order-17" and with_id.event_id != "order-17"
     assert "inferenceId" not in without.raw["eventMetadata"] and without.match_id == without.event_id
+
+
+def test_batches_hold_the_records_read_capture_reads_and_count_the_same_malformed_lines(tmp_path):
+    """The drift job's batch reader (Arrow's JSON parser a block at a time) against the line reader: the same
+    requests in the same order, window bounds inside a second, a binary body, and a block with bad lines."""
+    _write(tmp_path, 6)
+    capture_file = next(tmp_path.rglob("*.jsonl"))
+    lines = capture_file.read_text().splitlines()
+    capture_file.write_text("\n".join([*lines[:2], "{not json", '{"eventVersion": "0"}', "", *lines[2:]]) + "\n")
+    for since, until in ((None, None), (datetime.fromtimestamp(START + 1.5, UTC), datetime.fromtimestamp(START + 4.2,
+                                                                                                         UTC))):
+        by_line, by_batch = [], []
+        records = list(read_capture(tmp_path, since, until, malformed=by_line.append))
+        batches = list(read_capture_batches(tmp_path, since, until, malformed=by_batch.append))
+        assert [e for b in batches for e in b.event_ids] == [r.event_id for r in records]
+        assert [t for b in batches for t in b.input_types] == [r.input_type for r in records]
+        assert [x for b in batches for x in b.inputs] == [r.input_data.decode("utf-8", "replace") for r in records]
+        assert by_batch == by_line
+    assert len(records) == 3 and by_line == ["{not json", '{"eventVersion": "0"}']

@@ -20,10 +20,11 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.serving.capture import CaptureRecord
+from pipelines.serving.capture import CaptureBatch, CaptureRecord
 
 CHUNK_ROWS = 65_536
 SPOOL_MEMORY_BYTES = 256 * 1024 * 1024  # parsed chunks replayed from memory; beyond, from files
+SLICE_CHARS = 2_000_000  # request text checked at once
 SHOWN_MALFORMED = 5
 
 
@@ -57,7 +58,8 @@ class WindowReader:
     """``read()`` streams the window's chunks afresh each call (the statistics take two passes). A chunk
     holds about ``chunk_rows`` rows: whole requests, never split."""
 
-    records: Callable[[Callable[[str], None]], Iterable[CaptureRecord]]  # given a callback for malformed lines
+    # given a callback for malformed lines: read_capture_batches (or read_capture, a record at a time)
+    records: Callable[[Callable[[str], None]], Iterable[CaptureBatch | CaptureRecord]]
     columns: list[str]
     chunk_rows: int = CHUNK_ROWS
     malformed: Malformed = field(default_factory=Malformed)
@@ -68,14 +70,16 @@ class WindowReader:
         csv_rows = CsvPayloads()
         json_rows: list[dict[str, Any]] = []
         malformed = self.malformed
-        for record in self.records(lambda line: malformed.add(f"not a capture record: {line}")):
-            self._add(record, csv_rows, json_rows)
-            if csv_rows.rows >= self.chunk_rows:
-                yield self._csv_frame(csv_rows)
-                csv_rows = CsvPayloads()
-            if len(json_rows) >= self.chunk_rows:
-                yield self._json_frame(json_rows)
-                json_rows = []
+        for item in self.records(lambda line: malformed.add(f"not a capture record: {line}")):
+            batch = item if isinstance(item, CaptureBatch) else CaptureBatch.of([item])
+            for start, stop in _slices(batch.inputs):
+                self._add_slice(batch, slice(start, stop), csv_rows, json_rows)
+                if csv_rows.rows >= self.chunk_rows:
+                    yield self._csv_frame(csv_rows)
+                    csv_rows = CsvPayloads()
+                if len(json_rows) >= self.chunk_rows:
+                    yield self._json_frame(json_rows)
+                    json_rows = []
         if csv_rows.rows:
             yield self._csv_frame(csv_rows)
         if json_rows:
@@ -98,18 +102,29 @@ class WindowReader:
             frame.to_pickle(files[-1])
         return lambda: chain(kept, (pd.read_pickle(file) for file in files))
 
-    def _add(self, record: CaptureRecord, csv_rows: CsvPayloads, json_rows: list[dict[str, Any]]) -> None:
-        if "json" in record.input_type.lower():
-            self._add_json(record.event_id, record.input_data.decode("utf-8", "replace"), json_rows)
+    def _add_slice(self, batch: CaptureBatch, part: slice, csv_rows: CsvPayloads,
+                   json_rows: list[dict[str, Any]]) -> None:
+        """Plain CSV requests are checked together, at C speed: the common case. Otherwise request by
+        request, and row by row only where a request has quotes, a header row or a wrong field count."""
+        bodies = batch.inputs[part]
+        if "json" not in " ".join(batch.input_types[part]).lower() and self._add_plain("\n".join(bodies), csv_rows):
             return
+        for event_id, kind, body in zip(batch.event_ids[part], batch.input_types[part], bodies, strict=True):
+            if "json" in kind.lower():
+                self._add_json(event_id, body, json_rows)
+            elif not self._add_plain(body, csv_rows):
+                self._add_rows(event_id, body, csv_rows)
+
+    def _add_plain(self, text: str, csv_rows: CsvPayloads) -> bool:
+        """Add CSV text whose every line has the baseline's field count, with no quotes nor header row."""
         width, header = len(self.columns), ",".join(self.columns)
-        body = record.input_data
-        if b'"' not in body and header.encode() not in body and width > 1:
-            lines = body.splitlines()
-            if list(map(bytes.count, lines, repeat(b","))).count(width - 1) == len(lines):
-                csv_rows.add(body, len(lines))  # every row has the baseline's field count: the common case
-                return
-        self._add_rows(record.event_id, body.decode("utf-8", "replace"), csv_rows)
+        if width < 2 or '"' in text or header in text:
+            return False
+        lines = list(filter(None, text.split("\n")))
+        if list(map(str.count, lines, repeat(","))).count(width - 1) != len(lines):
+            return False
+        csv_rows.add(text.encode(), len(lines))
+        return True
 
     def _add_rows(self, event_id: str, text: str, csv_rows: CsvPayloads) -> None:
         """Row by row: header rows skipped, rows with the wrong field count counted as malformed."""
@@ -154,6 +169,19 @@ class WindowReader:
         frame = pd.DataFrame.from_records(rows)
         frame.columns = [str(c) for c in frame.columns]
         return frame
+
+
+def _slices(bodies: list[str], size: int = SLICE_CHARS) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of requests holding about `size` characters each (a chunk never grows far past
+    CHUNK_ROWS)."""
+    start, held = 0, 0
+    for index, length in enumerate(map(len, bodies)):
+        held += length
+        if held >= size:
+            yield start, index + 1
+            start, held = index + 1, 0
+    if start < len(bodies):
+        yield start, len(bodies)
 
 
 def _csv_line(fields: list[str]) -> str:

@@ -45,6 +45,8 @@ PARAM_GIT_COMMIT = "GitCommit"  # lineage: the team repo's commit, set by pipeli
 
 TRAINING_CODE_TARBALL = "/opt/ml/input/data/code/sourcedir.tar.gz"
 METADATA_METRIC = "primary_metric"  # CustomerMetadataProperties key holding e.g. "auc=0.87"
+# CustomerMetadataProperties key: the MetricThreshold the version passed (model-quality monitoring's gate)
+METADATA_THRESHOLD = "metric_threshold"
 # CustomerMetadataProperties key: the held-out test rows (raw features, header row) of the version's
 # run, which `python -m pipelines.deploy --smoke-test` sends to the endpoint; seedcode/preprocess.py
 # writes them at RAW_TEST_ROWS_FILE inside its "test" output

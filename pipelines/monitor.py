@@ -9,7 +9,10 @@ registered with the package it serves, on this machine or in the stage's account
       and one line per violation; --retrain-on-drift starts `pipelines.run --local --trigger drift` on
       violations, at most once per cool-down ([tool.ml-factory.monitoring] cool_down_hours, default 24 h,
       kept in <state>/monitoring/<stage>/retrain.json); the new version is PendingManualApproval and a person
-      still approves it
+      still approves it;
+      with ground-truth labels (the stage's ground-truth folder, or --ground-truth FOLDER: SageMaker's format,
+      keyed by the requests' InferenceId or the capture's eventId), model quality too: the window's metrics
+      against the gate the served package passed, under <run folder>/model_quality/, one line on stdout
   publish --stage staging|prod [--dry-run]
       portable mode: upserts the stage's monitoring pipeline <project>-monitor-<stage>, its baseline
       parameters defaulting to the package the stage's endpoint serves (the Terraform monitoring module's
@@ -18,8 +21,9 @@ registered with the package it serves, on this machine or in the stage's account
       native mode: creates or updates the Model Monitor DataQuality schedule <project>-<stage>-drift on the
       stage's endpoint with the served package's baselines; --dry-run prints the API calls
 
-Times are ISO 8601 (UTC when no offset is given). Exit codes: 0 done (drift or not), 3 violations with
---fail-on-drift, 2 a user error (one `error:` line).
+Times are ISO 8601 (UTC when no offset is given); a window ends at the last whole second (capture times are
+whole seconds). Exit codes: 0 done (drift or not), 3 violations (data or model quality) with --fail-on-drift,
+2 a user error (one `error:` line).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pipelines.config import load_config
 from pipelines.errors import UserError, run_cli
@@ -51,6 +56,7 @@ class MonitorRequest:
     cool_down: timedelta | None = None  # None: [tool.ml-factory.monitoring] cool_down_hours
     retrain_rows: int | None = None
     step_python: Path = Path(sys.executable)
+    ground_truth: Path | None = None  # labels folder for model quality (default: the stage's ground-truth folder)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--local", action="store_true", help="the local endpoint's capture and the local registry")
     run.add_argument("--state-dir", type=Path, help="local engine state folder (default: .ml-factory beside --config)")
     run.add_argument("--since", type=_time, help="window start (default: the last run's watermark)")
-    run.add_argument("--until", type=_time, help="window end, exclusive (default: now)")
+    run.add_argument("--until", type=_time, help="window end, exclusive (default: now, to the whole second)")
     run.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when there are violations")
     run.add_argument("--retrain-on-drift", action="store_true",
                      help="on violations, start a local training run (trigger=drift), once per cool-down")
@@ -87,6 +93,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--retrain-rows", type=int, help="--rows of the retraining run (the generated sample data)")
     run.add_argument("--step-python", type=Path, default=Path(sys.executable),
                      help="interpreter of the drift step (e.g. .venv-container/bin/python, the image's versions)")
+    run.add_argument("--ground-truth", type=Path, help="folder of ground-truth labels for model quality (default: "
+                     "the stage's, <state>/s3/<artifact bucket>/<project>/ground-truth/<endpoint>/)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,7 +124,18 @@ def to_request(args: argparse.Namespace) -> MonitorRequest | CloudMonitorRequest
         raise UserError(f"--since {args.since.isoformat()} is not before --until {args.until.isoformat()}")
     cool_down = None if args.cool_down_hours is None else timedelta(hours=args.cool_down_hours)
     return MonitorRequest(args.stage, args.config, args.local, args.state_dir, args.since, args.until,
-                          args.fail_on_drift, args.retrain_on_drift, cool_down, args.retrain_rows, args.step_python)
+                          args.fail_on_drift, args.retrain_on_drift, cool_down, args.retrain_rows, args.step_python,
+                          args.ground_truth)
+
+
+def _model_quality(stage: Any, request: MonitorRequest, run: Any) -> Any:
+    """The window's model quality (ground truth against the drift run's window), its verdict in the run's report."""
+    from pipelines.monitoring.ground_truth import LocalQuality, local_model_quality
+
+    window = run.summary["window"]
+    since = datetime.fromisoformat(window["since"]) if window["since"] else None
+    return local_model_quality(stage, LocalQuality(since, datetime.fromisoformat(window["until"]), run.folder,
+                                                   request.ground_truth, request.step_python))
 
 
 def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
@@ -128,7 +147,9 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     config = load_config(request.stage, request.pyproject)
     stage = LocalStage(config, state_root(request.pyproject, request.state_dir), request.stage)
-    run = run_drift_check(stage, LocalWindow(request.since, request.until or now, request.step_python), now)
+    # capture times are whole seconds: a window ending inside a second would skip that second's later records
+    until = request.until or now.replace(microsecond=0)
+    run = run_drift_check(stage, LocalWindow(request.since, until, request.step_python), now)
     if not run.rows:
         print(f"no captured data between {run.window}" + (f" ({run.malformed} malformed input(s) skipped)"
                                                           if run.malformed else ""))
@@ -140,6 +161,8 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     for violation in run.violations:
         print(f"{violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
     print(f"{run.rows} rows between {run.window}: {len(run.violations)} violation(s) against {run.summary['package']}")
+    quality = _model_quality(stage, request, run)
+    print(quality.line)
     tracked = track_drift(stage, run)
     if tracked:
         print(tracked, file=sys.stderr)
@@ -150,7 +173,7 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
             hours=config.monitoring.cool_down_hours)
         retrain = RetrainRequest(request.pyproject, cool_down, request.retrain_rows)
         print(retrain_on_drift(stage, retrain, run.files["constraint_violations.json"], now).line)
-    return EXIT_DRIFT if run.violations and request.fail_on_drift else 0
+    return EXIT_DRIFT if (run.violations or quality.violated) and request.fail_on_drift else 0
 
 
 def run_cloud(request: CloudMonitorRequest) -> int:

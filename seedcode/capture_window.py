@@ -1,4 +1,4 @@
-"""Capture records of a window as DataFrame chunks of at most ``chunk_rows`` rows, named as the baseline.
+"""Capture records of a window as DataFrame chunks of about ``chunk_rows`` rows, named as the baseline.
 
 CSV requests (one row per line; a header row is skipped, as the model skips it) take the baseline's
 feature names by position; JSON requests (an object, a list of objects, or {"instances": [...]}) carry
@@ -14,14 +14,17 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from capture_reading import CaptureRecord
+from capture_reading import CaptureBatch, CaptureRecord
 
 CHUNK_ROWS = 65_536
+SPOOL_MEMORY_BYTES = 256 * 1024 * 1024  # parsed chunks replayed from memory; beyond, from files
+SLICE_CHARS = 2_000_000  # request text checked at once
 SHOWN_MALFORMED = 5
 
 
@@ -39,10 +42,24 @@ class Malformed:
 
 
 @dataclass
-class WindowReader:
-    """``read()`` streams the window's chunks afresh each call (the statistics take two passes)."""
+class CsvPayloads:
+    """CSV request bodies waiting to be parsed together, and how many rows they hold."""
 
-    records: Callable[[Callable[[str], None]], Iterable[CaptureRecord]]  # given a callback for malformed lines
+    bodies: list[bytes] = field(default_factory=list)
+    rows: int = 0
+
+    def add(self, body: bytes, rows: int) -> None:
+        self.bodies.append(body if body.endswith(b"\n") else body + b"\n")
+        self.rows += rows
+
+
+@dataclass
+class WindowReader:
+    """``read()`` streams the window's chunks afresh each call (the statistics take two passes). A chunk
+    holds about ``chunk_rows`` rows: whole requests, never split."""
+
+    # given a callback for malformed lines: read_capture_batches (or read_capture, a record at a time)
+    records: Callable[[Callable[[str], None]], Iterable[CaptureBatch | CaptureRecord]]
     columns: list[str]
     chunk_rows: int = CHUNK_ROWS
     malformed: Malformed = field(default_factory=Malformed)
@@ -50,47 +67,81 @@ class WindowReader:
 
     def read(self) -> Iterator[pd.DataFrame]:
         self.malformed, self.rows = Malformed(), 0
-        csv_rows: list[str] = []
+        csv_rows = CsvPayloads()
         json_rows: list[dict[str, Any]] = []
         malformed = self.malformed
-        for record in self.records(lambda line: malformed.add(f"not a capture record: {line}")):
-            self._add(record, csv_rows, json_rows)
-            if len(csv_rows) >= self.chunk_rows:
-                yield self._csv_frame(csv_rows)
-                csv_rows = []
-            if len(json_rows) >= self.chunk_rows:
-                yield self._json_frame(json_rows)
-                json_rows = []
-        if csv_rows:
+        for item in self.records(lambda line: malformed.add(f"not a capture record: {line}")):
+            batch = item if isinstance(item, CaptureBatch) else CaptureBatch.of([item])
+            for start, stop in _slices(batch.inputs):
+                self._add_slice(batch, slice(start, stop), csv_rows, json_rows)
+                if csv_rows.rows >= self.chunk_rows:
+                    yield self._csv_frame(csv_rows)
+                    csv_rows = CsvPayloads()
+                if len(json_rows) >= self.chunk_rows:
+                    yield self._json_frame(json_rows)
+                    json_rows = []
+        if csv_rows.rows:
             yield self._csv_frame(csv_rows)
         if json_rows:
             yield self._json_frame(json_rows)
 
-    def spool(self, folder: Path) -> Callable[[], Iterator[pd.DataFrame]]:
-        """Parse the window once into chunk files under ``folder``; the returned reader replays them (the
-        statistics take two passes, and parsing capture costs far more than reading a pickled chunk)."""
-        files = []
+    def spool(self, folder: Path, memory_bytes: int = SPOOL_MEMORY_BYTES) -> Callable[[], Iterator[pd.DataFrame]]:
+        """Parse the window once; the returned reader replays the chunks (the statistics take two passes, and
+        parsing capture costs far more than replaying a chunk). The first chunks stay in memory, up to
+        ``memory_bytes``; the rest go to files under ``folder``, so memory stays bounded whatever the window."""
+        kept: list[pd.DataFrame] = []
+        files: list[Path] = []
+        held = 0
         for index, frame in enumerate(self.read()):
+            size = int(frame.memory_usage(index=False, deep=True).sum())
+            if not files and held + size <= memory_bytes:
+                kept.append(frame)
+                held += size
+                continue
             files.append(folder / f"chunk-{index:06d}.pkl")
             frame.to_pickle(files[-1])
-        return lambda: (pd.read_pickle(file) for file in files)
+        return lambda: chain(kept, (pd.read_pickle(file) for file in files))
 
-    def _add(self, record: CaptureRecord, csv_rows: list[str], json_rows: list[dict[str, Any]]) -> None:
-        text = record.input_data.decode("utf-8", "replace")
-        if "json" in record.input_type.lower():
-            self._add_json(record.event_id, text, json_rows)
+    def _add_slice(self, batch: CaptureBatch, part: slice, csv_rows: CsvPayloads,
+                   json_rows: list[dict[str, Any]]) -> None:
+        """Plain CSV requests are checked together, at C speed: the common case. Otherwise request by
+        request, and row by row only where a request has quotes, a header row or a wrong field count."""
+        bodies = batch.inputs[part]
+        if "json" not in " ".join(batch.input_types[part]).lower() and self._add_plain("\n".join(bodies), csv_rows):
             return
-        # rows stay text for pandas' C parser; only quoted CSV needs the csv module to count fields
+        for event_id, kind, body in zip(batch.event_ids[part], batch.input_types[part], bodies, strict=True):
+            if "json" in kind.lower():
+                self._add_json(event_id, body, json_rows)
+            elif not self._add_plain(body, csv_rows):
+                self._add_rows(event_id, body, csv_rows)
+
+    def _add_plain(self, text: str, csv_rows: CsvPayloads) -> bool:
+        """Add CSV text whose every line has the baseline's field count, with no quotes nor header row."""
+        width, header = len(self.columns), ",".join(self.columns)
+        if width < 2 or '"' in text or header in text:
+            return False
+        lines = list(filter(None, text.split("\n")))
+        if list(map(str.count, lines, repeat(","))).count(width - 1) != len(lines):
+            return False
+        csv_rows.add(text.encode(), len(lines))
+        return True
+
+    def _add_rows(self, event_id: str, text: str, csv_rows: CsvPayloads) -> None:
+        """Row by row: header rows skipped, rows with the wrong field count counted as malformed."""
+        # only quoted CSV needs the csv module to count fields
         lines = text.splitlines() if '"' not in text else [_csv_line(f) for f in csv.reader(io.StringIO(text))]
         width, header = len(self.columns), ",".join(self.columns)
+        kept = []
         for line in lines:
             if not line or line == header:  # a header row: the model's input_fn skips it too
                 continue
             fields = line.count(",") + 1 if '"' not in line else len(next(csv.reader([line])))
             if fields != width:
-                self.malformed.add(f"event {record.event_id}: {fields} fields, the baseline has {width}")
+                self.malformed.add(f"event {event_id}: {fields} fields, the baseline has {width}")
                 continue
-            csv_rows.append(line)
+            kept.append(line)
+        if kept:
+            csv_rows.add("\n".join(kept).encode(), len(kept))
 
     def _add_json(self, event_id: str, text: str, json_rows: list[dict[str, Any]]) -> None:
         try:
@@ -107,16 +158,30 @@ class WindowReader:
             else:
                 self.malformed.add(f"event {event_id}: a JSON row is not an object")
 
-    def _csv_frame(self, rows: list[str]) -> pd.DataFrame:
-        self.rows += len(rows)
+    def _csv_frame(self, payloads: CsvPayloads) -> pd.DataFrame:
+        self.rows += payloads.rows
         # pandas infers types as it does for the baseline CSV, so the two are read alike
-        return pd.read_csv(io.StringIO("\n".join(rows)), header=None, names=self.columns, low_memory=False)
+        return pd.read_csv(io.BytesIO(b"".join(payloads.bodies)), header=None, names=self.columns,
+                           low_memory=False)
 
     def _json_frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         self.rows += len(rows)
         frame = pd.DataFrame.from_records(rows)
         frame.columns = [str(c) for c in frame.columns]
         return frame
+
+
+def _slices(bodies: list[str], size: int = SLICE_CHARS) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of requests holding about `size` characters each (a chunk never grows far past
+    CHUNK_ROWS)."""
+    start, held = 0, 0
+    for index, length in enumerate(map(len, bodies)):
+        held += length
+        if held >= size:
+            yield start, index + 1
+            start, held = index + 1, 0
+    if start < len(bodies):
+        yield start, len(bodies)
 
 
 def _csv_line(fields: list[str]) -> str:

@@ -42,6 +42,7 @@ from typing import Any
 
 import pandas as pd
 
+import allocator
 import step_report
 from stats_accumulators import (
     FRACTIONAL,
@@ -371,6 +372,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    allocator.keep_freed_memory()
     found: list[dict[str, str]] = []
 
     def step() -> None:

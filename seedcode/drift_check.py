@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import sm_paths
-from capture_reading import read_capture
+from capture_reading import read_capture_batches
 from capture_window import WindowReader
 from drift_job import Baseline, DriftResult, run_drift
 from drift_metrics import METRICS_FILE, publish, write_metrics
@@ -86,7 +86,8 @@ def load_baseline(args: argparse.Namespace) -> Baseline:
 def window(args: argparse.Namespace, objects: Objects, now: datetime) -> tuple[datetime | None, datetime]:
     """[since, until): the arguments, else since the watermark (or the beginning) until now. A window that ends
     at or before the watermark is empty, not an error: nothing new was captured since the last run."""
-    until = parse_time(args.window_end, "--window-end") or now
+    # capture times are whole seconds: a window ending inside a second would skip that second's later records
+    until = parse_time(args.window_end, "--window-end") or now.replace(microsecond=0)
     since = parse_time(args.window_start, "--window-start")
     if since is not None and since >= until:
         raise DataError(f"the window start {since.isoformat()} is not before its end {until.isoformat()}")
@@ -118,7 +119,7 @@ def check(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     capture = objects.location(args.capture_uri)
 
     def records(malformed: Any) -> Any:
-        return read_capture(capture, since, until, s3=objects.s3, malformed=malformed)
+        return read_capture_batches(capture, since, until, s3=objects.s3, malformed=malformed)
 
     result = None
     if (since is None or since < until) and next(iter(records(lambda _: None)), None) is not None:

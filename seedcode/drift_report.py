@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 BASELINE_COLOR, CURRENT_COLOR, DRIFT_COLOR = "#7f8c8d", "#2e86c1", "#c0392b"
 TOP_CATEGORIES = 12
+MODEL_QUALITY_MARK = "<!-- model quality -->"  # where add_model_quality puts its section
 
 
 # outside the f-string: literal braces in it would read as template syntax in a rendered repo
@@ -84,14 +86,16 @@ def _categorical_axes(axes: Axes, baseline: dict[str, Any], current: dict[str, i
 def feature_png(result: DriftResult, baseline: Baseline, name: str) -> bytes:
     """Baseline vs current distribution of one compared feature."""
     figure, axes = _pyplot().subplots(figsize=(4, 2.4))
-    if name in result.accumulator.numeric:
+    numeric = name in result.accumulator.numeric
+    if numeric:
         _numeric_axes(axes, result.accumulator.numeric[name])
     else:
         features = {f["name"]: f for f in baseline.statistics["features"]}
         _categorical_axes(axes, features[name], result.accumulator.category_counts(name))
     axes.set_title(name, fontsize=9)
     axes.legend(fontsize=7)
-    figure.tight_layout()
+    # fixed margins (room for the rotated category labels): tight_layout cost a third of each chart
+    figure.subplots_adjust(left=0.16, right=0.97, top=0.88, bottom=0.14 if numeric else 0.3)
     return _png(figure)
 
 
@@ -130,8 +134,25 @@ def write_report(result: DriftResult, baseline: Baseline) -> None:
 <h1>Drift against {html.escape(baseline.package)}</h1>
 <p>{counts}</p>
 <h2>Violations</h2><table id="violations">{head}{_rows(violations)}</table>
+{MODEL_QUALITY_MARK}
 <h2>Summary</h2><figure data-chart="summary">{_image(png, "distance per feature")}</figure>
 <h2>Features</h2><div id="features">{_figures(result, baseline)}</div>
 <h2>Malformed input</h2><ul id="malformed">{malformed}</ul></body></html>
 """
     (result.folder / "report.html").write_text(page, encoding="utf-8")
+
+
+def add_model_quality(report: Path, line: str, result: dict[str, Any] | None, skipped: list[str]) -> None:
+    """Put the window's model-quality verdict (pipelines/monitoring/ground_truth.py) into report.html, after
+    the drift violations: its one line, the metrics over the labelled rows (the gate's first), what was skipped."""
+    metrics = dict((result or {}).get("metrics") or {})
+    gate = (result or {}).get("metric")
+    cells = [[name, f"{value:.6g}"] for name, value in sorted(metrics.items(), key=lambda item: item[0] != gate)]
+    table = (f'<table id="model-quality-metrics"><tr><th>metric</th><th>value</th></tr>{_rows(cells)}</table>'
+             if cells else "")
+    examples = "".join(f"<li>{html.escape(e)}</li>" for e in skipped)
+    status = (result or {}).get("status", "none")
+    section = (f'<section id="model-quality" data-status="{html.escape(status)}"><h2>Model quality</h2>'
+               f"<p>{html.escape(line)}</p>{table}" + (f"<ul>{examples}</ul>" if examples else "") + "</section>")
+    page = report.read_text(encoding="utf-8")
+    report.write_text(page.replace(MODEL_QUALITY_MARK, section, 1), encoding="utf-8")

@@ -29,7 +29,11 @@ Accuracy (documented in seedcode/README.md):
 - text value counts: exact while a column has at most MAX_TRACKED_VALUES distinct values; beyond,
   the most frequent MAX_TRACKED_VALUES are kept (ties by value) and the rest pooled in ``other``, which
   makes the kept set depend on the chunking. Distinct numbers are tracked the same way, but dropped
-  wholesale past the bound (only a column that turns String needs them as text).
+  wholesale past the bound, and only in columns pass 1 found text in (only a String column reports
+  its numbers as text values).
+
+Speed: no chunk is sorted. Pass 2 finds each number's fine bin and bucket by arithmetic on the equal-width
+edges, checked against the edges (``bin_index``), so the counts are exactly those of a sorted search.
 """
 
 from __future__ import annotations
@@ -187,6 +191,14 @@ def _from_distinct(rows: int, uniques: Iterable[Any], counts: np.ndarray) -> Par
     return ParsedColumn(rows, values, text)
 
 
+def finite_numbers(values: np.ndarray) -> np.ndarray:
+    """The finite values (missing values arrive as NaN). A finite sum means all are: one pass, mostly."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if math.isfinite(float(values.sum())):
+            return values
+    return values[np.isfinite(values)]
+
+
 def parse_column(series: pd.Series) -> ParsedColumn:
     rows = int(len(series))
     dtype = series.dtype
@@ -196,9 +208,7 @@ def parse_column(series: pd.Series) -> ParsedColumn:
         return _from_distinct(rows, dtype.categories, counts)
     if pd.api.types.is_bool_dtype(dtype) or (
             pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)):
-        values = series.to_numpy(dtype="float64", na_value=np.nan)
-        finite = np.isfinite(values)
-        return ParsedColumn(rows, values if finite.all() else values[finite], {})
+        return ParsedColumn(rows, finite_numbers(series.to_numpy(dtype="float64", na_value=np.nan)), {})
     if pd.api.types.is_datetime64_any_dtype(dtype):
         present = series.dropna().astype(str).value_counts()
         return ParsedColumn(rows, np.zeros(0), {str(k): int(v) for k, v in present.items()})
@@ -213,9 +223,7 @@ def parse_arrow(array: pa.Array) -> ParsedColumn:
     float64 (nulls as NaN), dictionary-encoded text counted by index; other types through pandas."""
     kind = array.type
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        finite = np.isfinite(values)
-        return ParsedColumn(len(array), values if finite.all() else values[finite], {})
+        return ParsedColumn(len(array), finite_numbers(array.cast(pa.float64()).to_numpy(zero_copy_only=False)), {})
     if pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(
             kind.value_type)):
         codes = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
@@ -288,12 +296,14 @@ class NumberCounts:
         self.values: np.ndarray | None = np.zeros(0)
         self.counts = np.zeros(0, dtype="int64")
 
-    def add_sorted(self, numbers: np.ndarray) -> None:
-        if self.values is None or not len(numbers):
-            return
-        starts = np.flatnonzero(np.concatenate(([True], numbers[1:] != numbers[:-1])))
-        counts = np.diff(np.append(starts, len(numbers)))
-        self._combine(numbers[starts], counts)
+    def add_counted(self, distinct: np.ndarray, counts: np.ndarray) -> None:
+        """Add a chunk's distinct numbers (ascending) and how often each occurs."""
+        if self.values is not None and len(distinct):
+            self._combine(distinct, counts)
+
+    def add(self, numbers: np.ndarray) -> None:
+        if self.values is not None and len(numbers):
+            self._combine(*np.unique(numbers, return_counts=True))
 
     def merge(self, other: NumberCounts) -> None:
         if other.values is None:
@@ -422,29 +432,58 @@ class ColumnDistribution:
         self.fine_low = np.full(FINE_BINS, np.inf)
         self.fine_high = np.full(FINE_BINS, -np.inf)
         self.sample: list[np.ndarray] | None = [] if summary.numbers <= SKETCH_ITEMS else None
-        self.distinct = NumberCounts()
+        self.distinct = NumberCounts()  # only a column with text values (String) reports its numbers as text
+        if not summary.text.total():
+            self.distinct.values = None
 
     def add(self, column: ParsedColumn) -> None:
-        values = column.sorted_numbers()
+        """One chunk, in any order: bins are found by arithmetic (checked against the edges), not by sorting."""
+        values = column.numbers
         if not len(values):
             return
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             deviation = (values - self.mean) * self.scale
             squares = deviation * deviation
-        if np.isfinite(squares[0]) and np.isfinite(squares[-1]):  # the extremes have the largest squares
+        if np.isfinite(squares.max()):
             self.deviations.add(squares)
         else:
             self.overflowed = True
-        self.buckets += _bin_counts(values, self.bucket_edges)
-        bounds = np.concatenate(([0], np.searchsorted(values, self.fine_edges[1:-1], side="left"), [len(values)]))
-        counts = np.diff(bounds)
-        filled = np.flatnonzero(counts)
+        fine = bin_index(values, self.fine_edges)
+        counts = np.bincount(fine, minlength=FINE_BINS)
+        self.buckets += self._bucket_counts(values, fine, counts)
+        low, high = np.full(FINE_BINS, np.inf), np.full(FINE_BINS, -np.inf)
+        np.minimum.at(low, fine, values)
+        np.maximum.at(high, fine, values)
         self.fine += counts
-        self.fine_low[filled] = np.minimum(self.fine_low[filled], values[bounds[filled]])
-        self.fine_high[filled] = np.maximum(self.fine_high[filled], values[bounds[filled + 1] - 1])
+        np.minimum(self.fine_low, low, out=self.fine_low)
+        np.maximum(self.fine_high, high, out=self.fine_high)
         if self.sample is not None:
-            self.sample.append(values)
-        self.distinct.add_sorted(values)
+            self.sample.append(values.copy())
+        if self.distinct.values is not None:
+            filled = np.flatnonzero(counts)
+            several = np.count_nonzero(low[filled] != high[filled])  # bins holding two or more numbers
+            if not several:  # one distinct number per bin: the bins count them
+                self.distinct.add_counted(low[filled], counts[filled])
+            elif len(filled) + several > MAX_TRACKED_VALUES:  # at least that many distinct numbers
+                self.distinct.values = None
+            else:
+                self.distinct.add(values)
+
+    def _bucket_counts(self, values: np.ndarray, fine: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The 10 buckets from the fine bins: a fine bin lies wholly inside one bucket unless it holds a bucket
+        edge (at most 9 of them), and only the values of those few bins are compared with the edge."""
+        inner = self.bucket_edges[1:-1]
+        straddling = bin_index(inner, self.fine_edges)  # the fine bin holding each inner bucket edge
+        if np.any(np.diff(straddling) == 0):  # a range of a few ulps: edges share bins, so place every value
+            return np.bincount(bin_index(values, self.bucket_edges), minlength=HISTOGRAM_BUCKETS)
+        below = np.concatenate(([0], np.cumsum(counts)))[straddling]  # values in the fine bins before it
+        edge_in = np.full(FINE_BINS, -1)
+        edge_in[straddling] = np.arange(len(inner))
+        edge = edge_in[fine]
+        near = np.flatnonzero(edge >= 0)  # the values sharing a fine bin with a bucket edge
+        edge = edge[near]
+        below += np.bincount(edge[values[near] < inner[edge]], minlength=len(inner))
+        return np.diff(np.concatenate(([0], below, [len(values)])))
 
     def merge(self, other: ColumnDistribution) -> None:
         self.deviations.merge(other.deviations)
@@ -485,10 +524,26 @@ class ColumnDistribution:
                 for i in range(HISTOGRAM_BUCKETS)]
 
 
-def _bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts per bin [edge_i, edge_i+1); the last bin also holds the top edge."""
-    inner = np.searchsorted(sorted_values, edges[1:-1], side="left")
-    return np.diff(np.concatenate(([0], inner, [len(sorted_values)])))
+def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each value's bin among equal-width ``edges`` (from np.linspace): bin i is [edge_i, edge_i+1), the last
+    also holds the top edge; i.e. the number of inner edges at or below the value. The bin is computed,
+    then checked against the edges themselves; the few values rounding put in a neighbouring bin (and
+    every value of a degenerate range) are placed by binary search, so the result is exact."""
+    bins = len(edges) - 1
+    low, high = float(edges[0]), float(edges[-1])
+    if not np.isfinite(edges).all():  # max - min overflowed: np.linspace made no usable grid
+        return np.searchsorted(edges[1:-1], values, side="right")
+    if not high > low:  # the column's one value: the edges all coincide, every value is in the last bin
+        return np.full(len(values), bins - 1, dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        index = ((values - low) * (bins / (high - low))).astype(np.int64)
+    np.clip(index, 0, bins - 1, out=index)
+    lower, upper = edges.copy(), edges.copy()
+    lower[0], upper[-1] = -np.inf, np.inf
+    wrong = (values < lower[index]) | (values >= upper[index + 1])
+    if wrong.any():
+        index[wrong] = np.searchsorted(edges[1:-1], values[wrong], side="right")
+    return index
 
 
 class DistributionAccumulator:

@@ -20,6 +20,7 @@ the baseline and current counts, categories expected fewer than 5 times in eithe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -167,14 +168,72 @@ class FeatureDrift:
     current_count: int
 
 
+class _PointGrid:
+    """Finds, for many values at once, how many of a feature's sorted baseline points lie below each value,
+    without sorting the values: an equal-width grid of CELLS_PER_POINT cells per point remembers how many
+    points lie below each cell, a value steps over the point its cell may hold, and a check against the
+    points themselves sends the few values left misplaced (a cell with several points, rounding at a cell
+    edge) to binary search. Exact, like np.searchsorted(points, values, "left")."""
+
+    __slots__ = ("low", "factor", "below", "points", "under")
+
+    CELLS_PER_POINT = 16
+
+    def __init__(self, points: np.ndarray, low: float, factor: float, below: np.ndarray) -> None:
+        self.low, self.factor, self.below = low, factor, below
+        self.points = np.append(points, np.inf)  # points[k] for k == len: nothing is below +inf's count
+        self.under = np.concatenate(([-np.inf], points))  # under[k]: the point just below k
+
+    @classmethod
+    def build(cls, points: np.ndarray, max_crowded: float = 0.2) -> _PointGrid | None:
+        """A grid, unless more than ``max_crowded`` of the points share their cell (a heavy tail squeezes
+        the body into few cells); then sorting each chunk is cheaper."""
+        cells = cls.CELLS_PER_POINT * len(points)
+        if len(points) < 2:
+            return None
+        factor = cells / (float(points[-1]) - float(points[0]))
+        if not math.isfinite(factor):
+            return None
+        below = np.searchsorted(points, float(points[0]) + np.arange(cells) / factor, side="left")
+        per_cell = np.diff(np.append(below, len(points)))
+        if per_cell[per_cell > 1].sum() > max_crowded * len(points):
+            return None
+        return cls(points, float(points[0]), factor, below)
+
+    def count_below(self, values: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            cell = ((values - self.low) * self.factor).astype(np.int64)
+        np.clip(cell, 0, len(self.below) - 1, out=cell)
+        below = self.below[cell]
+        below += self.points[below] < values  # the point inside the cell, when the value is past it
+        wrong = (self.under[below] >= values) | (self.points[below] < values)
+        if wrong.any():
+            below[wrong] = np.searchsorted(self.points[:-1], values[wrong], side="left")
+        return below
+
+
 class _NumericCounts:
-    __slots__ = ("points", "baseline_cdf", "at_or_below", "count")
+    __slots__ = ("points", "baseline_cdf", "at_or_below", "count", "grid")
 
     def __init__(self, numeric: dict[str, Any]) -> None:
         self.points = evaluation_points(numeric)
         self.baseline_cdf = baseline_cdf(numeric, self.points)
         self.at_or_below = np.zeros(len(self.points), dtype="int64")
         self.count = 0
+        self.grid = _PointGrid.build(self.points)
+
+    def add(self, column: ParsedColumn) -> None:
+        """Count the chunk's values at or below each point."""
+        values = column.numbers
+        if not len(values) or not len(self.points):
+            self.count += len(values)
+            return
+        if self.grid is None:
+            self.at_or_below += np.searchsorted(column.sorted_numbers(), self.points, side="right")
+        else:  # a value counts at every point from the first one not below it
+            below = np.bincount(self.grid.count_below(values), minlength=len(self.points) + 1)
+            self.at_or_below += np.cumsum(below[:-1])
+        self.count += len(values)
 
 
 class DriftAccumulator:
@@ -200,9 +259,7 @@ class DriftAccumulator:
 
     def add_column(self, name: str, column: ParsedColumn) -> None:
         if name in self.numeric:
-            counts, values = self.numeric[name], column.sorted_numbers()
-            counts.at_or_below += np.searchsorted(values, counts.points, side="right")
-            counts.count += len(values)
+            self.numeric[name].add(column)
         elif name in self.categorical:
             self.categorical[name].add(_all_as_text(column))
 

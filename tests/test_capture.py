@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
-from capture_reading import read_capture
+from capture_reading import read_capture, read_capture_batches
 from moto import mock_aws
 
 from pipelines.serving.capture import CaptureWriter, Invocation
@@ -69,3 +69,33 @@ def test_sampling_keeps_the_configured_share_and_close_loses_nothing(tmp_path):
     assert not quiet.capture(Invocation(START, b"1", "text/csv", b"0", "text/csv"))
     quiet.close()
     assert time.perf_counter() - started < 1 and not (tmp_path / "off").exists()
+
+
+def test_the_callers_inference_id_is_captured_and_keys_its_ground_truth(tmp_path):
+    writer = CaptureWriter(tmp_path, "churn-staging", "AllTraffic", 100)
+    writer.capture(Invocation(START, b"1,a", "text/csv", b"0.9", "text/csv", inference_id="order-17"))
+    writer.capture(Invocation(START, b"2,b", "text/csv", b"0.1", "text/csv"))
+    writer.close()
+    with_id, without = sorted(read_capture(tmp_path), key=lambda r: r.input_data)
+    assert list(with_id.raw["eventMetadata"]) == ["eventId", "inferenceId", "inferenceTime"]  # SageMaker's order
+    assert with_id.inference_id == with_id.match_id == "order-17" and with_id.event_id != "order-17"
+    assert "inferenceId" not in without.raw["eventMetadata"] and without.match_id == without.event_id
+
+
+def test_batches_hold_the_records_read_capture_reads_and_count_the_same_malformed_lines(tmp_path):
+    """The drift job's batch reader (Arrow's JSON parser a block at a time) against the line reader: the same
+    requests in the same order, window bounds inside a second, a binary body, and a block with bad lines."""
+    _write(tmp_path, 6)
+    capture_file = next(tmp_path.rglob("*.jsonl"))
+    lines = capture_file.read_text().splitlines()
+    capture_file.write_text("\n".join([*lines[:2], "{not json", '{"eventVersion": "0"}', "", *lines[2:]]) + "\n")
+    for since, until in ((None, None), (datetime.fromtimestamp(START + 1.5, UTC), datetime.fromtimestamp(START + 4.2,
+                                                                                                         UTC))):
+        by_line, by_batch = [], []
+        records = list(read_capture(tmp_path, since, until, malformed=by_line.append))
+        batches = list(read_capture_batches(tmp_path, since, until, malformed=by_batch.append))
+        assert [e for b in batches for e in b.event_ids] == [r.event_id for r in records]
+        assert [t for b in batches for t in b.input_types] == [r.input_type for r in records]
+        assert [x for b in batches for x in b.inputs] == [r.input_data.decode("utf-8", "replace") for r in records]
+        assert by_batch == by_line
+    assert len(records) == 3 and by_line == ["{not json", '{"eventVersion": "0"}']

@@ -8,6 +8,8 @@ monitoring pipeline's DriftCheck step; this package orchestrates it.
   baselines.py   the served package's DriftCheckBaselines, refused by name when missing
   definition.py  the monitoring pipeline <project>-monitor-<stage>: one DriftCheck processing step
   local.py       the local stage: deployed package, its baselines, the capture, the watermark, run folders
+  ground_truth.py  model quality: seedcode/model_quality.py merges the labels with the window's predictions
+                 and scores them against the served package's gate
   local_run.py   that definition on the local engine (`monitor run --local`), its outcome
   cloud.py       `monitor publish` (portable mode) and `monitor schedule` (native Model Monitor)
   native.py      the native DataQuality schedule as API calls

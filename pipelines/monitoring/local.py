@@ -17,7 +17,8 @@ from pipelines.config import Config
 from pipelines.errors import UserError
 from pipelines.monitoring import names
 from pipelines.monitoring.baselines import ServedBaselines, served_baselines
-from pipelines.serving.names import REGISTRY_STAGE
+from pipelines.registry_model import PackageVersion
+from pipelines.serving.names import REGISTRY_STAGE, ground_truth_uri
 from pipelines.wiring import Wiring, offline_wiring
 
 
@@ -49,6 +50,10 @@ class LocalStage:
         """The capture folder the local server writes (the store's copy of capture_uri)."""
         return self.store().path(self.capture_uri())
 
+    def ground_truth_root(self) -> Path:
+        """The stage's ground-truth folder in the local object store (names.ground_truth_uri)."""
+        return self.store().path(ground_truth_uri(self.wiring.artifact_bucket, self.config.project, self.stage))
+
     def deployed_arn(self) -> str:
         """The package the stage's endpoint serves, or served last (spec.json outlives `deploy --delete`)."""
         record = self.state_root / "endpoints" / self.stage / "spec.json"
@@ -57,8 +62,8 @@ class LocalStage:
                             f"`python -m pipelines.deploy --local --stage {self.stage}` first")
         return str(json.loads(record.read_text())["package_arn"])
 
-    def served(self) -> ServedBaselines:
-        """The drift-check baselines registered with the deployed package, present in the store."""
+    def deployed_package(self) -> tuple[str, PackageVersion]:
+        """The deployed package's registry record, and how messages name it ("<group> version N")."""
         from pipelines.engine.registry import LocalRegistry
         from pipelines.engine.state import REGISTRY_FILE
 
@@ -70,10 +75,19 @@ class LocalStage:
         package = next((p for p in registry.list_versions(group) if p.arn == arn), None)
         if package is None:
             raise UserError(f"the package deployed on {self.stage} ({arn}) is not in the local registry")
+        return f"{group} version {package.version}", package
+
+    def store_path(self, uri: str) -> Path:
+        """Where the local object store keeps an s3:// URI."""
+        return self.store().path(uri)
+
+    def served(self) -> ServedBaselines:
+        """The drift-check baselines registered with the deployed package, present in the store."""
+        _, package = self.deployed_package()
         served = served_baselines(package)
         missing = [uri for uri in (served.statistics_uri, served.constraints_uri) if not self.store().is_object(uri)]
         if missing:
-            raise UserError(f"package {served.label} ({arn}) has no drift-check baselines in the local store "
+            raise UserError(f"package {served.label} ({package.arn}) has no drift-check baselines in the local store "
                             f"({missing[0]} is missing); deploy a package registered by a local run")
         return served
 

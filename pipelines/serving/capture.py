@@ -6,8 +6,11 @@ One JSON Lines record per captured invocation, as SageMaker writes it to S3:
                                        "data": "...", "encoding": "CSV"},
                    "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
                                        "data": "...", "encoding": "CSV"}},
-   "eventMetadata": {"eventId": "<uuid>", "inferenceTime": "2024-05-01T12:00:00Z"},
+   "eventMetadata": {"eventId": "<uuid>", "inferenceId": "<caller's id>", "inferenceTime": "2024-05-01T12:00:00Z"},
    "eventVersion": "0"}
+
+(inferenceId only when the caller sent one: InvokeEndpoint's InferenceId, the X-Amzn-SageMaker-Inference-Id
+header). Ground truth for model quality is keyed by it, else by eventId (`CaptureRecord.match_id`).
 
 under `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh/<mm-ss-mmm>-<uuid>.jsonl`. Encoding follows the
 CaptureContentTypeHeader the deploy plan sets: CSV for text/csv, JSON for application/json, else
@@ -58,14 +61,18 @@ class Invocation:
     request_type: str
     response: bytes
     response_type: str
+    inference_id: str | None = None  # the caller's InferenceId, when given
 
 
 def capture_record(invocation: Invocation, event_id: str | None = None) -> dict[str, Any]:
     moment = datetime.fromtimestamp(invocation.when, UTC)
+    metadata = {"eventId": event_id or str(uuid.uuid4())}
+    if invocation.inference_id:
+        metadata["inferenceId"] = invocation.inference_id
     return {
         "captureData": {"endpointInput": _payload(invocation.request, invocation.request_type, "INPUT"),
                         "endpointOutput": _payload(invocation.response, invocation.response_type, "OUTPUT")},
-        "eventMetadata": {"eventId": event_id or str(uuid.uuid4()), "inferenceTime": moment.strftime(TIME_FORMAT)},
+        "eventMetadata": {**metadata, "inferenceTime": moment.strftime(TIME_FORMAT)},
         "eventVersion": EVENT_VERSION,
     }
 

@@ -8,6 +8,8 @@
   scaling policy           <project>-<stage>-invocations
   data capture             s3://<stage artifact bucket>/<project>/data-capture/  (then SageMaker's
                            <endpoint>/<variant>/yyyy/mm/dd/hh/ layout)
+  ground truth             s3://<stage artifact bucket>/<project>/ground-truth/<endpoint>/  (then
+                           yyyy/mm/dd/hh/*.jsonl: labels keyed by the capture's inferenceId or eventId)
   async output             s3://<stage artifact bucket>/<project>/async-output/<stage>/
   tags                     the cost tags + ModelPackageArn, ModelPackageVersion; the staging endpoint
                            also carries SmokeTestedPackageArn once `--smoke-test` passed on it
@@ -75,6 +77,11 @@ def scalable_resource_id(project: str, stage: str) -> str:
 
 def capture_uri(artifact_bucket: str, project: str) -> str:
     return f"s3://{artifact_bucket}/{project}/data-capture"
+
+
+def ground_truth_uri(artifact_bucket: str, project: str, stage: str) -> str:
+    """Where a team puts the ground-truth labels of an endpoint's captured requests (model quality)."""
+    return f"s3://{artifact_bucket}/{project}/ground-truth/{endpoint_name(project, stage)}"
 
 
 def async_output_uri(artifact_bucket: str, project: str, stage: str) -> str:

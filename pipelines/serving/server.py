@@ -37,6 +37,7 @@ SPEC_ENV = "ML_FACTORY_ENDPOINT_SPEC"
 MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's payload limit
 RUNTIME_ROUTE = re.compile(r"^/endpoints/([^/]+)/invocations$")
 VERSION_HEADER = "X-ML-Factory-Model-Version"
+INFERENCE_ID_HEADER = "x-amzn-sagemaker-inference-id"  # InvokeEndpoint's InferenceId, as boto3 sends it
 CLIENT_ERRORS = (ValueError, KeyError, TypeError, UnicodeError)
 REASON_CHARS = 500
 
@@ -103,6 +104,7 @@ class Request:
     content_length: str | None
     body: bytes
     too_large: bool = False
+    inference_id: str | None = None  # the caller's InferenceId (X-Amzn-SageMaker-Inference-Id), when sent
 
 
 async def read_request(scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]]) -> Request:
@@ -120,7 +122,8 @@ async def read_request(scope: dict[str, Any], receive: Callable[[], Awaitable[di
         if size <= MAX_BODY_BYTES:
             parts.append(chunk)
     return Request(scope["method"], scope["path"], headers.get("content-type", ""), headers.get("accept"),
-                   headers.get("content-length"), b"".join(parts), size > MAX_BODY_BYTES)
+                   headers.get("content-length"), b"".join(parts), size > MAX_BODY_BYTES,
+                   headers.get(INFERENCE_ID_HEADER) or None)
 
 
 class EndpointApp:
@@ -188,7 +191,8 @@ class EndpointApp:
                 raise ClientProblem(400, one_line(exc)) from None
             raise ClientProblem(500, one_line(exc)) from None
         if self.capture:
-            self.capture.capture(Invocation(time.time(), body, content_type, answer, answer_type))
+            self.capture.capture(Invocation(time.time(), body, content_type, answer, answer_type,
+                                            request.inference_id))
         return Reply(200, answer, answer_type)
 
     def runtime_invoke(self, name: str, request: Request) -> Reply:

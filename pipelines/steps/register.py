@@ -24,6 +24,7 @@ from pipelines import lineage
 from pipelines.definition import (
     METADATA_METRIC,
     METADATA_TEST_ROWS,
+    METADATA_THRESHOLD,
     RAW_TEST_ROWS_FILE,
     SERVED_CONTENT_TYPES,
     SERVING_PROGRAM,
@@ -101,6 +102,7 @@ def build_register(ctx: StepContext, train: TrainingStep, evaluation: Evaluation
             customer_metadata_properties={
                 "project": config.project, "stage": config.stage,
                 METADATA_METRIC: Join(on="", values=[f"{config.metric.name}=", evaluation.metric_value]),
+                METADATA_THRESHOLD: Join(on="", values=[ctx.parameters.threshold]),
                 METADATA_TEST_ROWS: _test_rows_uri(preprocess),
                 **_lineage(ctx),
             },

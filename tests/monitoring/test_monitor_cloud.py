@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.stub import Stubber
 from test_deploy_cloud import ACCOUNTS, PROJECT, PYPROJECT, REGION, assumed, aws, wiring_for  # noqa: F401
+from test_run_cloud import create_bucket
 
 from pipelines.config import load_config
 from pipelines.errors import run_cli
@@ -53,8 +54,7 @@ def test_a_deploy_publishes_the_served_baselines_a_rerun_changes_nothing_a_packa
 
     staging = assumed("staging")
     wiring = wiring_for("staging", ACCOUNTS["staging"])
-    staging.client("s3").create_bucket(Bucket=wiring.artifact_bucket,
-                                       CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_bucket(staging.client("s3"), wiring.artifact_bucket, REGION)
     arn = register(aws)
     config = on_deploy_config(tmp_path)
     assert cli(deploy, "--stage", "staging", "--config", str(config)) == 0

@@ -315,7 +315,8 @@ def train(
 
 
 def training_params(hyperparameters: dict[str, Any], problem_type: str, num_class: int | None = None) -> dict[str, Any]:
-    """xgboost parameters from the hyperparameters: defaults by problem type, hist, all cores.
+    """xgboost parameters from the hyperparameters: defaults by problem type, hist, all cores (SageMaker's
+    SM_NUM_CPUS: the instance's; the local engine gives each of N host processes its share of the machine).
 
     Multiclass models get ``num_class`` (the classes in features.json) and must output probabilities
     (multi:softprob): evaluation and serving read one probability per class.
@@ -332,7 +333,7 @@ def training_params(hyperparameters: dict[str, Any], problem_type: str, num_clas
     if isinstance(params["eval_metric"], str) and "," in params["eval_metric"]:
         params["eval_metric"] = [m.strip() for m in params["eval_metric"].split(",") if m.strip()]
     params.setdefault("tree_method", "hist")
-    params.setdefault("nthread", os.cpu_count() or 1)
+    params.setdefault("nthread", int(os.environ.get("SM_NUM_CPUS") or os.cpu_count() or 1))
     return params
 
 
@@ -454,8 +455,8 @@ def run(cli_hyperparameters: dict[str, Any]) -> None:
         if hosts.distributed:
             reason = " ".join(str(err).split())[:400]  # xgboost's collective errors span several lines
             raise DataError(f"host {hosts.current_host} of {len(hosts.hosts)} lost the training collective: {reason}; "
-                            "a host failed or the hosts cannot reach each other; rerun to resume from the "
-                            "last checkpoint") from err
+                            "a host failed or the hosts cannot reach each other; retry the pipeline execution to "
+                            "resume from the last checkpoint") from err
         raise DataError(f"xgboost rejected the training setup: {reason}; check the hyperparameters") from err
     if hosts.rank > 0:
         log(f"host {hosts.current_host} (rank {hosts.rank}) done; the first host writes the model")

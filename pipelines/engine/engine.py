@@ -64,7 +64,8 @@ class StepRecord:
                 "duration_seconds": None if self.seconds is None else round(self.seconds, 3),
                 "cache": {"hit": self.cache_hit_from is not None, "source_execution_id": self.cache_hit_from},
                 "failure_reason": self.failure_reason,
-                **{k: v for k, v in self.facts.items() if k in ("job_name", "logs", "model", "outcome", "conditions")}}
+                **{k: v for k, v in self.facts.items() if k in ("job_name", "logs", "model", "outcome", "conditions",
+                                                              "peak_memory_mb")}}
 
 
 @dataclass
@@ -285,7 +286,8 @@ class _ExecutionRun:
             key = None
             if node.cache_enabled:
                 key = record.cache_key = self.keys[node.name] = self._cache_key(node, prepared)
-                simulating = node.type == "Training" and engine.settings.spot_interruption_round is not None
+                simulating = node.type == "Training" and (engine.settings.spot_interruption_round is not None
+                                                          or engine.settings.host_failure_round is not None)
                 hit = None if simulating else engine.cache.lookup(key, node.expire_after, engine.store.exists)
                 if hit is not None:
                     self.scope.properties[node.name] = hit.properties

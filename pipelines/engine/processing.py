@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from pipelines.engine.process import JobProcess, failure_reason
+from pipelines.engine.process import JobProcess, ProcessResult, failure_reason
 from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.step_job import StepFailed, StepJob, StepResult
 from pipelines.engine.store import StoreError
@@ -63,6 +63,13 @@ def write_job_config(sandbox: Sandbox, arguments: dict[str, Any], job_name: str)
     (config / "resourceconfig.json").write_text(json.dumps(RESOURCE_CONFIG))
 
 
+def peak_memory(results: dict[str, ProcessResult]) -> dict[str, Any]:
+    """The `peak_memory_mb` fact: each host's peak resident memory, where it was measured."""
+    peaks = {host: round(result.peak_memory_mb, 1) for host, result in results.items()
+             if result.peak_memory_mb is not None}
+    return {"peak_memory_mb": peaks} if peaks else {}
+
+
 def job_times(started: datetime) -> dict[str, str]:
     return {"ProcessingStartTime": started.isoformat(), "ProcessingEndTime": datetime.now(UTC).isoformat()}
 
@@ -93,7 +100,7 @@ def run_processing(job: StepJob) -> StepResult:
         "ProcessingJobArn": job.execution.job_arn("processing-job", job_name),
         **job_times(started),
     }
-    facts = {"job_name": job_name, "logs": str(sandbox.logs)}
+    facts = {"job_name": job_name, "logs": str(sandbox.logs), **peak_memory({"algo-1": result})}
     if result.returncode != 0:
         reason = failure_reason(result, sandbox.local(FAILURE_FILE), limit)
         properties.update(ProcessingJobStatus="Failed", FailureReason=reason, ExitCode=result.returncode)

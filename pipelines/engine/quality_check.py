@@ -23,7 +23,7 @@ from typing import Any
 from pipelines.definition import PARAM_REGISTER_BASELINE, PARAM_SKIP_CHECK
 from pipelines.engine.graph import StepNode
 from pipelines.engine.process import JobProcess, failure_reason
-from pipelines.engine.processing import FAILURE_FILE, output_specs, place_inputs, upload_outputs
+from pipelines.engine.processing import FAILURE_FILE, output_specs, peak_memory, place_inputs, upload_outputs
 from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.step_job import StepFailed, StepJob, StepResult
 from pipelines.engine.store import StoreError
@@ -162,6 +162,7 @@ def run_quality_check(job: StepJob) -> StepResult:
                          label="analyzer")
     limit = (arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
     result = process.run(timeout=float(limit) if limit else None, grace_seconds=job.settings.spot_grace_seconds)
+    facts.update(peak_memory({"algo-1": result}))
     properties: dict[str, Any] = {
         **arguments, "ProcessingJobName": job_name,
         "ProcessingJobArn": job.execution.job_arn("processing-job", job_name),

@@ -10,6 +10,7 @@ Their processes run beside the first host's, and XGBoost's real tracker joins th
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import threading
@@ -19,8 +20,12 @@ from typing import Any
 
 from pipelines.engine.process import JobProcess, ProcessResult
 from pipelines.engine.sandbox import Sandbox
+from pipelines.engine.spot import RoundWatcher
 
 LOOPBACK = "127.0.0.1"
+HOST_FAILURE = "host failure"  # why the engine killed a host (--simulate-host-failure)
+# how seedcode/train.py words a host's error when another host of the collective died
+LOST_COLLECTIVE = "lost the training collective"
 
 
 def host_names(arguments: dict[str, Any]) -> list[str]:
@@ -48,9 +53,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def cpus_per_host(hosts: int) -> int:
+    """The cores each host process may use: this machine's, shared by the job's hosts (each SageMaker
+    host has its own; here they share, and more xgboost threads than cores make every round wait)."""
+    return max(1, (os.cpu_count() or 1) // max(1, hosts))
+
+
 def host_variables(hosts: list[str], current: str, tracker_port: int) -> dict[str, str]:
     """What differs between the hosts of one job (plus where the tracker listens on this machine)."""
-    variables = {"SM_CURRENT_HOST": current, "SM_HOSTS": json.dumps(hosts)}
+    variables = {"SM_CURRENT_HOST": current, "SM_HOSTS": json.dumps(hosts),
+                 "SM_NUM_CPUS": str(cpus_per_host(len(hosts)))}
     if len(hosts) > 1:
         variables.update(ML_FACTORY_TRACKER_HOST=LOOPBACK, ML_FACTORY_TRACKER_PORT=str(tracker_port))
     return variables
@@ -65,6 +77,7 @@ class OtherHost:
     process: JobProcess | None = None
     result: ProcessResult | None = None
     thread: threading.Thread | None = None
+    watcher: RoundWatcher | None = None  # follows its rounds; may kill it at one (a simulated host failure)
 
     def configure(self, leader_root: Path, hosts: list[str]) -> None:
         """The first host's code and config, with this host as the current one (channels: place_channels)."""
@@ -85,13 +98,17 @@ class OtherHost:
         for folder in ("model", "output/data"):
             (root / folder).mkdir(parents=True, exist_ok=True)
 
-    def start(self, argv: list[str], env: dict[str, str], timeout: float | None, grace: float) -> None:
+    def start(self, argv: list[str], env: dict[str, str], timeout: float | None, grace: float,
+              fail_at: int | None = None) -> None:
+        """Start its process; with `fail_at`, SIGKILL it after that round, as a lost instance."""
         self.process = JobProcess(argv, env, cwd=self.sandbox.root / "code", log_dir=self.sandbox.logs,
                                   label=self.name)
-        process = self.process
+        process, self.result = self.process, None
+        self.watcher = RoundWatcher(fail_at, lambda: process.kill_now(HOST_FAILURE))
+        watcher = self.watcher
 
         def run() -> None:
-            self.result = process.run(timeout=timeout, grace_seconds=grace)
+            self.result = process.run(on_stdout=watcher, timeout=timeout, grace_seconds=grace)
 
         self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()

@@ -453,10 +453,8 @@ def run(cli_hyperparameters: dict[str, Any]) -> None:
     except xgb.core.XGBoostError as err:
         reason = (str(err).strip().splitlines() or ["unknown error"])[0]
         if hosts.distributed:
-            reason = " ".join(str(err).split())[:400]  # xgboost's collective errors span several lines
-            raise DataError(f"host {hosts.current_host} of {len(hosts.hosts)} lost the training collective: {reason}; "
-                            "a host failed or the hosts cannot reach each other; retry the pipeline execution to "
-                            "resume from the last checkpoint") from err
+            raise DataError(cluster.lost_collective(hosts, "training", err, "retry the pipeline execution to resume "
+                                                    "from the last checkpoint")) from err
         raise DataError(f"xgboost rejected the training setup: {reason}; check the hyperparameters") from err
     if hosts.rank > 0:
         log(f"host {hosts.current_host} (rank {hosts.rank}) done; the first host writes the model")

@@ -299,10 +299,19 @@ class _ExecutionRun:
             return
         engine.progress.started(node.name)
         job = StepJob(node=node, arguments=arguments, execution=self.execution, store=engine.store,
-                      step_dir=self.run_dir / _folder_name(node.name), registry=engine.registry,
+                      step_dir=self._step_dir(node.name), registry=engine.registry,
                       settings=engine.settings, prepared=prepared,
                       notify=lambda text, important=False, n=node.name: engine.progress.detail(n, text, important))
         self.running[pool.submit(RUNNERS[node.type], job)] = (node.name, key)
+
+    def _step_dir(self, name: str) -> Path:
+        """The step's folder; on a retried execution a new one (`<step>-retry1`, ...): the retry is a new job,
+        and the failed job keeps its logs."""
+        folder, retry = self.run_dir / _folder_name(name), 0
+        while folder.exists():
+            retry += 1
+            folder = self.run_dir / f"{_folder_name(name)}-retry{retry}"
+        return folder
 
     def _collect(self, future: Future[StepResult], name: str, key: str | None) -> None:
         try:

@@ -22,22 +22,23 @@ from typing import Any
 
 from pipelines.code_bundle import reproducible_tar_gz
 from pipelines.engine.expressions import to_text
+from pipelines.engine.hosts import (
+    HOST_FAILURE,
+    OtherHost,
+    failed_host,
+    free_port,
+    host_names,
+    host_reason,
+    host_variables,
+    keep_share,
+    peak_memory,
+    sharded_channels,
+)
 from pipelines.engine.process import JobProcess, ProcessResult, failure_reason
-from pipelines.engine.processing import peak_memory
 from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.spot import RoundWatcher, SpotRecord
 from pipelines.engine.step_job import StepFailed, StepJob, StepResult
 from pipelines.engine.store import StoreError, link_or_copy
-from pipelines.engine.training_hosts import (
-    HOST_FAILURE,
-    LOST_COLLECTIVE,
-    OtherHost,
-    free_port,
-    host_names,
-    host_variables,
-    keep_share,
-    sharded_channels,
-)
 
 FAILURE_FILE = "/opt/ml/output/failure"
 CHECKPOINT_DIR = "/opt/ml/checkpoints"
@@ -257,7 +258,7 @@ class TrainingRun:
             attempt += 1
             self.download_checkpoints()
             stop_at = requested if spot is not None and managed_spot and attempt == 1 else None
-            fail_at = self.job.settings.host_failure_round if attempt == 1 else None
+            fail_at = self.job.settings.host_failure_round  # the first attempt to reach it (a kill ends the job)
             results, watcher = self.run_hosts(channels, program, limit, (stop_at, fail_at), attempt)
             self.upload_checkpoints()
             leader = results[0][1]
@@ -298,22 +299,15 @@ class TrainingRun:
                        self.job.settings.spot_grace_seconds, fail_at if host is self.others[-1] else None)
 
     def failure(self, results: list[tuple[str, ProcessResult]], watcher: RoundWatcher, limit: Any) -> str | None:
-        """The job's FailureReason, or None when every host succeeded. A host killed by a signal (a lost
-        instance, the OOM killer) is named; else the first host whose error is its own, not the lost collective."""
-        failed = [(name, result) for name, result in results if result.returncode != 0]
-        if not failed:
+        """The job's FailureReason, or None when every host succeeded (see hosts.failed_host)."""
+        found = failed_host(results)
+        if found is None:
             return None
-        lost = next(((name, result) for name, result in failed
-                     if result.killed_by and result.stopped in (None, HOST_FAILURE)), None)
-        if lost is not None:
-            return self.lost_host_reason(*lost, watcher)
-        name, result = next(((n, r) for n, r in failed if not any(LOST_COLLECTIVE in line for line in r.stderr_tail)),
-                            failed[0])
+        name, result, lost = found
+        if lost:
+            return self.lost_host_reason(name, result, watcher)
         sandbox = self.sandbox if name == CURRENT_HOST else next(h.sandbox for h in self.others if h.name == name)
-        reason = failure_reason(result, sandbox.local(FAILURE_FILE), limit)
-        if len(self.hosts) == 1 or f"host {name}" in reason:
-            return reason
-        return f"host {name} of {len(self.hosts)}: {reason}"
+        return host_reason(name, len(self.hosts), failure_reason(result, sandbox.local(FAILURE_FILE), limit))
 
     def lost_host_reason(self, name: str, result: ProcessResult, watcher: RoundWatcher) -> str:
         host_watcher = watcher if name == CURRENT_HOST else next(h.watcher for h in self.others if h.name == name)

@@ -76,7 +76,7 @@ def write_config(work: Path, hosts: int, rounds: int) -> Path:
 
     table = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["ml-factory"]
     table["training"] = {**table.get("training", {}), "instance_count": hosts, "num_round": rounds}
-    # PROCESSING_PLACEHOLDER
+    table["processing"] = {**table.get("processing", {}), "instance_count": hosts}
     table["tracking"] = {"uri": "none"}
     folder = work / f"config-{hosts}-hosts"
     folder.mkdir(parents=True, exist_ok=True)

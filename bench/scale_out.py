@@ -13,6 +13,7 @@ parts, as a team's S3 prefix of part files. Training runs --rounds rounds (defau
 
   .venv/bin/python bench/scale_out.py                            # 1M, 5M and 10M rows, 1 and 2 hosts
   .venv/bin/python bench/scale_out.py --rows 1000000 --hosts 2 --json build/bench/scale_out.json
+  .venv/bin/python bench/scale_out.py --step-python .venv-container/bin/python   # the SageMaker image's libraries
 """
 
 from __future__ import annotations
@@ -85,12 +86,13 @@ def write_config(work: Path, hosts: int, rounds: int) -> Path:
     return folder / "pyproject.toml"
 
 
-def run_pipeline(config: Path, data: Path, state: Path) -> dict:
+def run_pipeline(config: Path, data: Path, state: Path, step_python: Path) -> dict:
     """One local run on fresh state; its summary plus the wall time and the engine process's peak memory."""
     shutil.rmtree(state, ignore_errors=True)
     summary_path = state.parent / f"{state.name}-summary.json"
     command = [sys.executable, "-m", "pipelines.run", "--local", "--config", str(config), "--data", str(data),
-               "--state-dir", str(state), "--summary", str(summary_path), "--param", "MetricThreshold=0"]
+               "--state-dir", str(state), "--summary", str(summary_path), "--param", "MetricThreshold=0",
+               "--step-python", str(step_python)]
     started, peak = time.perf_counter(), 0.0
     with open(state.parent / f"{state.name}.log", "w") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -115,12 +117,13 @@ def _peak_mb(pid: int) -> float:
 
 def measure(rows: int, hosts: int, args: argparse.Namespace) -> dict:
     config = write_config(args.work_dir, hosts, args.rounds)
-    run = run_pipeline(config, dataset(args.work_dir, rows), args.work_dir / f"state-{rows}-{hosts}")
+    run = run_pipeline(config, dataset(args.work_dir, rows), args.work_dir / f"state-{rows}-{hosts}", args.step_python)
     steps = {step["name"]: {"seconds": step["duration_seconds"], "peak_memory_mb": step.get("peak_memory_mb") or {}}
              for step in run["summary"]["steps"] if step["duration_seconds"] is not None}
     return {"rows": rows, "hosts": hosts, "wall_seconds": run["wall_seconds"],
             "engine_peak_mb": run["engine_peak_mb"], "steps": steps,
-            "metrics": run["summary"].get("metrics"), "cpus": os.cpu_count()}
+            "metrics": run["summary"].get("metrics"), "cpus": os.cpu_count(), "step_python": str(args.step_python),
+            "load_average": os.getloadavg()}
 
 
 def show(result: dict) -> None:
@@ -140,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20, help="boosting rounds (default 20)")
     parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / "build" / "bench" / "scale_out",
                         help="data parts, configs and state (default build/bench/scale_out)")
+    parser.add_argument("--step-python", type=Path, default=Path(sys.executable),
+                        help="interpreter of the step code, e.g. .venv-container/bin/python for the SageMaker "
+                             "image's library versions (default: this one)")
     parser.add_argument("--json", type=Path, help="also write the results here (appended to when it exists)")
     args = parser.parse_args(argv)
     if any(rows % PART_ROWS or rows <= 0 for rows in args.rows):

@@ -136,6 +136,8 @@ def partition_columns(name: str) -> dict[str, str]:
 def with_partitions(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """The file's rows plus its folders' partition values as text columns (a column in the file wins)."""
     added = {key: value for key, value in partition_columns(name).items() if key not in frame.columns}
+    if not added:
+        return frame  # assign() would copy the whole table
     return frame.assign(**{key: pd.Series([value] * len(frame), dtype=object) for key, value in added.items()})
 
 
@@ -164,6 +166,8 @@ def read_input(directory: Path) -> pd.DataFrame:
     partitions = sorted(partition_columns(names[0]))
     log(f"read {len(names)} file(s), {len(data)} rows x {data.shape[1]} columns"
         + (f" (partition columns from folder names: {', '.join(partitions)})" if partitions else ""))
+    if isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1:
+        return data  # reset_index() would copy the whole table
     return data.reset_index(drop=True)
 
 
@@ -196,11 +200,11 @@ def feature_kinds(data: pd.DataFrame, feature_names: list[str], categorical: lis
     DataError, an all-missing column a warning."""
     kinds = {name: "categorical" if name in categorical else feature_schema.feature_kind(data[name])
              for name in feature_names}
-    null_counts = data[feature_names].isna().sum()
-    if int(null_counts.sum()) == len(data) * len(feature_names):
+    null_counts = {name: int(data[name].isna().sum()) for name in feature_names}  # data[names] would copy them
+    if sum(null_counts.values()) == len(data) * len(feature_names):
         raise DataError("every feature value in the input is missing; provide data with feature values")
     for name in feature_names:
-        if int(null_counts[name]) == len(data):
+        if null_counts[name] == len(data):
             log(f"warning: feature '{name}' is missing in every row; it carries no information")
     counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in feature_schema.KINDS}
     log("features: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
@@ -244,9 +248,10 @@ def drop_missing_target(data: pd.DataFrame, target_name: str, max_fraction: floa
             f"'{target_name}', more than max_dropped_fraction {max_fraction:g} allows; fill in the labels, or raise "
             "max_dropped_fraction in [tool.ml-factory.data] if training on the labelled rows is intended"
         )
-    if dropped:
-        log(f"dropped {dropped} rows with a missing target '{target_name}' ({dropped / len(data):.1%}, "
-            f"max_dropped_fraction {max_fraction:g})")
+    if not dropped:
+        return data  # a filtered copy of every row would double the table
+    log(f"dropped {dropped} rows with a missing target '{target_name}' ({dropped / len(data):.1%}, "
+        f"max_dropped_fraction {max_fraction:g})")
     return data.loc[~missing].reset_index(drop=True)
 
 

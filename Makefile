@@ -58,12 +58,18 @@ $(CHROMIUM):
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 
+# pytest-xdist: one worker per core; a test file stays on one worker (module fixtures are shared, not rebuilt)
+TEST_WORKERS ?= auto
+
+# In the template root, tests/ run once, inside the day-one team repo that template_tests/test_generated_repo.py
+# renders with non-default inputs and whose own `make test` it runs: the same files, a stricter config.
+# `$(BIN)/python -m pytest tests` runs them against the reference project's config directly.
 test: venv browser $(CHECKOV_VENV)/.installed $(CONTAINER_VENV)/.installed terraform-native ## ruff, then every test of this repo
 	$(BIN)/ruff check $(LINT_PATHS)
-	$(CONTAINER_VENV)/bin/python -m pytest -q tests/seedcode
+	$(if $(IS_TEMPLATE),,$(CONTAINER_VENV)/bin/python -m pytest -q tests/seedcode)
 	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov ML_FACTORY_VENV=$(abspath $(VENV)) ML_FACTORY_CHROMIUM=$(CHROMIUM) \
 	  ML_FACTORY_CONTAINER_PYTHON=$(abspath $(CONTAINER_VENV))/bin/python \
-	  $(BIN)/python -m pytest $(if $(IS_TEMPLATE),tests template_tests,tests)
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(if $(IS_TEMPLATE),template_tests,tests)
 
 ifneq ($(IS_TEMPLATE),)
 demo: venv ## render a team repo into build/demo/<slug> and run it there

@@ -2,7 +2,7 @@
 
 Writes N captured CSV requests (50 rows x 30 normal features each) into one hour folder under a
 temporary directory, baselines a separate 50k-row sample, then times the drift run as `monitor run`
-does it (pipelines.monitoring.job.run_drift: the window parsed once into chunk files, the two
+does it (seedcode/drift_job.py run_drift, in the drift step: the window parsed once into chunk files, the two
 statistics passes, the checks, report.html with 30 charts) and prints rows/s and peak memory.
 bench/drift.py measures the statistics alone over Parquet; the difference is the cost of reading capture.
 
@@ -22,11 +22,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "seedcode")]  # the step's own modules, imported as the step does
 
-from pipelines.monitoring.job import Baseline, data_quality_module, run_drift  # noqa: E402
-from pipelines.monitoring.window import WindowReader  # noqa: E402
-from pipelines.serving.capture import Invocation, capture_record, read_capture  # noqa: E402
+import data_quality as dq  # noqa: E402
+from capture_reading import read_capture  # noqa: E402
+from capture_window import WindowReader  # noqa: E402
+from drift_job import Baseline, run_drift  # noqa: E402
+
+from pipelines.serving.capture import Invocation, capture_record  # noqa: E402
 
 FEATURES, BATCH, WHEN = 30, 50, 1777636800.0  # 2026-05-01T12:00:00Z
 
@@ -50,7 +54,6 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     names = [f"f{i}" for i in range(FEATURES)]
-    dq = data_quality_module()
     statistics = dq.compute_statistics(pd.DataFrame(rng.normal(size=(50_000, FEATURES)).round(3), columns=names))
     baseline = Baseline("bench", statistics, dq.suggest_constraints(statistics))
     with tempfile.TemporaryDirectory() as work:

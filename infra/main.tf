@@ -14,6 +14,11 @@
 # deploy-pipeline in the registry stage (deploy_target_accounts set: approved models go to
 # staging, then prod), deploy-target in each stage it deploys to (registry_account_id set: the
 # deployer role and the rollback alarms), inference-api wherever an endpoint serves clients.
+#
+# Drift monitoring and continuous training (issue 12): monitoring in each stage that serves an endpoint
+# (the schedule of the monitoring pipeline, drift alarms, alerts; drift alarms forwarded to the registry
+# stage), and in the registry stage the retrain bus and the Lambda that starts the training pipeline on
+# drift, a schedule or new data, once per cool-down.
 
 data "aws_partition" "current" {}
 
@@ -31,6 +36,7 @@ locals {
   codebuild_log_group_name = "/aws/codebuild/${local.name}-modelbuild"
   codepipeline_name        = "${local.name}-modelbuild"
   lifecycle_log_group_name = "/aws/lambda/${local.name}-lifecycle" # modules/lifecycle: the cleanup's action log
+  retrain_log_group_name   = "/aws/lambda/${local.name}-retrain"   # modules/monitoring: continuous training's decisions
   team_slug                = trim(replace(lower(var.team), "/[^a-z0-9-]+/", "-"), "-")
 
   # Promotion: the registry stage's names (the same conventions as above, for the registry stage)
@@ -39,6 +45,15 @@ locals {
   registry_account_id  = coalesce(var.registry_account_id, var.account_id)
   deployer_role_arns   = [for stage, account in var.deploy_target_accounts : "arn:${data.aws_partition.current.partition}:iam::${account}:role/${var.project}-${stage}-deployer"]
   deploy_stage_readers = distinct(values(var.deploy_target_accounts))
+
+  # Monitoring where an endpoint is served (by default the stages the registry deploys to); continuous
+  # training where the training pipeline registers models. Drift alarms go to the registry's retrain bus
+  # (modules/monitoring names it <project>-<registry stage>-retrain), from the deploy targets and from here.
+  drift_monitoring      = var.drift_monitoring_enabled == null ? var.registry_account_id != null : var.drift_monitoring_enabled
+  continuous_training   = var.continuous_training_enabled && var.stage == var.registry_stage
+  retrain_bus_name      = "${local.registry_name}-retrain"
+  retrain_bus_arn       = "arn:${data.aws_partition.current.partition}:events:${var.region}:${local.registry_account_id}:event-bus/${local.retrain_bus_name}"
+  drift_source_accounts = merge(var.deploy_target_accounts, local.drift_monitoring ? { (var.stage) = var.account_id } : {})
   # Log groups the new modules create (their names must be known before the key, to avoid a cycle).
   serving_log_group_prefixes = ["/aws/codebuild/${local.name}-deploy", "/aws/lambda/${local.name}-inference-api", "/aws/apigateway/${local.name}-inference-api", "aws-waf-logs-${local.name}-inference-api"]
 }
@@ -74,7 +89,9 @@ module "kms" {
     [module.iam.sagemaker_execution_role_arn, module.iam.codebuild_role_arn, module.iam.codepipeline_role_arn],
     flatten(module.deploy_pipeline[*].role_arns), module.deploy_target[*].deployer_role_arn, module.inference_api[*].lambda_role_arn,
   )
-  log_group_name_prefixes = concat([local.codebuild_log_group_name, local.lifecycle_log_group_name], local.serving_log_group_prefixes)
+  log_group_name_prefixes = concat([local.codebuild_log_group_name, local.lifecycle_log_group_name, local.retrain_log_group_name], local.serving_log_group_prefixes)
+  alarm_topics            = local.drift_monitoring
+  event_bus_names         = local.continuous_training ? [local.retrain_bus_name] : []
   reader_account_ids      = local.deploy_stage_readers
   deletion_window_in_days = var.kms_deletion_window_in_days
   tags                    = local.cost_tags
@@ -195,6 +212,7 @@ module "deploy_target" {
   deploy_codebuild_role_arn         = "arn:${data.aws_partition.current.partition}:iam::${local.registry_account_id}:role/${local.registry_name}-deploy-codebuild"
   registry_model_package_group_name = local.registry_name # model_package_group_name of the registry stage
   registry_artifact_bucket_name     = "${local.registry_name}-artifacts-${local.registry_account_id}"
+  artifact_bucket_name              = local.artifact_bucket_name # the monitoring step's code (monitor publish)
   model_execution_role_name         = module.iam.sagemaker_execution_role_name
   kms_key_alias                     = local.kms_alias_name
   permissions_boundary_arn          = module.iam.permissions_boundary_arn
@@ -233,4 +251,32 @@ module "lifecycle" {
   kms_key_alias            = local.kms_alias_name
   permissions_boundary_arn = module.iam.permissions_boundary_arn
   tags                     = local.cost_tags
+}
+
+# Drift monitoring of this stage's endpoint and, in the registry stage, continuous training; see
+# modules/monitoring/README.md.
+module "monitoring" {
+  source = "./modules/monitoring"
+  count  = local.drift_monitoring || local.continuous_training ? 1 : 0
+
+  project                        = var.project
+  stage                          = var.stage
+  monitor_endpoint               = local.drift_monitoring
+  monitoring_schedule_expression = var.monitoring_schedule_expression
+  drift_features                 = var.drift_features
+  drift_thresholds               = var.drift_thresholds
+  alert_subscriptions            = var.monitoring_alert_subscriptions
+  retrain_event_bus_arn          = var.retrain_on_drift ? local.retrain_bus_arn : null
+  continuous_training            = local.continuous_training
+  drift_source_accounts          = var.retrain_on_drift ? local.drift_source_accounts : {}
+  training_pipeline_name         = local.sagemaker_pipeline_name
+  model_package_group_name       = local.model_package_group_name
+  retrain_cool_down_hours        = var.retrain_cool_down_hours
+  retrain_schedule_expression    = var.retrain_schedule_expression
+  retrain_on_new_data            = var.retrain_on_new_data
+  data_bucket_name               = module.data_perimeter.data_bucket_name
+  kms_key_arn                    = module.kms.key_arn
+  kms_key_alias                  = local.kms_alias_name
+  permissions_boundary_arn       = module.iam.permissions_boundary_arn
+  tags                           = local.cost_tags
 }

@@ -67,3 +67,14 @@ output "inference_api_url" {
   description = "POST {\"features\": [...]} here (SigV4-signed, with an x-api-key); null where inference_api_enabled is false."
   value       = one(module.inference_api[*].invoke_url)
 }
+
+output "monitoring_alert_topic_arn" {
+  description = "SNS topic told about drift and failed monitoring runs; null where the stage is not monitored."
+  value       = one(module.monitoring[*].alert_topic_arn)
+}
+
+output "retrain_event_bus_arn" {
+  description = "The registry stage's retrain bus, which the monitored stages forward their drift alarms to; null elsewhere."
+  value       = one(module.monitoring[*].retrain_event_bus_arn)
+}
+

@@ -109,7 +109,7 @@ variable "route_table_ids" {
 variable "interface_endpoint_services" {
   description = "Interface endpoints to create (service suffixes); drop those the VPC already has."
   type        = set(string)
-  default     = ["sagemaker.api", "sagemaker.runtime", "sts", "ecr.api", "ecr.dkr", "logs"]
+  default     = ["sagemaker.api", "sagemaker.runtime", "sts", "ecr.api", "ecr.dkr", "logs", "monitoring"]
 }
 
 variable "allow_job_to_job_traffic" {
@@ -288,3 +288,68 @@ variable "tracking_server_size" {
     error_message = "The tracking_server_size must be Small, Medium or Large."
   }
 }
+
+################################################################################
+# Drift monitoring and continuous training (monitoring)
+################################################################################
+
+variable "drift_monitoring_enabled" {
+  description = "Monitor this stage's endpoint for drift (the monitoring pipeline's schedule, drift alarms, alerts); null: where the registry deploys (registry_account_id set)."
+  type        = bool
+  default     = null
+}
+
+variable "monitoring_schedule_expression" {
+  description = "When the monitoring pipeline <project>-monitor-<stage> runs: rate(...) or cron(...)."
+  type        = string
+  default     = "rate(1 hour)"
+}
+
+variable "drift_features" {
+  description = "Feature columns with a drift alarm (feature_baseline_drift_<feature> over its threshold); none listed, no drift alarm."
+  type        = list(string)
+  default     = []
+}
+
+variable "drift_thresholds" {
+  description = "Per-feature drift thresholds (L-infinity distance) overriding Model Monitor's default 0.1."
+  type        = map(number)
+  default     = {}
+}
+
+variable "monitoring_alert_subscriptions" {
+  description = "Subscriptions of the drift alert topic, e.g. [{ protocol = \"email\", endpoint = \"team@example.com\" }]."
+  type        = list(object({ protocol = string, endpoint = string }))
+  default     = []
+}
+
+variable "retrain_on_drift" {
+  description = "A drift alarm starts retraining in the registry stage (the alarms are forwarded to its retrain bus)."
+  type        = bool
+  default     = true
+}
+
+variable "continuous_training_enabled" {
+  description = "In the registry stage: start the training pipeline on drift, a schedule or new data, once per cool-down."
+  type        = bool
+  default     = true
+}
+
+variable "retrain_cool_down_hours" {
+  description = "Hours after a retraining starts during which no trigger starts another."
+  type        = number
+  default     = 24
+}
+
+variable "retrain_schedule_expression" {
+  description = "Also retrain on a schedule: rate(...) or cron(...); null (the default) turns it off."
+  type        = string
+  default     = null
+}
+
+variable "retrain_on_new_data" {
+  description = "Retrain when objects are created under <project>/input/ in the data bucket, once the upload has been quiet for 30 minutes."
+  type        = bool
+  default     = true
+}
+

@@ -15,6 +15,7 @@ from typing import Any
 
 from pipelines.errors import UserError
 from pipelines.hyperparameters import hyperparameter_problem, known_names, parameter
+from pipelines.monitoring.settings import MonitoringSettings, monitoring_table_settings
 from pipelines.rules import HIGHER_IS_BETTER, METRIC_NAMES, PROBLEM_TYPES, SOURCE_PROVIDERS, check, check_metric
 from pipelines.serving.settings import DeploySettings, default_deploy, deploy_table_settings
 from pipelines.tracking.settings import EXPERIMENT_NAME_CHARS, TrackingConfig
@@ -91,6 +92,7 @@ class Config:
     decision_threshold: float = 0.5  # binary: probability at or above which a row is the positive class
     tracking: TrackingConfig = field(default_factory=TrackingConfig)  # where runs are logged (MLflow)
     deploy: DeploySettings = field(default_factory=lambda: default_deploy("dev"))  # [tool.ml-factory.deploy]
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)  # [tool.ml-factory.monitoring]
 
     @property
     def pipeline_name(self) -> str:
@@ -128,6 +130,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "data": "table: the team's data and how Preprocess reads it",
         "tracking": "table: where runs are logged (MLflow)",
         "deploy": "table: how `python -m pipelines.deploy` serves an approved model (per stage)",
+        "monitoring": "table: drift monitoring of the deployed endpoint (per stage)",
         "seed": "seed of the split and of xgboost (default: 42)",
         "positive_class": "binary only: the label that becomes class 1 (default: 1 of 0/1, yes of no/yes, ...)",
         "decision_threshold": "binary only: probability at or above which a row is the positive class "
@@ -187,6 +190,16 @@ SETTINGS: dict[str, dict[str, str]] = {
                           "max_concurrency": "serverless max concurrency (default: 5)"},
     "deploy.async": {"output_prefix": "s3:// prefix for async results (default: the stage's artifact bucket)",
                      "sns_topic_arn": "SNS topic told when a result is ready (optional)"},
+    "monitoring": {
+        "on_deploy": "a cloud deploy also sets monitoring up for its stage in `mode`, so the baselines follow the "
+                     "deployed package (default: false; else run `python -m pipelines.monitor publish|schedule`)",
+        "mode": "portable (our drift job as the <project>-monitor-<stage> pipeline) or native (a Model Monitor "
+                "DataQuality schedule) (default: portable)",
+        "schedule": "hourly, daily or an AWS cron expression with six fields (default: hourly)",
+        "drift_threshold": "L-infinity distance above which a feature drifts, 0-1 (default: the baseline's 0.1)",
+        "feature_thresholds": "per-feature drift thresholds, e.g. { balance = 0.2 } (default: {})",
+        "cool_down_hours": "least time between two retrainings started by drift (default: 24)",
+    },
     "processing": {
         "instance_type": "processing instance (default: ml.m5.large)",
         "instance_count": "data-quality check instances, each profiling 1/N of the baseline; Preprocess and "
@@ -476,6 +489,7 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
         **_parse_labels(r, problem_type),
         tracking=_parse_tracking(r.get("tracking", dict, {}), where.sub("tracking")),
         deploy=deploy_table_settings(r.get("deploy", dict, {}), where.sub("deploy"), stage),
+        monitoring=monitoring_table_settings(r.get("monitoring", dict, {}), where.sub("monitoring")),
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")

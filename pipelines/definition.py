@@ -113,7 +113,8 @@ def _parameters(config: Config, wiring: Wiring, code: CodeBundle) -> Any:
     )
 
 
-def _context(config: Config, wiring: Wiring, code: CodeBundle) -> Any:
+def step_context(config: Config, wiring: Wiring, code: CodeBundle, parameters: Any = None) -> Any:
+    """What the step builders share (pipelines/steps/context.py); the monitoring pipeline has its own parameters."""
     import boto3
     from sagemaker.core import image_uris
     from sagemaker.core.workflow.pipeline_context import PipelineSession
@@ -124,7 +125,7 @@ def _context(config: Config, wiring: Wiring, code: CodeBundle) -> Any:
                               default_bucket=wiring.artifact_bucket, default_bucket_prefix=config.project)
     image = image_uris.retrieve("xgboost", config.aws_region, version=config.training.framework_version)
     return StepContext(config=config, wiring=wiring, code=code, session=session, image=image,
-                       parameters=_parameters(config, wiring, code))
+                       parameters=parameters if parameters is not None else _parameters(config, wiring, code))
 
 
 def build_pipeline(config: Config, wiring: Wiring, code: CodeBundle) -> BuiltPipeline:
@@ -140,7 +141,7 @@ def build_pipeline(config: Config, wiring: Wiring, code: CodeBundle) -> BuiltPip
     from pipelines.steps.train import build_train
 
     quiet_sdk_logging()  # the imports above registered more chatty loggers
-    ctx = _context(config, wiring, code)
+    ctx = step_context(config, wiring, code)
     preprocess = build_preprocess(ctx)
     data_quality = build_data_quality(ctx, preprocess)
     train = build_train(ctx, preprocess)

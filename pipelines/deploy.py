@@ -2,7 +2,9 @@
 
   --stage staging|prod            deploy the newest Approved package (or --model-package-arn) to the stage:
                                   Model, EndpointConfig (capture, KMS), Endpoint (blue/green update with
-                                  alarm rollback), autoscaling; prod only takes what passed staging's smoke test
+                                  alarm rollback), autoscaling; prod only takes what passed staging's smoke test;
+                                  with [tool.ml-factory.monitoring] on_deploy = true, then the stage's drift
+                                  monitoring (`python -m pipelines.monitor publish` or `schedule`)
   --dry-run                       print each API call (operation and parameters) and change nothing
   --rollback                      return the stage's endpoint to its previous config
   --smoke-test                    invoke the stage's endpoint with the package's held-out rows; one-line verdict
@@ -122,7 +124,12 @@ def run_cloud(request: DeployRequest) -> int:
             print(rollback_cloud(config, request.dry_run, session))
             return 0
         staging = load_config("staging", request.pyproject) if request.stage == "prod" else None
-        print(deploy_cloud(config, CloudDeployRequest(request.package_arn, request.dry_run, staging), session))
+        url = deploy_cloud(config, CloudDeployRequest(request.package_arn, request.dry_run, staging), session)
+        if config.monitoring.on_deploy and not request.dry_run:
+            from pipelines.monitoring.cloud import setup_monitoring
+
+            print(setup_monitoring(config, session), file=sys.stderr)  # stdout stays the endpoint URL
+        print(url)
     except DeployFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,16 +1,24 @@
 """`python -m pipelines.monitor`: check an endpoint's captured traffic against the drift-check baselines
-registered with the package it serves.
+registered with the package it serves, on this machine or in the stage's account.
 
-  run --stage S --local [--since T] [--until T] [--fail-on-drift] [--retrain-on-drift [--cool-down-hours H]]
-      reads the stage's capture in [since, until) (default: since the last run's watermark, until now),
-      writes statistics.json, constraint_violations.json, report.html, summary.png and
-      cloudwatch_metrics.json (Model Monitor's metric names) under
-      <state>/monitoring/<stage>/runs/<UTC time>/, prints their paths and one line per violation;
-      --retrain-on-drift starts `pipelines.run --local --trigger drift` on violations, at most once per
-      cool-down (default 24 h, kept in <state>/monitoring/<stage>/retrain.json); the new version is
-      PendingManualApproval and a person still approves it
+  run --local [--stage S] [--since T] [--until T] [--fail-on-drift] [--retrain-on-drift [--cool-down-hours H]]
+      runs the monitoring pipeline (the definition the cloud runs) on the local engine over the local
+      endpoint's capture in [since, until) (default: since the last run's watermark, until now); writes
+      statistics.json, constraint_violations.json, report.html, summary.png and cloudwatch_metrics.json
+      (Model Monitor's metric names) under <state>/monitoring/<stage>/runs/<UTC time>/, prints their paths
+      and one line per violation; --retrain-on-drift starts `pipelines.run --local --trigger drift` on
+      violations, at most once per cool-down ([tool.ml-factory.monitoring] cool_down_hours, default 24 h,
+      kept in <state>/monitoring/<stage>/retrain.json); the new version is PendingManualApproval and a person
+      still approves it
+  publish --stage staging|prod [--dry-run]
+      portable mode: upserts the stage's monitoring pipeline <project>-monitor-<stage>, its baseline
+      parameters defaulting to the package the stage's endpoint serves (the Terraform monitoring module's
+      schedule starts it); --dry-run prints the definition and changes nothing
+  schedule --stage staging|prod [--dry-run]
+      native mode: creates or updates the Model Monitor DataQuality schedule <project>-<stage>-drift on the
+      stage's endpoint with the served package's baselines; --dry-run prints the API calls
 
-Times are ISO 8601 (UTC when no offset is given). Exit codes: 0 checked (drift or not), 3 violations with
+Times are ISO 8601 (UTC when no offset is given). Exit codes: 0 done (drift or not), 3 violations with
 --fail-on-drift, 2 a user error (one `error:` line).
 """
 
@@ -24,7 +32,7 @@ from pathlib import Path
 
 from pipelines.config import load_config
 from pipelines.errors import UserError, run_cli
-from pipelines.serving import names
+from pipelines.serving.names import CLOUD_STAGES
 from pipelines.wiring import STAGES
 
 EXIT_DRIFT = 3
@@ -40,8 +48,19 @@ class MonitorRequest:
     until: datetime | None = None
     fail_on_drift: bool = False
     retrain_on_drift: bool = False
-    cool_down: timedelta = timedelta(hours=24)
+    cool_down: timedelta | None = None  # None: [tool.ml-factory.monitoring] cool_down_hours
     retrain_rows: int | None = None
+    step_python: Path = Path(sys.executable)
+
+
+@dataclass(frozen=True)
+class CloudMonitorRequest:
+    """publish or schedule: set up a stage's cloud monitoring."""
+
+    command: str  # publish | schedule
+    stage: str
+    pyproject: Path = Path("pyproject.toml")
+    dry_run: bool = False
 
 
 def _time(text: str) -> datetime:
@@ -52,11 +71,7 @@ def _time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.monitor", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
-    commands = parser.add_subparsers(dest="command", required=True)
+def _add_run(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="check the stage's captured traffic for drift")
     run.add_argument("--stage", choices=STAGES, default="dev")
     run.add_argument("--config", type=Path, default=Path("pyproject.toml"), help="team pyproject.toml")
@@ -67,74 +82,96 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when there are violations")
     run.add_argument("--retrain-on-drift", action="store_true",
                      help="on violations, start a local training run (trigger=drift), once per cool-down")
-    run.add_argument("--cool-down-hours", type=float, default=24.0,
-                     help="least time between two drift retrainings (default 24)")
+    run.add_argument("--cool-down-hours", type=float,
+                     help="least time between two drift retrainings (default: monitoring.cool_down_hours, 24)")
     run.add_argument("--retrain-rows", type=int, help="--rows of the retraining run (the generated sample data)")
+    run.add_argument("--step-python", type=Path, default=Path(sys.executable),
+                     help="interpreter of the drift step (e.g. .venv-container/bin/python, the image's versions)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.monitor", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_run(commands)
+    for command, text in (("publish", "portable mode: upsert the stage's monitoring pipeline"),
+                          ("schedule", "native mode: create or update the stage's Model Monitor schedule")):
+        cloud = commands.add_parser(command, help=text)
+        cloud.add_argument("--stage", choices=CLOUD_STAGES, required=True)
+        cloud.add_argument("--config", type=Path, default=Path("pyproject.toml"), help="team pyproject.toml")
+        cloud.add_argument("--dry-run", action="store_true", help="print what would be sent, change nothing")
     return parser
 
 
-def to_request(args: argparse.Namespace) -> MonitorRequest:
+def to_request(args: argparse.Namespace) -> MonitorRequest | CloudMonitorRequest:
+    if args.command != "run":
+        return CloudMonitorRequest(args.command, args.stage, args.config, args.dry_run)
     if not args.local:
-        raise UserError("only --local monitoring is available so far; pass --local")
-    if args.cool_down_hours < 0:
+        raise UserError("run checks the local endpoint's capture: pass --local (in the cloud the stage's monitoring "
+                        "pipeline runs on a schedule: python -m pipelines.monitor publish --stage S)")
+    if args.cool_down_hours is not None and args.cool_down_hours < 0:
         raise UserError(f"--cool-down-hours must be at least 0, not {args.cool_down_hours}")
     if args.since and args.until and args.since >= args.until:
         raise UserError(f"--since {args.since.isoformat()} is not before --until {args.until.isoformat()}")
+    cool_down = None if args.cool_down_hours is None else timedelta(hours=args.cool_down_hours)
     return MonitorRequest(args.stage, args.config, args.local, args.state_dir, args.since, args.until,
-                          args.fail_on_drift, args.retrain_on_drift, timedelta(hours=args.cool_down_hours),
-                          args.retrain_rows)
+                          args.fail_on_drift, args.retrain_on_drift, cool_down, args.retrain_rows, args.step_python)
 
 
 def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     from pipelines.engine.state import state_root
-    from pipelines.monitoring.job import run_drift
     from pipelines.monitoring.local import LocalStage
-    from pipelines.monitoring.metrics import write_metrics
+    from pipelines.monitoring.local_run import LocalWindow, run_drift_check
     from pipelines.monitoring.tracking import track_drift
-    from pipelines.monitoring.window import WindowReader
-    from pipelines.serving.capture import read_capture
 
     now = now or datetime.now(UTC)
-    stage = LocalStage(load_config(request.stage, request.pyproject), state_root(request.pyproject,
-                                                                                  request.state_dir), request.stage)
-    baseline = stage.baseline()
-    since, until = request.since or stage.watermark(), request.until or now
-    root = stage.capture_root()
-    reader = WindowReader(lambda malformed: read_capture(root, since, until, malformed=malformed), baseline.columns)
-    result = run_drift(reader, baseline, stage.run_folder(now)) if _any_record(root, since, until) else None
-    window = f"{since.isoformat() if since else 'the beginning'} and {until.isoformat()}"
-    if result is None or not result.rows:
-        print(f"no captured data between {window}" + (f" ({result.malformed.count} malformed input(s) skipped)"
-                                                      if result and result.malformed.count else ""))
+    config = load_config(request.stage, request.pyproject)
+    stage = LocalStage(config, state_root(request.pyproject, request.state_dir), request.stage)
+    run = run_drift_check(stage, LocalWindow(request.since, request.until or now, request.step_python), now)
+    if not run.rows:
+        print(f"no captured data between {run.window}" + (f" ({run.malformed} malformed input(s) skipped)"
+                                                          if run.malformed else ""))
         return 0
-    stage.save_watermark(until)
-    write_metrics(result, names.endpoint_name(stage.config.project, stage.stage), now)
-    for path in result.files.values():
+    for path in run.files.values():
         print(path)
-    if result.malformed.count:
-        print(f"{result.malformed.count} malformed input(s) skipped; see {result.files['report.html']}")
-    for violation in result.violations:
+    if run.malformed:
+        print(f"{run.malformed} malformed input(s) skipped; see {run.files['report.html']}")
+    for violation in run.violations:
         print(f"{violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
-    print(f"{result.rows} rows between {window}: {len(result.violations)} violation(s) against {baseline.package}")
-    tracked = track_drift(stage, result, baseline)
+    print(f"{run.rows} rows between {run.window}: {len(run.violations)} violation(s) against {run.summary['package']}")
+    tracked = track_drift(stage, run)
     if tracked:
         print(tracked, file=sys.stderr)
-    if result.violations and request.retrain_on_drift:
+    if run.violations and request.retrain_on_drift:
         from pipelines.monitoring.retrain import RetrainRequest, retrain_on_drift
 
-        retrain = RetrainRequest(request.pyproject, request.cool_down, request.retrain_rows)
-        print(retrain_on_drift(stage, retrain, result.files["constraint_violations.json"], now).line)
-    return EXIT_DRIFT if result.violations and request.fail_on_drift else 0
+        cool_down = request.cool_down if request.cool_down is not None else timedelta(
+            hours=config.monitoring.cool_down_hours)
+        retrain = RetrainRequest(request.pyproject, cool_down, request.retrain_rows)
+        print(retrain_on_drift(stage, retrain, run.files["constraint_violations.json"], now).line)
+    return EXIT_DRIFT if run.violations and request.fail_on_drift else 0
 
 
-def _any_record(root: Path, since: datetime | None, until: datetime) -> bool:
-    from pipelines.serving.capture import read_capture
+def run_cloud(request: CloudMonitorRequest) -> int:
+    """publish or schedule; exit 1 when an AWS call fails (as deploy does), 2 for a user error."""
+    from pipelines.aws import aws_session
+    from pipelines.monitoring.cloud import publish_pipeline, schedule_native
+    from pipelines.serving.cloud import DeployFailed
 
-    return next(iter(read_capture(root, since, until, malformed=lambda _: None)), None) is not None
+    config = load_config(request.stage, request.pyproject)
+    setup = publish_pipeline if request.command == "publish" else schedule_native
+    try:
+        print(setup(config, aws_session(config.aws_region), request.dry_run))
+    except DeployFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_local(to_request(build_parser().parse_args(argv)))
+    request = to_request(build_parser().parse_args(argv))
+    return run_local(request) if isinstance(request, MonitorRequest) else run_cloud(request)
 
 
 if __name__ == "__main__":

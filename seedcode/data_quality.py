@@ -36,7 +36,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ from stats_accumulators import (
     StatsAccumulator,
     collect_statistics,
 )
-from stats_drift import DriftAccumulator, categorical_distance, numeric_distance, rejected
+from stats_drift import DriftAccumulator, FeatureDrift, categorical_distance, numeric_distance, rejected
 from stats_reading import dataset_files, iter_chunks
 from step_report import DataError, log, run_step
 
@@ -137,6 +137,7 @@ class CheckSettings:
     domain_threshold: float
     false_alarm_rate: float
     multiple_testing: str
+    feature_thresholds: dict[str, float] = field(default_factory=dict)  # our extension: per-feature drift
 
     @classmethod
     def from_constraints(cls, constraints: dict[str, Any]) -> CheckSettings:
@@ -157,7 +158,15 @@ class CheckSettings:
             domain_threshold=float(config.get("domain_content_threshold", 1.0)),
             false_alarm_rate=float(config.get("false_alarm_rate", 0.05)),
             multiple_testing=method,
+            feature_thresholds={str(k): float(v) for k, v in (config.get("feature_thresholds") or {}).items()},
         )
+
+    def drift(self, drift: DriftAccumulator) -> dict[str, FeatureDrift]:
+        """Each compared feature's drift against its threshold: its own where feature_thresholds names one."""
+        found = drift.drift(self.numeric_threshold, self.categorical_threshold)
+        for name, result in found.items():
+            result.threshold = self.feature_thresholds.get(name, result.threshold)
+        return found
 
 
 def _violation(name: str, check: str, description: str) -> dict[str, str]:
@@ -238,7 +247,7 @@ def _drift_candidates(drift: DriftAccumulator, summary: StatsAccumulator, settin
                       candidates: _Candidates) -> None:
     if not settings.compare:
         return
-    for name, result in drift.drift(settings.numeric_threshold, settings.categorical_threshold).items():
+    for name, result in settings.drift(drift).items():
         if name not in candidates.found or name not in summary.columns:
             continue
         candidates.p_values[("baseline_drift_check", name)] = result.p_value

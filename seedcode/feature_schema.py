@@ -36,7 +36,9 @@ UNKNOWN_CATEGORY = -1
 _NUMERIC_INFERRED = ("integer", "floating", "mixed-integer-float", "decimal")
 _CATEGORICAL_INFERRED = ("string", "categorical", "mixed", "mixed-integer")
 _DATETIME_INFERRED = ("datetime", "datetime64", "date")
-_TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0")
+# how a boolean feature's raw values read (compared stripped, lower case); any other value is missing
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0")
 # what spreadsheets and exports write for "no value" in a number column; compared stripped, lower case
 PLACEHOLDERS = frozenset({"", "?", "-", "--", "na", "n/a", "nan", "null", "none", "#n/a"})
 MOSTLY_NUMERIC = 0.95  # share of a text column's non-missing values that must parse for it to count as numeric
@@ -99,8 +101,6 @@ def _text_kind(series: pd.Series) -> str:
             f"the column categorical (categorical_columns = [\"{series.name}\"] in [tool.ml-factory.data])"
         )
     return "numeric"
-
-_FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0")
 
 
 def feature_kind(series: pd.Series) -> str:
@@ -169,8 +169,8 @@ def numeric_values(series: pd.Series, kind: str) -> np.ndarray:
             lambda v: None if v is None else str(v).strip().lower()
         )
         out = np.full(len(series), np.nan)
-        out[words.isin(_TRUE_WORDS).to_numpy()] = 1.0
-        out[words.isin(_FALSE_WORDS).to_numpy()] = 0.0
+        out[words.isin(TRUE_WORDS).to_numpy()] = 1.0
+        out[words.isin(FALSE_WORDS).to_numpy()] = 0.0
         return out
     if kind == "datetime":
         stamps = series if pd.api.types.is_datetime64_any_dtype(series.dtype) else pd.to_datetime(
@@ -181,6 +181,22 @@ def numeric_values(series: pd.Series, kind: str) -> np.ndarray:
         seconds = (stamps - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
         return seconds.to_numpy(dtype="float64", na_value=np.nan)
     raise ValueError(f"not a numeric kind: {kind}")
+
+
+def check_numbers(series: pd.Series) -> None:
+    """Raw values of a numeric feature at the endpoint must parse as numbers (text is not silently read as a
+    missing value); missing values and the placeholders training read as missing (`?`, `NA`, ...) pass.
+    A plain loop: cheaper than pandas for a request's few rows."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return
+    for row, value in enumerate(series.to_numpy()):
+        if value is None or isinstance(value, (int, float)) or (
+                isinstance(value, str) and value.strip().lower() in PLACEHOLDERS):
+            continue
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"feature '{series.name}' expects a number, got {value!r} (row {row + 1})") from None
 
 
 def vocabulary(text: pd.Series) -> list[str]:

@@ -39,6 +39,7 @@ PEOPLE = (APPROVER, ANALYST)
 ENTRY_ROLES = {"pipelines.run": "codebuild", "pipelines.cloud": "codebuild", "pipelines.registry": APPROVER,
                "pipelines.costs": ANALYST, "pipelines.finops.prices": ANALYST,
                "lifecycle_cleanup": "lifecycle",  # infra/modules/lifecycle's Lambda
+               "continuous_training": "retrain",  # infra/modules/monitoring's Lambda
                "pipelines.deploy": DEPLOYER}
 PIPELINE_ROLE = "sagemaker"  # the pipeline's RoleArn (pipelines.run passes execution-role-arn): runs every step
 
@@ -156,7 +157,33 @@ SERVICE_USE: dict[str, list[tuple[str, str]]] = {
         ("kms:Decrypt", "Lambda decrypts the function's environment, encrypted with the project key"),
     ],
     "lifecycle_scheduler": [("lambda:InvokeFunction", "EventBridge Scheduler invokes the cleanup Lambda")],
+    # Drift monitoring and continuous training (infra/modules/monitoring).
+    "monitor_scheduler": [
+        ("sagemaker:StartPipelineExecution", "EventBridge Scheduler starts the monitoring pipeline"),
+        ("kms:Decrypt", "the schedule is encrypted with the project key (kms_key_arn)"),
+    ],
+    "drift_forwarder": [("events:PutEvents", "EventBridge forwards drift alarms to the registry's retrain bus")],
+    "retrain": [
+        ("logs:CreateLogStream", "the Lambda runtime writes the function's decisions"),
+        ("logs:PutLogEvents", "the Lambda runtime writes the function's decisions"),
+        ("kms:Decrypt", "Lambda decrypts the function's environment, encrypted with the project key"),
+    ],
+    "retrain_scheduler": [
+        ("lambda:InvokeFunction", "Scheduler invokes continuous training (retrain and quiet-data schedules)"),
+        ("kms:Decrypt", "the retrain schedule is encrypted with the project key (kms_key_arn)"),
+    ],
 }
+
+# What step code calls itself with the pipeline role, beyond its request (the monitoring pipeline's DriftCheck step
+# is not network-isolated: it reads the capture window and keeps its watermark in S3, and puts its metrics).
+STEP_CODE_USE: list[tuple[str, str]] = [
+    ("s3:ListBucket", "seedcode/capture_reading.py lists the capture window's hour folders"),
+    ("s3:GetObject", "seedcode/drift_check.py reads the capture window and the watermark"),
+    ("s3:PutObject", "seedcode/drift_check.py writes the watermark"),
+    ("kms:Decrypt", "the endpoint captures with the project key (deploy's DataCaptureConfig KmsKeyId)"),
+    ("kms:GenerateDataKey", "the watermark is written with SSE-KMS under the project key"),
+    ("cloudwatch:PutMetricData", "seedcode/drift_metrics.py puts Model Monitor's drift metrics"),
+]
 
 # The deployer role (infra/modules/deploy-target) runs `python -m pipelines.deploy`, built on another
 # branch (serve-local). Until its CLI tests are recorded here (ENTRY_ROLES "pipelines.deploy": DEPLOYER),
@@ -186,6 +213,19 @@ PENDING_CLI_USE: dict[str, list[tuple[str, str]]] = {
         ("iam:PassRole", "CreateModel passes the stage's SageMaker execution role"),
         ("kms:CreateGrant", "CreateEndpointConfig with KmsKeyId: SageMaker creates a grant as the caller"),
         ("kms:DescribeKey", "CreateEndpointConfig with KmsKeyId checks the key"),
+        # drift monitoring, set up by the deployer: `python -m pipelines.monitor publish|schedule` or a deploy with
+        # monitoring.on_deploy (tests/monitoring/test_monitor_cloud.py)
+        ("sagemaker:DescribePipeline", "monitor publish compares the stored monitoring pipeline first"),
+        ("sagemaker:CreatePipeline", "monitor publish creates <project>-monitor-<stage>"),
+        ("sagemaker:UpdatePipeline", "monitor publish updates it when the definition or the served package changed"),
+        ("s3:PutObject", "monitor publish uploads the monitoring step's code to the stage artifact bucket"),
+        ("s3:ListBucket", "monitor publish's HeadObject tells missing step code (404) from a denied read"),
+        ("kms:GenerateDataKey", "the step code is written with SSE-KMS under the project key"),
+        ("sagemaker:DescribeMonitoringSchedule", "monitor schedule reads the native schedule first"),
+        ("sagemaker:CreateMonitoringSchedule", "monitor schedule creates <project>-<stage>-drift"),
+        ("sagemaker:UpdateMonitoringSchedule", "monitor schedule points it at a newer package's job definition"),
+        ("sagemaker:DescribeDataQualityJobDefinition", "monitor schedule reuses an existing job definition"),
+        ("sagemaker:CreateDataQualityJobDefinition", "monitor schedule: the served package's baselines, KMS, VPC"),
     ],
 }
 
@@ -225,7 +265,7 @@ def operation_actions(service: str, operation: str) -> list[str]:
 def request_implied_actions(service: str, operation: str, params: dict[str, Any]) -> list[str]:
     """Actions a request needs beyond its own: passing a role, tagging on create, SSE-KMS writes."""
     implied = []
-    if "RoleArn" in params:
+    if "RoleArn" in params or "RoleArn" in (params.get("Target") or {}):  # a Scheduler target's role too
         implied.append("iam:PassRole")
     if params.get("Tags") and operation.startswith("Create") and service == "sagemaker":
         implied.append("sagemaker:AddTags")
@@ -300,6 +340,12 @@ def quality_check_needs(definition: dict[str, Any]) -> list[Need]:
 def _is_output(params: dict[str, Any], uri: str) -> bool:
     outputs = params.get("ProcessingOutputConfig", {}).get("Outputs", [])
     return any(o.get("S3Output", {}).get("S3Uri") == uri for o in outputs)
+
+
+def step_code_needs(requests: list[Any]) -> list[Need]:
+    """STEP_CODE_USE, for the steps whose code calls AWS itself (the monitoring pipeline's DriftCheck)."""
+    return [Need(PIPELINE_ROLE, action, f"step {request.step}: {reason}") for request in requests
+            for action, reason in STEP_CODE_USE]
 
 
 def service_needs() -> list[Need]:

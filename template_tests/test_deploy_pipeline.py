@@ -2,9 +2,8 @@
 and what its deploy buildspec does with the package ARN.
 
 The EventBridge rule's pattern and input transformer are read from the module's template files,
-exactly what Terraform's templatefile() renders, and evaluated by moto's EventBridge (in-process):
-a rule with them delivers to an SQS queue standing in for the CodePipeline target, so a delivered
-message is an event that would start a deployment, with the input the pipeline would receive.
+exactly what Terraform's templatefile() renders, and evaluated by moto's EventBridge (event_rules.py):
+a delivered message is an event that would start a deployment, with the input the pipeline would receive.
 """
 
 from __future__ import annotations
@@ -17,14 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import yaml
-from moto import mock_aws
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+import event_rules  # noqa: E402
 
 from infra.tools.terraform_config import config_blocks, fields  # noqa: E402
 
@@ -62,33 +61,15 @@ def module_locals(directory: Path = MODULE) -> dict[str, Any]:
 
 
 def rendered(template: str, **values: str) -> str:
-    """A .tftpl file with its ${name} placeholders filled, as templatefile() does for plain strings."""
-    text = (MODULE / "event-patterns" / template).read_text()
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    assert "${" not in text, f"{template}: unfilled placeholder"
-    return text
+    return event_rules.rendered(MODULE / "event-patterns" / template, **values)
 
 
 def delivered(pattern: str, input_template: str | None, events: list[tuple[str, dict[str, Any]]]) -> list[Any]:
     """Put `events` (source, detail) on moto's default bus under one rule; the inputs its target receives."""
-    with mock_aws():
-        bus = boto3.client("events", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(QueueName="deploy-pipeline")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        bus.put_rule(Name="approved", EventPattern=pattern)
-        target: dict[str, Any] = {"Id": "deploy-pipeline", "Arn": queue_arn}
-        if input_template is not None:
-            target["InputTransformer"] = {"InputPathsMap": {"model_package_arn": "$.detail.ModelPackageArn"},
-                                          "InputTemplate": input_template}
-        bus.put_targets(Rule="approved", Targets=[target])
-        for source, detail in events:
-            entry = {"Source": source, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail),
-                     "Resources": [detail["ModelPackageArn"]]}
-            assert bus.put_events(Entries=[entry])["FailedEntryCount"] == 0
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in messages]
+    transformer = None if input_template is None else {
+        "InputPathsMap": {"model_package_arn": "$.detail.ModelPackageArn"}, "InputTemplate": input_template}
+    entries = [event_rules.entry(source, DETAIL_TYPE, detail, [detail["ModelPackageArn"]]) for source, detail in events]
+    return event_rules.delivered(pattern, entries, transformer)
 
 
 SAMPLES = {

@@ -23,6 +23,7 @@ from contract_longest import (  # noqa: E402
     REGION,
     longest_cli_calls,
     longest_config,
+    longest_monitoring_requests,
     longest_pipeline,
     longest_step_requests,
     root_module_names,
@@ -32,7 +33,9 @@ from contract_recorder import recorded_cli_calls  # noqa: E402
 IAM_MODULE = REPO_ROOT / "infra" / "modules" / "iam"
 MODULES = REPO_ROOT / "infra" / "modules"
 LIFECYCLE_MODULE = REPO_ROOT / "infra" / "modules" / "lifecycle"
-LAMBDA_TESTS = ("template_tests/test_lifecycle_cleanup.py",)  # the cleanup Lambda's requests, against moto
+MONITORING_MODULE = REPO_ROOT / "infra" / "modules" / "monitoring"
+# The Lambdas' requests, against moto and the Stubber: the cleanup and continuous training.
+LAMBDA_TESTS = ("template_tests/test_lifecycle_cleanup.py", "template_tests/test_continuous_training.py")
 DATA_LOCALS = {"account_id": ACCOUNT_ID, "partition": "aws", "region": REGION}
 REGISTRY_ACCOUNT_ID = "111111111111"
 
@@ -69,6 +72,7 @@ def promotion_module_variables(provider: str) -> dict[Path, dict[str, object]]:
         MODULES / "deploy-target": {
             **common, "registry_account_id": REGISTRY_ACCOUNT_ID, "registry_model_package_group_name": registry,
             "registry_artifact_bucket_name": f"{registry}-artifacts-{REGISTRY_ACCOUNT_ID}",
+            "artifact_bucket_name": names["artifact_bucket_name"],
             "model_execution_role_name": f"{names['name']}-sagemaker-execution",
         },
         MODULES / "inference-api": common,
@@ -83,12 +87,23 @@ def lifecycle_variables() -> dict[str, object]:
             "artifact_bucket_name": names["artifact_bucket_name"], "kms_key_alias": names["kms_alias_name"]}
 
 
+def monitoring_variables() -> dict[str, object]:
+    """infra/main.tf's arguments to the monitoring module, at the longest names (a monitored registry stage)."""
+    names, config = root_module_names(), longest_config()
+    return {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"],
+            "training_pipeline_name": names["sagemaker_pipeline_name"],
+            "model_package_group_name": names["model_package_group_name"],
+            "retrain_event_bus_arn": f"arn:aws:events:{REGION}:{REGISTRY_ACCOUNT_ID}:event-bus/{names['name']}-retrain"}
+
+
 @pytest.fixture(scope="module")
 def needs() -> list[iam.Need]:
     _, _, built = longest_pipeline()
-    requests = list(longest_step_requests())
+    monitoring = list(longest_monitoring_requests())  # the monitoring pipeline runs with the same role
+    requests = list(longest_step_requests()) + monitoring
     calls = list(recorded_cli_calls()) + list(longest_cli_calls()) + list(recorded_cli_calls(tests=LAMBDA_TESTS))
-    return (iam.step_needs(requests, ACCOUNT_ID) + iam.quality_check_needs(built.definition_dict)
+    return (iam.step_needs(requests, ACCOUNT_ID) + iam.step_code_needs(monitoring)
+            + iam.quality_check_needs(built.definition_dict)
             + iam.call_needs(calls) + iam.service_needs() + iam.pending_cli_needs() + iam.inference_api_needs(REGION))
 
 
@@ -101,6 +116,7 @@ def statements() -> list[iam.Statement]:
               for module_dir, variables in promotion_module_variables(provider).items()
               for s in iam.role_statements(module_dir, variables, DATA_LOCALS)}
     found |= set(iam.role_statements(LIFECYCLE_MODULE, lifecycle_variables(), DATA_LOCALS))
+    found |= set(iam.role_statements(MONITORING_MODULE, monitoring_variables(), DATA_LOCALS))
     return sorted(found, key=lambda s: (s.role, s.sid))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,10 @@ import pytest
 from browser import chromium  # noqa: F401  (the one browser harness: a session fixture for every report test)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Step code imports its sibling modules by bare name (it runs with seedcode/ as its code folder); tests that
+# use it in process import it the same way. Appended: it shadows no installed package.
+if str(REPO_ROOT / "seedcode") not in sys.path:
+    sys.path.append(str(REPO_ROOT / "seedcode"))
 if TYPE_CHECKING:
     from pipelines.config import Config
 

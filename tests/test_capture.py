@@ -8,9 +8,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
+from capture_reading import read_capture
 from moto import mock_aws
 
-from pipelines.serving.capture import CaptureWriter, Invocation, read_capture
+from pipelines.serving.capture import CaptureWriter, Invocation
 
 START = datetime(2024, 5, 1, 12, 59, 58, tzinfo=UTC).timestamp()
 

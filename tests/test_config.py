@@ -260,3 +260,26 @@ def test_several_training_and_data_quality_instances_are_accepted(team_table):
     team_table.setdefault("processing", {}).update(instance_count=2)
     config = parse_config(team_table, "dev")
     assert (config.training.instance_count, config.processing.instance_count) == (4, 2)
+
+
+@pytest.mark.parametrize(("monitoring", "message"), [
+    ({"mode": "model-monitor"}, "[tool.ml-factory.monitoring] mode: 'model-monitor' is not one of portable, native"),
+    ({"schedule": "every hour"}, "schedule: 'every hour' is not hourly, daily or an AWS cron expression"),
+    ({"feature_thresholds": {"age": 1.5}}, "feature_thresholds.age: must be a distance between 0 (exclusive) and 1"),
+    ({"drift_threshold": 0}, "drift_threshold: must be a distance between 0 (exclusive) and 1, got 0"),
+    ({"cool_down_hours": -1}, "cool_down_hours: must be at least 0, got -1"),
+])
+def test_monitoring_settings_are_checked_naming_the_key(team_table, monitoring, message):
+    team_table.setdefault("monitoring", {}).update(monitoring)
+    with pytest.raises(ConfigError) as excinfo:
+        parse_config(team_table, "dev")
+    assert message in str(excinfo.value)
+
+
+def test_monitoring_settings_resolve_per_stage_with_model_monitors_schedules(team_table):
+    team_table["monitoring"].update(feature_thresholds={"balance": 0.2})
+    team_table["stages"]["prod"]["monitoring"] = {"mode": "native", "schedule": "cron(0 */6 ? * * *)"}
+    dev, prod = parse_config(team_table, "dev").monitoring, parse_config(team_table, "prod").monitoring
+    assert (dev.mode, dev.schedule_expression) == ("portable", "cron(0 * ? * * *)")
+    assert (prod.mode, prod.schedule_expression) == ("native", "cron(0 */6 ? * * *)")
+    assert prod.thresholds() == {"default": None, "features": {"balance": 0.2}}

@@ -21,3 +21,8 @@ kms_deletion_window_in_days = 7
 # The registry stage: approved models are promoted to these accounts (deploy-pipeline).
 deploy_target_accounts = { staging = "222222222222", prod = "333333333333" }
 deploy_approval_emails = ["ml-platform@example.com"]
+
+# Continuous training (monitoring): drift alarms of staging and prod, and new data under
+# churn-reference/input/, start the training pipeline at most once per 24 hours; no retrain schedule.
+retrain_cool_down_hours = 24
+retrain_on_new_data     = true

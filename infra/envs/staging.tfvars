@@ -18,3 +18,12 @@ branch          = "main"
 # Receives deployments from the registry stage's deploy pipeline (deploy-target), and serves clients.
 registry_account_id   = "111111111111"
 inference_api_enabled = true
+
+# Drift monitoring of the endpoint (monitoring): one alarm per feature column of the training data; drift
+# alarms are forwarded to the registry stage and start retraining there (once per cool-down).
+drift_features = [
+  "sessions_last_7d", "avg_session_minutes", "days_since_last_login", "purchases_30d", "spend_30d", "level",
+  "friends_count", "account_age_days", "support_tickets_90d", "win_rate",
+  "platform", "country", "acquisition_channel", "subscription_tier",
+]
+monitoring_alert_subscriptions = [{ protocol = "email", endpoint = "ml-platform@example.com" }]

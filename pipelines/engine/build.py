@@ -13,8 +13,10 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from pipelines.code_bundle import CodeBundle
 from pipelines.config import Config
@@ -51,25 +53,28 @@ def _builder_sources() -> dict[str, str]:
     return sources
 
 
-def definition_key(config: Config, wiring: Wiring, bundle: CodeBundle) -> str:
+def definition_key(config: Config, wiring: Wiring, bundle: CodeBundle, builder: str = "") -> str:
     sources = _builder_sources()
     material = {"config": dataclasses.asdict(config), "wiring": wiring.to_dict(), "code": bundle.digest,
-                "sources": sources, "sdk": _sdk_version()}
+                "sources": sources, "sdk": _sdk_version(), "builder": builder}
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def load_definition(config: Config, wiring: Wiring, bundle: CodeBundle, folder: Path) -> tuple[str, bool]:
+def load_definition(config: Config, wiring: Wiring, bundle: CodeBundle, folder: Path,
+                    build: Callable[[Config, Wiring, CodeBundle], Any] | None = None) -> tuple[str, bool]:
     """(definition JSON, True when it came from the state folder instead of the SDK).
 
-    The cache is an optimisation: a folder that cannot be written (a read-only checkout) only
-    means the next run builds again.
+    `build` is the training pipeline's builder unless given (the monitoring pipeline's). The cache is an
+    optimisation: a folder that cannot be written (a read-only checkout) only means the next run builds again.
     """
-    path = Path(folder) / f"{definition_key(config, wiring, bundle)}.json"
+    name = "" if build is None else f"{build.__module__}.{build.__qualname__}"
+    path = Path(folder) / f"{definition_key(config, wiring, bundle, name)}.json"
     if path.is_file():
         return path.read_text(), True
-    from pipelines.definition import build_pipeline
+    if build is None:
+        from pipelines.definition import build_pipeline as build
 
-    definition = build_pipeline(config, wiring, bundle).definition
+    definition = build(config, wiring, bundle).definition
     temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

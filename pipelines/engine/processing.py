@@ -2,7 +2,8 @@
 
 Inputs are placed at their LocalPath, ContainerEntrypoint + ContainerArguments run with
 `python3` as the step interpreter (EngineSettings.step_python), and each output's LocalPath is
-uploaded to its S3Uri when the command exits 0. A non-zero exit fails the step with the job's failure file
+uploaded to its S3Uri when the command exits 0. Code that calls S3 itself finds the object store through
+`ML_FACTORY_LOCAL_S3`. A non-zero exit fails the step with the job's failure file
 (`/opt/ml/processing/output/failure`) or its last stderr line as the reason.
 
 With InstanceCount N the command runs as N processes side by side (`ProcessingHosts`), as on N
@@ -37,6 +38,9 @@ from pipelines.engine.store import StoreError
 
 FAILURE_FILE = "/opt/ml/processing/output/failure"
 SHARDED = "ShardedByS3Key"
+# Where the store is, for step code that reads and writes S3 itself (seedcode/object_uris.py), as in a job
+# whose role reaches S3: s3://<bucket>/<key> is <folder>/<bucket>/<key>.
+LOCAL_STORE_ENV = "ML_FACTORY_LOCAL_S3"
 
 
 def output_specs(arguments: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -153,7 +157,8 @@ def run_processing(job: StepJob) -> StepResult:
     hosts = ProcessingHosts.of(job)
     hosts.prepare(job_name)
     argv = entrypoint + [str(a) for a in app.get("ContainerArguments") or []]
-    environment = {str(k): str(v) for k, v in (arguments.get("Environment") or {}).items()}
+    environment = {**{str(k): str(v) for k, v in (arguments.get("Environment") or {}).items()},
+                   LOCAL_STORE_ENV: str(job.store.root.resolve())}
     results = hosts.run([sandbox.command(argv) for sandbox in hosts.sandboxes], [environment] * len(hosts.names),
                         "processing")
     properties = {

@@ -1,6 +1,16 @@
 """Endpoint drift monitoring: captured traffic checked against the deployed package's baselines.
 
-  window.py   capture records of a time window as bounded DataFrame chunks (malformed input counted)
-  job.py      the drift run: seedcode's streaming statistics and Model Monitor checks, files of a run folder
-  local.py    the local stage: deployed package, its baselines, the capture folder, the watermark
+The drift computation itself runs as step code (seedcode/drift_check.py and what it imports), in the
+monitoring pipeline's DriftCheck step; this package orchestrates it.
+
+  names.py       the cloud naming convention (pipeline, parameters, metrics, schedule), mirrored by Terraform
+  settings.py    [tool.ml-factory.monitoring]
+  baselines.py   the served package's DriftCheckBaselines, refused by name when missing
+  definition.py  the monitoring pipeline <project>-monitor-<stage>: one DriftCheck processing step
+  local.py       the local stage: deployed package, its baselines, the capture, the watermark, run folders
+  local_run.py   that definition on the local engine (`monitor run --local`), its outcome
+  cloud.py       `monitor publish` (portable mode) and `monitor schedule` (native Model Monitor)
+  native.py      the native DataQuality schedule as API calls
+  tracking.py    each local drift run as an MLflow run
+  retrain.py     continuous training on this machine, with a state-kept cool-down
 """

@@ -1,7 +1,8 @@
 """The local stage for `python -m pipelines.monitor run --local`: the package its endpoint serves (recorded
 by `pipelines.deploy --local` in <state>/endpoints/<stage>/spec.json), that package's DriftCheckBaselines
-in the local registry and object store, the capture folder, and per stage under <state>/monitoring/<stage>/
-the watermark (watermark.json: the end of the last checked window) and one folder per run (runs/<UTC time>/).
+in the local registry and object store, the capture, the watermark the drift step keeps in the store (as
+it does in S3), and per stage under <state>/monitoring/<stage>/ one folder per run (runs/<UTC time>/) and
+the engine's working folders (executions/<execution id>/).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from typing import Any
 
 from pipelines.config import Config
 from pipelines.errors import UserError
-from pipelines.monitoring.job import Baseline
-from pipelines.serving import names
-from pipelines.wiring import offline_wiring
-
-WATERMARK_FILE = "watermark.json"
+from pipelines.monitoring import names
+from pipelines.monitoring.baselines import ServedBaselines, served_baselines
+from pipelines.serving.names import REGISTRY_STAGE
+from pipelines.wiring import Wiring, offline_wiring
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,23 @@ class LocalStage:
     def folder(self) -> Path:
         return self.state_root / "monitoring" / self.stage
 
-    def _store(self) -> Any:  # ObjectStore, imported on use
+    @property
+    def wiring(self) -> Wiring:
+        return offline_wiring(self.config.project, self.stage, self.config.account_id, self.config.aws_region,
+                              "local")
+
+    def store(self) -> Any:  # ObjectStore, imported on use
         from pipelines.engine.state import StateDir
         from pipelines.engine.store import ObjectStore
 
         return ObjectStore(StateDir(self.state_root).store)
 
+    def capture_uri(self) -> str:
+        return names.endpoint_capture_uri(self.wiring.artifact_bucket, self.config.project, self.stage)
+
     def capture_root(self) -> Path:
-        wiring = offline_wiring(self.config.project, self.stage, self.config.account_id, self.config.aws_region,
-                                "local")
-        root = self._store().path(names.capture_uri(wiring.artifact_bucket, self.config.project))
-        return root / names.endpoint_name(self.config.project, self.stage) / names.VARIANT
+        """The capture folder the local server writes (the store's copy of capture_uri)."""
+        return self.store().path(self.capture_uri())
 
     def deployed_arn(self) -> str:
         """The package the stage's endpoint serves, or served last (spec.json outlives `deploy --delete`)."""
@@ -51,35 +57,32 @@ class LocalStage:
                             f"`python -m pipelines.deploy --local --stage {self.stage}` first")
         return str(json.loads(record.read_text())["package_arn"])
 
-    def baseline(self) -> Baseline:
-        """The drift-check baselines registered with the deployed package."""
+    def served(self) -> ServedBaselines:
+        """The drift-check baselines registered with the deployed package, present in the store."""
         from pipelines.engine.registry import LocalRegistry
         from pipelines.engine.state import REGISTRY_FILE
 
         arn = self.deployed_arn()
         registry = LocalRegistry(self.state_root / REGISTRY_FILE, region=self.config.aws_region,
                                  account_id=self.config.account_id)
-        group = offline_wiring(self.config.project, names.REGISTRY_STAGE, self.config.account_id,
+        group = offline_wiring(self.config.project, REGISTRY_STAGE, self.config.account_id,
                                self.config.aws_region, "local").model_package_group
         package = next((p for p in registry.list_versions(group) if p.arn == arn), None)
         if package is None:
             raise UserError(f"the package deployed on {self.stage} ({arn}) is not in the local registry")
-        label = f"{group} version {package.version}"
-        quality = package.drift_check_baselines.get("ModelDataQuality") or {}
-        uris = [(quality.get(kind) or {}).get("S3Uri") for kind in ("Statistics", "Constraints")]
-        paths = [self._store().path(uri) for uri in uris if uri]
-        if len(paths) < 2 or not all(p.is_file() for p in paths):
-            raise UserError(f"package {label} ({arn}) has no drift-check baselines (ModelDataQuality statistics "
-                            "and constraints); deploy a package registered by a run with a QualityCheck step")
-        return Baseline(label, json.loads(paths[0].read_text()), json.loads(paths[1].read_text()))
+        served = served_baselines(package)
+        missing = [uri for uri in (served.statistics_uri, served.constraints_uri) if not self.store().is_object(uri)]
+        if missing:
+            raise UserError(f"package {served.label} ({arn}) has no drift-check baselines in the local store "
+                            f"({missing[0]} is missing); deploy a package registered by a local run")
+        return served
 
     def watermark(self) -> datetime | None:
-        path = self.folder / WATERMARK_FILE
+        """The end of the last window that held data, as the drift step keeps it."""
+        uri = f"{names.monitoring_uri(self.wiring.artifact_bucket, self.config.project, self.stage)}/" \
+              f"{names.WATERMARK_FILE}"
+        path = self.store().path(uri)
         return datetime.fromisoformat(json.loads(path.read_text())["until"]) if path.is_file() else None
-
-    def save_watermark(self, until: datetime) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / WATERMARK_FILE).write_text(json.dumps({"until": until.isoformat()}) + "\n")
 
     def run_folder(self, now: datetime) -> Path:
         return self.folder / "runs" / now.strftime("%Y%m%dT%H%M%S%fZ")

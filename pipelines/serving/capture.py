@@ -11,22 +11,22 @@ One JSON Lines record per captured invocation, as SageMaker writes it to S3:
 
 under `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh/<mm-ss-mmm>-<uuid>.jsonl`. Encoding follows the
 CaptureContentTypeHeader the deploy plan sets: CSV for text/csv, JSON for application/json, else
-BASE64. `read_capture` streams records from a local folder or an s3:// prefix alike, so the drift
-job has one reader for local and cloud capture.
+BASE64. The one reader of this format, for local and cloud capture alike, runs where the drift job runs:
+seedcode/capture_reading.py.
 
-`CaptureWriter` never blocks a response: the request thread samples and enqueues; one background
-thread encodes and appends; `close()` drains the queue, so a clean shutdown loses nothing.
+`CaptureWriter` never blocks a response: the request path samples and queues; one background
+thread encodes and appends in batches; `close()` drains the queue, so a clean shutdown loses nothing.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import queue
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +36,6 @@ CSV_TYPES = ("text/csv",)
 JSON_TYPES = ("application/json",)
 EVENT_VERSION = "0"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-HOUR_DEPTH = 4  # yyyy/mm/dd/hh
 
 
 def encoding_of(content_type: str) -> str:
@@ -71,48 +70,46 @@ def capture_record(invocation: Invocation, event_id: str | None = None) -> dict[
     }
 
 
-_STOP = object()
-
-
 class CaptureWriter:
-    """Sampled invocations appended as JSON Lines under `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh/`."""
+    """Sampled invocations appended as JSON Lines under `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh/`.
+
+    The request path only appends to a deque; a background thread wakes every FLUSH_SECONDS and writes
+    what has gathered in one go (one flush per batch, no wake-up or lock per request, which on a busy
+    server would cost more than the encoding). `close()` writes the rest before it returns."""
+
+    FLUSH_SECONDS = 0.5
 
     def __init__(self, root: Path, endpoint: str, variant: str, percentage: int,
                  sample: Callable[[], float] = random.random) -> None:
         self.folder = Path(root) / endpoint / variant
         self.percentage = percentage
         self.sample = sample
-        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.pending: deque[Invocation] = deque()  # append and popleft are atomic: no lock needed
         self.written = 0
         self._file: IO[str] | None = None
         self._hour: str = ""
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
         self._thread.start()
 
     def capture(self, invocation: Invocation) -> bool:
-        """Enqueue `invocation` when sampled; returns whether it was."""
+        """Queue `invocation` when sampled; returns whether it was."""
         if self.percentage <= 0 or (self.percentage < 100 and self.sample() * 100 >= self.percentage):
             return False
-        self.queue.put(invocation)
+        self.pending.append(invocation)
         return True
 
     def close(self) -> None:
-        """Write everything enqueued so far, then stop."""
-        if self._thread.is_alive():
-            self.queue.put(_STOP)
-            self._thread.join()
+        """Write everything queued so far, then stop."""
+        self._stop.set()
+        self._thread.join()
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
-            batch = [self.queue.get()]
-            while not self.queue.empty() and len(batch) < 1000:
-                batch.append(self.queue.get())
-            for item in batch:
-                if item is _STOP:
-                    stop = True
-                    continue
-                self._append(item)
+        stopping = False
+        while not stopping:
+            stopping = self._stop.wait(self.FLUSH_SECONDS)
+            while self.pending:
+                self._append(self.pending.popleft())
             if self._file:
                 self._file.flush()
         if self._file:
@@ -131,90 +128,3 @@ class CaptureWriter:
             self._hour = hour
         self._file.write(json.dumps(capture_record(invocation), separators=(",", ":")) + "\n")
         self.written += 1
-
-
-@dataclass(frozen=True)
-class CaptureRecord:
-    """One parsed capture record; `raw` is the JSON object as stored."""
-
-    event_id: str
-    inference_time: datetime
-    input_type: str
-    input_data: bytes
-    output_type: str
-    output_data: bytes
-    raw: dict[str, Any]
-
-
-def _decode(payload: dict[str, Any]) -> bytes:
-    data = payload.get("data", "")
-    return base64.b64decode(data) if payload.get("encoding") == "BASE64" else str(data).encode("utf-8")
-
-
-def parse_record(line: str) -> CaptureRecord:
-    raw = json.loads(line)
-    data, meta = raw["captureData"], raw["eventMetadata"]
-    when = datetime.strptime(meta["inferenceTime"][:19], TIME_FORMAT[:-1]).replace(tzinfo=UTC)
-    request, response = data["endpointInput"], data.get("endpointOutput", {})
-    return CaptureRecord(meta["eventId"], when, request.get("observedContentType", ""), _decode(request),
-                         response.get("observedContentType", ""), _decode(response), raw)
-
-
-def _hour_of(relative: str) -> datetime | None:
-    """The hour a capture file's path names (`.../yyyy/mm/dd/hh/<file>.jsonl`), or None if it is not one."""
-    parts = relative.split("/")
-    if len(parts) < HOUR_DEPTH + 1 or not parts[-1].endswith(".jsonl"):
-        return None
-    try:
-        return datetime.strptime("/".join(parts[-HOUR_DEPTH - 1:-1]), "%Y/%m/%d/%H").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def _in_window(hour: datetime, since: datetime | None, until: datetime | None) -> bool:
-    return (since is None or hour.timestamp() + 3600 > since.timestamp()) and (until is None or hour < until)
-
-
-def _local_files(root: Path, since: datetime | None, until: datetime | None) -> Iterator[Iterator[str]]:
-    for path in sorted(root.rglob("*.jsonl")):
-        hour = _hour_of(path.relative_to(root).as_posix())
-        if hour and _in_window(hour, since, until):
-            with path.open(encoding="utf-8") as handle:
-                yield iter(handle)
-
-
-def _s3_files(s3: Any, uri: str, since: datetime | None, until: datetime | None) -> Iterator[Iterator[str]]:
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    prefix = prefix.rstrip("/") + "/" if prefix else ""
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            hour = _hour_of(item["Key"][len(prefix):])
-            if hour and _in_window(hour, since, until):
-                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"]
-                yield (line.decode("utf-8") for line in body.iter_lines())
-
-
-def read_capture(root: Path | str, since: datetime | None = None, until: datetime | None = None,
-                 s3: Any = None, malformed: Callable[[str], None] | None = None) -> Iterator[CaptureRecord]:
-    """Every capture record under `root` (a folder, or an s3:// prefix read with the `s3` client) whose
-    inferenceTime lies in [since, until), streamed file by file (hour folders outside the window are
-    skipped unread). With `malformed`, lines that are not capture records go to it and are skipped."""
-    if isinstance(root, str) and root.startswith("s3://"):
-        if s3 is None:
-            raise ValueError("reading capture from S3 needs an s3 client")
-        files = _s3_files(s3, root, since, until)
-    else:
-        files = _local_files(Path(root), since, until)
-    for lines in files:
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                record = parse_record(line)
-            except (ValueError, KeyError, TypeError, AttributeError):
-                if malformed is None:
-                    raise
-                malformed(line.strip())
-                continue
-            if (since is None or record.inference_time >= since) and (until is None or record.inference_time < until):
-                yield record

@@ -50,6 +50,7 @@ class StageAccess:
     autoscaling: Any
     ssm: Any
     runtime: Any
+    s3: Any = None  # the stage's artifact bucket (the monitoring pipeline's step code)
 
     def client(self, service: str) -> Any:
         return {"sagemaker": self.sagemaker, "application-autoscaling": self.autoscaling}[service]
@@ -84,7 +85,7 @@ def stage_access(session: Any, config: Config) -> StageAccess:
                             aws_secret_access_key=credentials["SecretAccessKey"],
                             aws_session_token=credentials["SessionToken"], region_name=config.aws_region)
     return StageAccess(assumed.client("sagemaker"), assumed.client("application-autoscaling"), assumed.client("ssm"),
-                       assumed.client("sagemaker-runtime"))
+                       assumed.client("sagemaker-runtime"), assumed.client("s3"))
 
 
 def registry_versions(session: Any, config: Config) -> tuple[list[PackageVersion], str, str]:
@@ -275,12 +276,8 @@ def _s3_head_lines(s3: Any, uri: str, count: int) -> list[str]:
     return lines
 
 
-def smoke_test_cloud(config: Config, session: Any) -> Any:
-    """Run the smoke test against the stage's endpoint; on staging, a pass is recorded on the endpoint."""
-    from pipelines.definition import METADATA_TEST_ROWS
-    from pipelines.serving.smoke import run_smoke_test, smoke_case
-
-    access = stage_access(session, config)
+def served_package(session: Any, config: Config, access: StageAccess) -> PackageVersion:
+    """The registry's record of the package the stage's endpoint serves (its ModelPackageArn tag names it)."""
     endpoint = names.endpoint_name(config.project, config.stage)
     if endpoint_description(access.sagemaker, endpoint) is None:
         raise DeployRefused(f"there is no endpoint {endpoint}; deploy it first (python -m pipelines.deploy "
@@ -288,7 +285,19 @@ def smoke_test_cloud(config: Config, session: Any) -> Any:
     endpoint_arn = names.sagemaker_arn(config.aws_region, config.account_id, "endpoint", endpoint)
     served = package_from_tags(endpoint_tags(access.sagemaker, endpoint_arn), "")
     versions, group, where = registry_versions(session, config)
-    package = select_package(versions, group, served.arn, where)
+    return select_package(versions, group, served.arn, where)
+
+
+def smoke_test_cloud(config: Config, session: Any) -> Any:
+    """Run the smoke test against the stage's endpoint; on staging, a pass is recorded on the endpoint."""
+    from pipelines.definition import METADATA_TEST_ROWS
+    from pipelines.serving.smoke import run_smoke_test, smoke_case
+
+    access = stage_access(session, config)
+    package = served_package(session, config, access)
+    endpoint = names.endpoint_name(config.project, config.stage)
+    endpoint_arn = names.sagemaker_arn(config.aws_region, config.account_id, "endpoint", endpoint)
+    group = package.group
     rows_uri = package.metadata.get(METADATA_TEST_ROWS, "")
     if not rows_uri.startswith("s3://"):
         raise DeployRefused(f"{group} version {package.version} records no held-out rows ({METADATA_TEST_ROWS}); "

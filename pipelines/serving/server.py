@@ -1,4 +1,4 @@
-"""The local endpoint's WSGI application, served by gunicorn (as the SageMaker containers serve theirs).
+"""The local endpoint's ASGI application, served by gunicorn (as the SageMaker containers serve theirs).
 
 Routes:
   GET  /ping                                  200 once the model is loaded
@@ -25,7 +25,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -87,35 +87,45 @@ class ClientProblem(Exception):
         self.status = status
 
 
-STATUS_TEXT = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large",
-               415: "Unsupported Media Type", 424: "Failed Dependency", 500: "Internal Server Error"}
-
-
 def one_line(exc: BaseException) -> str:
     text = (str(exc) or type(exc).__name__).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:REASON_CHARS]
 
 
-def _drain(stream: Any) -> None:
-    """Read and drop the rest of a body, so the client sees the 413 rather than a broken pipe."""
-    while stream.read(1024 * 1024):
-        pass
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as the routes see it; a body over the 6 MB limit is read through but not kept."""
+
+    method: str
+    path: str
+    content_type: str
+    accept: str | None
+    content_length: str | None
+    body: bytes
+    too_large: bool = False
 
 
-def read_body(environ: dict[str, Any]) -> bytes:
-    """The request body; ClientProblem(413) beyond the service's 6 MB (the body is read through anyway)."""
-    stream = environ["wsgi.input"]
-    body = stream.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        _drain(stream)
-        size = environ.get("CONTENT_LENGTH") or "more than 6 MB"
-        raise ClientProblem(413, f"request body of {size} bytes exceeds the 6 MB limit ({MAX_BODY_BYTES} bytes); "
-                                 "send fewer rows per request")
-    return body
+async def read_request(scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]]) -> Request:
+    """The ASGI request with its body; beyond MAX_BODY_BYTES the body is drained, so the client sees the 413
+    rather than a broken pipe."""
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    parts: list[bytes] = []
+    size, more = 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk, more = message.get("body", b""), message.get("more_body", False)
+        size += len(chunk)
+        if size <= MAX_BODY_BYTES:
+            parts.append(chunk)
+    return Request(scope["method"], scope["path"], headers.get("content-type", ""), headers.get("accept"),
+                   headers.get("content-length"), b"".join(parts), size > MAX_BODY_BYTES)
 
 
 class EndpointApp:
-    """One worker's WSGI application over one loaded package."""
+    """One worker's ASGI application over one loaded package (a model call is a few hundred microseconds, so
+    it runs on the worker's event loop: no thread hand-offs per request)."""
 
     def __init__(self, spec: EndpointSpec, workdir: Path) -> None:
         self.spec = spec
@@ -123,22 +133,25 @@ class EndpointApp:
         self.handler = ScriptModeHandler(ServingPackage(Path(spec.model_data), Path(spec.code), spec.program), workdir)
         self.capture = (CaptureWriter(Path(spec.capture_root), spec.endpoint, spec.variant, spec.capture_percentage)
                         if spec.capture_root and spec.capture_percentage > 0 else None)
-        self.version_header = (VERSION_HEADER, str(spec.version))
+        self.version_header = (VERSION_HEADER.encode(), str(spec.version).encode())
 
     def close(self) -> None:
         if self.capture:
             self.capture.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        reply = self.route(environ)
-        headers = [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body))),
-                   self.version_header, *reply.headers]
-        start_response(f"{reply.status} {STATUS_TEXT.get(reply.status, 'Error')}", headers)
-        return [reply.body]
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
+                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        if scope["type"] != "http":  # lifespan is off (gunicorn_conf); nothing else is served
+            return
+        reply = self.route(await read_request(scope, receive))
+        headers = [(b"Content-Type", reply.content_type.encode()), (b"Content-Length", str(len(reply.body)).encode()),
+                   self.version_header, *((name.encode(), value.encode()) for name, value in reply.headers)]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": reply.body})
 
-    def route(self, environ: dict[str, Any]) -> Reply:
-        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+    def route(self, request: Request) -> Reply:
+        method, path = request.method, request.path
         if path == "/ping":
             return Reply(200, b"") if method in ("GET", "HEAD") else Reply(405, b"use GET /ping\n")
         runtime = RUNTIME_ROUTE.match(path)
@@ -147,25 +160,27 @@ class EndpointApp:
         if method != "POST":
             return Reply(405, f"use POST {path}\n".encode())
         if runtime:
-            return self.runtime_invoke(runtime.group(1), environ)
+            return self.runtime_invoke(runtime.group(1), request)
         try:
-            return self.invoke(environ)
+            return self.invoke(request)
         except ClientProblem as problem:
             return Reply(problem.status, (str(problem) + "\n").encode())
 
-    def invoke(self, environ: dict[str, Any]) -> Reply:
+    def invoke(self, request: Request) -> Reply:
         """The container contract: the model's answer, or ClientProblem with a 4xx (500: a bug in the model code)."""
-        body = read_body(environ)
-        content_type = environ.get("CONTENT_TYPE") or ""
+        if request.too_large:
+            size = request.content_length or "more than 6 MB"
+            raise ClientProblem(413, f"request body of {size} bytes exceeds the 6 MB limit ({MAX_BODY_BYTES} bytes); "
+                                     "send fewer rows per request")
+        body, content_type = request.body, request.content_type
         kind = content_type.split(";")[0].strip().lower()
         if kind not in self.spec.content_types:
             raise ClientProblem(415, f"unsupported content type {content_type or '(none)'!r}; use "
                                      f"{' or '.join(self.spec.content_types)}")
         if not body.strip():
             raise ClientProblem(400, "empty request body; send at least one row")
-        accept = environ.get("HTTP_ACCEPT")
         try:
-            answer, answer_type = self.handler.invoke(body, content_type, accept)
+            answer, answer_type = self.handler.invoke(body, content_type, request.accept)
         except CLIENT_ERRORS as exc:
             raise ClientProblem(400, one_line(exc)) from None
         except Exception as exc:  # the model code's own failure: the container answers 500
@@ -176,14 +191,14 @@ class EndpointApp:
             self.capture.capture(Invocation(time.time(), body, content_type, answer, answer_type))
         return Reply(200, answer, answer_type)
 
-    def runtime_invoke(self, name: str, environ: dict[str, Any]) -> Reply:
+    def runtime_invoke(self, name: str, request: Request) -> Reply:
         """InvokeEndpoint: unknown endpoint and payload problems are ValidationError (400); a model's
         4xx/5xx is ModelError (424) carrying OriginalStatusCode and OriginalMessage, as the service does."""
         if name != self.spec.endpoint:
             return runtime_error(400, "ValidationError",
                                  f"Endpoint {name} of account {self.spec.account_id} not found.")
         try:
-            reply = self.invoke(environ)
+            reply = self.invoke(request)
         except ClientProblem as problem:
             if problem.status == 413:
                 return runtime_error(400, "ValidationError", str(problem))

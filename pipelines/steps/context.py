@@ -22,7 +22,8 @@ CODE_DIR = f"{PROCESSING_ROOT}/input/code"
 CACHE_EXPIRY = "P30D"
 # Job name bases: short, so that with the SDK's 24-character timestamp suffix they stay whole
 # within SageMaker's 63-character job names even at the longest (32-character) project slug.
-JOB_NAME_SUFFIXES = {"preprocess.py": "prep", "evaluate.py": "eval", "data-quality": "dq", "train": "train"}
+JOB_NAME_SUFFIXES = {"preprocess.py": "prep", "evaluate.py": "eval", "data-quality": "dq", "train": "train",
+                     "drift_check.py": "drift"}
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,16 @@ class StepContext:
             subnets=list(self.wiring.subnet_ids), security_group_ids=list(self.wiring.security_group_ids),
             encrypt_inter_container_traffic=True, **({"enable_network_isolation": True} if isolated else {}))
 
-    def processor(self, script: str) -> Processor:
+    def processor(self, script: str, isolated: bool = True) -> Processor:
+        """A processing job running `script`; `isolated=False` for code that calls AWS itself (the drift step
+        reads capture from S3 and puts CloudWatch metrics, through the VPC endpoints)."""
         processing = self.config.processing
         return Processor(
             role=self.wiring.role_arn, image_uri=self.image, instance_count=1,  # the whole table at once
             instance_type=processing.instance_type, volume_size_in_gb=processing.volume_size_gb,
             entrypoint=["python3", f"{CODE_DIR}/{script}"], volume_kms_key=self.kms, output_kms_key=self.kms,
             base_job_name=self.job_name_base(script), sagemaker_session=self.session,
-            tags=self.tags, network_config=self.network(),
+            tags=self.tags, network_config=self.network(isolated),
         )
 
     def job_name_base(self, job: str) -> str:

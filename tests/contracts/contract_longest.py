@@ -111,6 +111,43 @@ def longest_step_requests() -> tuple[Any, ...]:
     return tuple(step_requests(definition, StandIns(definition, config.pipeline_name, prefix)))
 
 
+MONITORED_VERSION = 99999  # a package version far beyond any team's: the monitoring names must still fit
+
+
+def longest_served_baselines() -> Any:
+    """The DriftCheckBaselines of a package served at the longest names (pipelines/monitoring/baselines.py)."""
+    from pipelines.monitoring.baselines import ServedBaselines
+
+    config, wiring = longest_config(), longest_wiring()
+    run = f"s3://{wiring.artifact_bucket}/{config.project}/pipelines/{config.pipeline_name}/runs/a1b2c3d4e5f6"
+    group = wiring.model_package_group
+    arn = f"arn:aws:sagemaker:{config.aws_region}:111111111111:model-package/{group}/{MONITORED_VERSION}"
+    return ServedBaselines(arn, f"{group} version {MONITORED_VERSION}", f"{run}/DataQualityCheck/statistics.json",
+                           f"{run}/DataQualityCheck/constraints.json")
+
+
+@cache
+def longest_monitoring_pipeline() -> Any:
+    """The monitoring pipeline (BuiltPipeline) at the longest names, published for a served package."""
+    from pipelines.code_bundle import bundle_seedcode
+    from pipelines.monitoring.definition import build_monitoring_pipeline
+
+    return build_monitoring_pipeline(longest_config(), longest_wiring(), bundle_seedcode(), longest_served_baselines())
+
+
+@cache
+def longest_monitoring_requests() -> tuple[Any, ...]:
+    from contract_definition import StandIns, step_requests
+
+    from pipelines.monitoring import names
+
+    config, wiring = longest_config(), longest_wiring()
+    definition = longest_monitoring_pipeline().definition_dict
+    prefix = names.runs_uri(wiring.artifact_bucket, config.project, config.stage)
+    return tuple(step_requests(definition, StandIns(definition, names.monitor_pipeline_name(config.project,
+                                                                                          config.stage), prefix)))
+
+
 @cache
 def longest_cli_calls() -> tuple[Any, ...]:
     """Run `pipelines.run` (create, then update) and `pipelines.registry list` at the longest names

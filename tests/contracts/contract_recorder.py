@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = Path(__file__).resolve().parent
 WRAPPERS = ("pipelines.errors",)  # run_cli wraps every CLI's main: not an entry of its own
 # Code of ours outside `pipelines`: Lambda handlers, imported by their module name (infra/modules/*/lambda).
-LAMBDA_MODULES = ("lifecycle_cleanup",)
+LAMBDA_MODULES = ("lifecycle_cleanup", "continuous_training")
 # The tests that drive our CLIs against moto or the Stubber: their requests are the CLIs' requests.
 # Chosen so that together they make every request each CLI can make; a renamed test fails the run.
 CLI_TESTS = (

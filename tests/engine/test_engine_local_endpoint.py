@@ -160,12 +160,17 @@ def test_a_non_numeric_value_where_a_number_is_expected_is_a_400(endpoint):
 
 
 def test_concurrent_clients_lose_nothing_and_capture_records_every_request(endpoint):
-    from pipelines.serving.capture import read_capture
+    from capture_reading import read_capture
 
-    project, url = endpoint["project"], endpoint["url"]
+    project = endpoint["project"]
     rows = _raw_test_rows(project).read_text().splitlines()[1:201]
+    drained = deploy_cli(project, "--delete")  # capture is written in batches: count what earlier tests sent
+    assert drained.returncode == 0, drained.stderr
     capture_root = next(project.state.glob("s3/*/*/data-capture"))
     before = sum(1 for _ in read_capture(capture_root))
+    started = deploy_cli(project)
+    assert started.returncode == 0, started.stderr
+    url = started.stdout.strip()
 
     def client(number: int) -> list[tuple[int, bytes]]:
         return [post(url, rows[i].encode())[:2] for i in range(200)]

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import data_quality as dq  # the step's own code makes the baselines (tests/conftest.py puts seedcode/ on the path)
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +16,6 @@ from pipelines import monitor
 from pipelines.config import load_config
 from pipelines.engine.registry import LocalRegistry
 from pipelines.engine.store import ObjectStore
-from pipelines.monitoring.job import data_quality_module
 from pipelines.monitoring.local import LocalStage
 from pipelines.serving import names
 from pipelines.serving.capture import Invocation, capture_record
@@ -32,14 +32,17 @@ def features(rows: int, seed: int) -> pd.DataFrame:
                          "plan": rng.choice(["basic", "plus", "pro"], rows, p=[0.5, 0.3, 0.2])})
 
 
-def make_stage(tmp_path: Path, tracking: bool) -> LocalStage:
-    """A project whose dev endpoint serves version 1, registered with baselines of `features(3000, 1)`."""
+def make_stage(tmp_path: Path, tracking: bool, definitions: Path | None = None) -> LocalStage:
+    """A project whose dev endpoint serves version 1, registered with baselines of `features(3000, 1)`; with
+    `definitions`, its state shares that folder of built definitions (the SDK builds each config's once)."""
     text = (REPO_ROOT / "pyproject.toml").read_text()
     off = '\n[tool.ml-factory.tracking]\nuri = "none"\n'
     (tmp_path / "pyproject.toml").write_text(text if tracking else text + off)
     config = load_config("dev", tmp_path / "pyproject.toml")
     state = tmp_path / ".ml-factory"
-    dq = data_quality_module()
+    if definitions is not None:
+        state.mkdir()
+        (state / "definitions").symlink_to(definitions, target_is_directory=True)
     statistics = dq.compute_statistics(features(3000, 1))
     store = ObjectStore(state / "s3")
     uris = {"Statistics": "s3://local-bucket/baseline/statistics.json",
@@ -59,15 +62,20 @@ def make_stage(tmp_path: Path, tracking: bool) -> LocalStage:
     return LocalStage(config, state, "dev")
 
 
+@pytest.fixture(scope="session")
+def definitions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("definitions")
+
+
 @pytest.fixture
-def stage(tmp_path: Path) -> LocalStage:
+def stage(tmp_path: Path, definitions: Path) -> LocalStage:
     """The stage with MLflow tracking off (each MLflow log costs a second)."""
-    return make_stage(tmp_path, tracking=False)
+    return make_stage(tmp_path, tracking=False, definitions=definitions)
 
 
 @pytest.fixture
-def tracked_stage(tmp_path: Path) -> LocalStage:
-    return make_stage(tmp_path, tracking=True)
+def tracked_stage(tmp_path: Path, definitions: Path) -> LocalStage:
+    return make_stage(tmp_path, tracking=True, definitions=definitions)
 
 
 def capture(stage: LocalStage, frame: pd.DataFrame, when: datetime = HOUR, as_json: bool = False) -> None:
@@ -128,21 +136,40 @@ def strings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(age="age-" + frame["age"].astype(str))
 
 
+def test_a_drifted_window_exits_3_with_fail_on_drift_and_names_its_violation(stage, capsys) -> None:
+    capture(stage, shifted(features(1000, 3)))
+    code, out, err = monitor_run(stage, capsys, "--fail-on-drift")
+    assert violations_of(out) == {("age", "baseline_drift_check")}
+    assert code == monitor.EXIT_DRIFT, err
+    assert "age: baseline_drift_check: " in out
+
+
+def check_in_process(stage: LocalStage, output: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The DriftCheck step's code run in this process over the stage's capture (the test above runs it as the
+    CLI does, in the monitoring pipeline on the local engine); its drift_summary.json."""
+    import drift_check
+
+    served, store = stage.served(), stage.store()
+    monkeypatch.setenv("ML_FACTORY_LOCAL_S3", str(store.root))
+    assert drift_check.main([
+        "--capture-uri", stage.capture_uri(), "--state-uri", f"s3://{stage.wiring.artifact_bucket}/state",
+        "--window-end", (HOUR + timedelta(hours=1)).isoformat(), "--endpoint", "e", "--schedule", "s",
+        "--baseline-statistics", str(store.path(served.statistics_uri)), "--output", str(output),
+        "--baseline-constraints", str(store.path(served.constraints_uri))]) == 0
+    return json.loads((output / drift_check.SUMMARY_FILE).read_text())
+
+
 @pytest.mark.parametrize(("change", "as_json", "expected"), [
-    (shifted, False, {("age", "baseline_drift_check")}),
     (new_category, False, {("plan", "categorical_values_check")}),
     (nulls, False, {("balance", "completeness_check")}),
     (strings, False, {("age", "data_type_check")}),
     (lambda f: f.drop(columns="balance"), True, {("balance", "missing_column_check")}),
     (lambda f: f.assign(channel="web"), True, {("channel", "extra_column_check")}),
-], ids=["shifted-numeric", "new-category", "null-spike", "turned-to-strings", "dropped-column", "added-column"])
-def test_each_change_gives_exactly_its_violation(stage, capsys, change, as_json, expected) -> None:
+], ids=["new-category", "null-spike", "turned-to-strings", "dropped-column", "added-column"])
+def test_each_change_gives_exactly_its_violation(stage, tmp_path, monkeypatch, change, as_json, expected) -> None:
     capture(stage, change(features(1000, 3)), as_json=as_json)
-    code, out, err = monitor_run(stage, capsys, "--fail-on-drift")
-    assert violations_of(out) == expected
-    assert code == monitor.EXIT_DRIFT, err
-    feature, check = next(iter(expected))
-    assert f"{feature}: {check}: " in out
+    summary = check_in_process(stage, tmp_path / "out", monkeypatch)
+    assert {(v["feature_name"], v["constraint_check_type"]) for v in summary["violations"]} == expected
 
 
 def test_malformed_lines_are_counted_shown_and_skipped(stage, capsys) -> None:
@@ -241,7 +268,8 @@ def test_quoted_csv_rows_are_read_like_plain_ones(stage, capsys) -> None:
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["run", "--stage", "dev"], "only --local monitoring is available so far; pass --local"),
+    (["run", "--stage", "dev"], "run checks the local endpoint's capture: pass --local (in the cloud the stage's "
+     "monitoring pipeline runs on a schedule: python -m pipelines.monitor publish --stage S)"),
     (["run", "--local", "--since", "2026-05-02T00:00:00Z", "--until", "2026-05-01T00:00:00Z"],
      "--since 2026-05-02T00:00:00+00:00 is not before --until 2026-05-01T00:00:00+00:00"),
 ])
@@ -259,7 +287,7 @@ def test_a_window_of_only_malformed_input_writes_nothing(stage, capsys) -> None:
     assert code == 0
     assert out == ("no captured data between the beginning and 2026-05-01T13:00:00+00:00 (2 malformed input(s) "
                    "skipped)\n")
-    assert not (stage.folder / "runs").exists() and not (stage.folder / "watermark.json").exists()
+    assert not (stage.folder / "runs").exists() and stage.watermark() is None
 
 
 def test_each_run_writes_model_monitor_named_cloudwatch_metrics(stage, capsys) -> None:

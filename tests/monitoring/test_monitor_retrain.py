@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from test_monitor_local import HOUR, stage  # noqa: F401  (the stage fixture)
+from test_monitor_local import HOUR, definitions, stage  # noqa: F401  (the stage fixture and what it uses)
 
 from pipelines.monitoring.local import LocalStage
 from pipelines.monitoring.retrain import RETRAIN_FILE, RetrainRequest, retrain_on_drift

@@ -6,7 +6,11 @@
 # - read access for the stage's SageMaker execution role (the endpoint's model role) to the
 #   registry account's model artifacts (the registry's bucket and key policies grant the other half);
 # - the CloudWatch alarms the endpoint's blue/green deployment rolls back on: 5XX errors and model
-#   latency of the stage endpoint `<project>-<stage>`.
+#   latency of the stage endpoint `<project>-<stage>`;
+# - drift monitoring set up by the deployer (`python -m pipelines.monitor publish|schedule`, or a deploy
+#   with monitoring.on_deploy): the monitoring pipeline `<project>-monitor-<stage>` and its step code, or
+#   the native Model Monitor schedule `<project>-<stage>-drift` and its job definitions
+#   (pipelines/monitoring/names.py).
 # template_tests/test_iam_contract.py holds every grant here to a use (`role_policies` below).
 
 data "aws_caller_identity" "current" {}
@@ -32,6 +36,13 @@ locals {
   wiring_parameters_arn = "arn:${local.partition}:ssm:${local.arn_suffix}:parameter/ml-factory/${var.project}/${var.stage}/*"
   execution_role_arn    = "arn:${local.partition}:iam::${local.account_id}:role/${var.model_execution_role_name}"
   autoscaling_slr_arn   = "arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+
+  # Drift monitoring (pipelines/monitoring/names.py): the portable pipeline and its step code, or the native schedule.
+  monitor_pipeline_arn      = "${local.sagemaker_arn}:pipeline/${var.project}-monitor-${var.stage}"
+  artifact_bucket_arn       = "arn:${local.partition}:s3:::${var.artifact_bucket_name}"
+  step_code_arn             = "${local.artifact_bucket_arn}/${var.project}/code/*"
+  monitoring_schedule_arn   = "${local.sagemaker_arn}:monitoring-schedule/${local.name}-drift"
+  drift_job_definitions_arn = "${local.sagemaker_arn}:data-quality-job-definition/${local.name}-drift-*"
 
   registry_sagemaker_arn = "arn:${local.partition}:sagemaker:${local.region}:${var.registry_account_id}"
   registry_packages_arn  = "${local.registry_sagemaker_arn}:model-package/${var.registry_model_package_group_name}/*"
@@ -71,6 +82,8 @@ data "aws_iam_policy_document" "deployer_trust" {
 }
 
 data "aws_iam_policy_document" "deployer" {
+  source_policy_documents = [data.aws_iam_policy_document.deployer_monitoring.json]
+
   statement {
     sid       = "ReadStageWiring" # subnets, security groups, key and execution role of the stage
     effect    = "Allow"
@@ -181,9 +194,9 @@ data "aws_iam_policy_document" "deployer" {
   }
 
   statement {
-    sid       = "EncryptEndpointVolumes" # CreateEndpointConfig with KmsKeyId: SageMaker creates a grant as the caller
+    sid       = "UseProjectKey" # CreateEndpointConfig with KmsKeyId: SageMaker creates a grant as the caller; monitor publish writes its step code with SSE-KMS
     effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:DescribeKey"]
+    actions   = ["kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey"]
     resources = [local.kms_keys_arn]
 
     condition {
@@ -191,6 +204,43 @@ data "aws_iam_policy_document" "deployer" {
       variable = "kms:ResourceAliases"
       values   = [var.kms_key_alias]
     }
+  }
+}
+
+data "aws_iam_policy_document" "deployer_monitoring" {
+  statement {
+    sid       = "PublishMonitoringPipeline" # portable mode: upsert <project>-monitor-<stage>, comparing first
+    effect    = "Allow"
+    actions   = ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:DescribePipeline", "sagemaker:UpdatePipeline"]
+    resources = [local.monitor_pipeline_arn]
+  }
+
+  statement {
+    sid       = "UploadMonitoringStepCode" # content-addressed: a present sourcedir.tar.gz means the code is there
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = [local.step_code_arn]
+  }
+
+  statement {
+    sid       = "FindMonitoringStepCode" # HeadObject of a missing key answers 404 (not 403) with ListBucket
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [local.artifact_bucket_arn]
+  }
+
+  statement {
+    sid       = "ScheduleNativeMonitoring" # native mode: the schedule, read first so a re-run changes nothing
+    effect    = "Allow"
+    actions   = ["sagemaker:AddTags", "sagemaker:CreateMonitoringSchedule", "sagemaker:DescribeMonitoringSchedule", "sagemaker:UpdateMonitoringSchedule"]
+    resources = [local.monitoring_schedule_arn]
+  }
+
+  statement {
+    sid       = "CreateDriftJobDefinitions" # one per package version and settings, named <project>-<stage>-drift-v<n>-...
+    effect    = "Allow"
+    actions   = ["sagemaker:AddTags", "sagemaker:CreateDataQualityJobDefinition", "sagemaker:DescribeDataQualityJobDefinition"]
+    resources = [local.drift_job_definitions_arn]
   }
 }
 

@@ -59,6 +59,16 @@ variable "registry_artifact_bucket_name" {
   }
 }
 
+variable "artifact_bucket_name" {
+  description = "This stage's artifact bucket: `python -m pipelines.monitor publish` (or a deploy with monitoring.on_deploy) uploads the monitoring step's code under <project>/code/ in it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifact_bucket_name))
+    error_message = "The artifact_bucket_name must be a valid S3 bucket name."
+  }
+}
+
 variable "model_execution_role_name" {
   description = "Name of this stage's SageMaker execution role (iam module): the deployer passes it to CreateModel, and it gains read access to the registry's model artifacts."
   type        = string

@@ -134,6 +134,17 @@ data "aws_iam_policy_document" "boundary" {
   }
 
   statement {
+    sid     = "DriftAndContinuousTraining" # modules/monitoring: forward drift alarms; the cool-down state; the quiet-data schedule
+    effect  = "Allow"
+    actions = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "events:PutEvents", "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"]
+    resources = [
+      "arn:${local.partition}:dynamodb:${local.arn_suffix}:table/${local.name}-*",
+      "arn:${local.partition}:events:${local.region}:*:event-bus/${var.project}-*", # the registry stage's retrain bus
+      "arn:${local.partition}:scheduler:${local.arn_suffix}:schedule/${local.name}-*",
+    ]
+  }
+
+  statement {
     sid     = "SourceRepository"
     effect  = "Allow"
     actions = ["codecommit:*", "codeconnections:UseConnection", "codestar-connections:UseConnection"]

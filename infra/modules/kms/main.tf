@@ -16,6 +16,7 @@ locals {
   log_group_arns = [
     for prefix in var.log_group_name_prefixes : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${prefix}*"
   ]
+  event_bus_arns = [for name in var.event_bus_names : "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${name}"]
 }
 
 data "aws_iam_policy_document" "key" {
@@ -151,6 +152,52 @@ data "aws_iam_policy_document" "key" {
         test     = "ArnLike"
         variable = "kms:EncryptionContext:aws:logs:arn"
         values   = local.log_group_arns
+      }
+    }
+  }
+
+  # CloudWatch alarms publishing to an SNS topic encrypted with this key (the monitoring module's alerts).
+  dynamic "statement" {
+    for_each = var.alarm_topics ? [1] : []
+
+    content {
+      sid       = "CloudWatchAlarmsPublishToEncryptedTopics"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
+
+  # EventBridge encrypting the rules and targets of the listed event buses (the monitoring module's retrain bus).
+  dynamic "statement" {
+    for_each = length(local.event_bus_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "EventBridgeEncryptProjectBuses"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:aws:events:event-bus:arn"
+        values   = local.event_bus_arns
       }
     }
   }

@@ -60,6 +60,23 @@ variable "log_group_name_prefixes" {
   }
 }
 
+variable "alarm_topics" {
+  description = "Let CloudWatch alarms of this account publish to SNS topics encrypted with the key (the monitoring module's alert topic)."
+  type        = bool
+  default     = false
+}
+
+variable "event_bus_names" {
+  description = "EventBridge event buses of this account encrypted with the key (the monitoring module's retrain bus)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.event_bus_names : can(regex("^[A-Za-z0-9._-]{1,256}$", name))])
+    error_message = "The event_bus_names must be event bus names (letters, digits, . _ -)."
+  }
+}
+
 variable "reader_account_ids" {
   description = "Accounts allowed to decrypt this key's S3 objects (kms:ViaService s3): the stage accounts that deploy models registered here."
   type        = list(string)

@@ -51,7 +51,7 @@ variable "route_table_ids" {
 variable "interface_endpoint_services" {
   description = "Service suffixes of the interface endpoints to create (com.amazonaws.<region>.<suffix>). Drop one the VPC already has."
   type        = set(string)
-  default     = ["sagemaker.api", "sagemaker.runtime", "sts", "ecr.api", "ecr.dkr", "logs"]
+  default     = ["sagemaker.api", "sagemaker.runtime", "sts", "ecr.api", "ecr.dkr", "logs", "monitoring"]
 
   validation {
     condition     = alltrue([for service in var.interface_endpoint_services : can(regex("^[a-z0-9-]+(\\.[a-z0-9-]+)*$", service))])

@@ -21,3 +21,9 @@ kms_deletion_window_in_days = 7
 # The registry stage: approved models are promoted to these accounts (deploy-pipeline).
 deploy_target_accounts = { staging = "{{ cookiecutter.staging_account_id }}", prod = "{{ cookiecutter.prod_account_id }}" }
 deploy_approval_emails = ["{{ cookiecutter.owner_email }}"]
+
+# Continuous training (monitoring): drift alarms of staging and prod, and new data under
+# {{ cookiecutter.project }}/input/, start the training pipeline at most once per 24 hours.
+# retrain_schedule_expression = "cron(0 6 ? * MON *)"   # also retrain weekly (off by default)
+retrain_cool_down_hours = 24
+retrain_on_new_data     = true

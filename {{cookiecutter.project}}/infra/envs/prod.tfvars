@@ -21,3 +21,8 @@ kms_deletion_window_in_days = 30
 # Receives deployments from the registry stage's deploy pipeline (deploy-target), and serves clients.
 registry_account_id   = "{{ cookiecutter.dev_account_id }}"
 inference_api_enabled = true
+
+# Drift monitoring of the endpoint (monitoring): list your model's feature columns to give each a drift
+# alarm (none listed: the monitoring pipeline still runs hourly, but nothing alarms or retrains).
+drift_features                 = []
+monitoring_alert_subscriptions = [{ protocol = "email", endpoint = "{{ cookiecutter.owner_email }}" }]

@@ -1,30 +1,19 @@
-"""One drift run over a capture window: seedcode's streaming statistics and Model Monitor checks
-(seedcode/data_quality.py, the same code the pipeline's QualityCheck step runs), written as
-statistics.json, constraint_violations.json and report.html in a run folder."""
+"""One drift run over a capture window: the streaming statistics and Model Monitor checks of
+data_quality.py (the same code the pipeline's QualityCheck step runs), written as statistics.json,
+constraint_violations.json and report.html in a run folder."""
 
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from pipelines.errors import UserError
-from pipelines.monitoring.window import Malformed, WindowReader
-
-SEEDCODE = Path(__file__).resolve().parent.parent.parent / "seedcode"
-
-
-def data_quality_module() -> ModuleType:
-    """seedcode/data_quality.py, imported in this process (seedcode modules import each other top-level)."""
-    if str(SEEDCODE) not in sys.path:
-        sys.path.insert(0, str(SEEDCODE))
-    import data_quality
-
-    return data_quality
+import data_quality as dq
+from capture_window import Malformed, WindowReader
+from stats_drift import DriftAccumulator
+from step_report import DataError
 
 
 @dataclass(frozen=True)
@@ -38,6 +27,17 @@ class Baseline:
     @property
     def columns(self) -> list[str]:
         return [f["name"] for f in self.statistics.get("features", [])]
+
+    def with_thresholds(self, default: float | None, features: dict[str, float]) -> Baseline:
+        """The team's drift thresholds over the constraints' own: `default` for every feature (numbers and
+        text), `features` per feature (monitoring_config feature_thresholds, read by data_quality.CheckSettings)."""
+        config = json.loads(json.dumps(self.constraints.get("monitoring_config") or dq.DEFAULT_MONITORING_CONFIG))
+        if default is not None:
+            distribution = config.setdefault("distribution_constraints", {})
+            distribution["comparison_threshold"] = distribution["categorical_comparison_threshold"] = default
+        if features:
+            config["feature_thresholds"] = dict(features)
+        return Baseline(self.package, self.statistics, {**self.constraints, "monitoring_config": config})
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,6 @@ class DriftResult:
 def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftResult:
     """Profile the window (parsed once into chunk files, then two streaming passes) and check it against the
     baseline; write the files."""
-    dq = data_quality_module()
-    from stats_drift import DriftAccumulator
-    from step_report import DataError
-
     try:
         drift = DriftAccumulator(baseline.statistics)
         with tempfile.TemporaryDirectory(prefix="ml-factory-drift-") as spool:
@@ -74,10 +70,10 @@ def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftRe
         violations = dq.check_constraints(statistics.summary, drift, baseline.constraints)
         settings = dq.CheckSettings.from_constraints(baseline.constraints)
     except DataError as err:
-        raise UserError(f"cannot check the capture against {baseline.package}: {err}") from None
+        raise DataError(f"cannot check the capture against {baseline.package}: {err}") from None
     if not reader.rows:  # every input was malformed: nothing to write
         return DriftResult(0, [], {}, reader.malformed, folder, drift)
-    found = drift.drift(settings.numeric_threshold, settings.categorical_threshold)
+    found = settings.drift(drift)
     content = statistics.to_statistics()
     folder.mkdir(parents=True, exist_ok=True)
     ordered = sorted(violations or [], key=lambda v: (v["constraint_check_type"] != "baseline_drift_check",
@@ -85,7 +81,7 @@ def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftRe
     (folder / "statistics.json").write_text(json.dumps(content, separators=(",", ":"), allow_nan=False) + "\n")
     (folder / "constraint_violations.json").write_text(json.dumps({"violations": ordered}, indent=2) + "\n")
     result = DriftResult(reader.rows, ordered, found, reader.malformed, folder, drift)
-    from pipelines.monitoring.report import write_report
+    from drift_report import write_report  # matplotlib: imported only when there is a report to draw
 
     write_report(result, baseline)
     return result

@@ -8,23 +8,29 @@ drift job and a native Model Monitor schedule alike (AWS docs, "CloudWatch Metri
               of present values)
 
 A run writes them as cloudwatch_metrics.json (PutMetricData's MetricData entries, the BYOC file layout);
-publishing them from the cloud job is not built yet.
+in the cloud the drift step also puts them to CloudWatch (``publish``). pipelines/monitoring/names.py
+holds the same names for the pipeline side and Terraform's alarms; a test holds the two together.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 DRIFT_METRIC, NON_NULL_METRIC = "feature_baseline_drift_{}", "feature_non_null_{}"
+METRICS_FILE = "cloudwatch_metrics.json"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+BATCH = 1000  # PutMetricData takes at most 1000 metrics per request
 
 
 def metric_data(drift: dict[str, Any], statistics: dict[str, Any], endpoint: str, schedule: str,
                 when: datetime) -> list[dict[str, Any]]:
     """MetricData entries for one run: drift per compared feature, completeness per current feature."""
     dimensions = [{"Name": "Endpoint", "Value": endpoint}, {"Name": "MonitoringSchedule", "Value": schedule}]
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = when.strftime(TIME_FORMAT)
 
     def entry(name: str, value: float) -> dict[str, Any]:
         return {"MetricName": name, "Timestamp": stamp, "Dimensions": dimensions, "Value": float(value)}
@@ -38,12 +44,19 @@ def metric_data(drift: dict[str, Any], statistics: dict[str, Any], endpoint: str
     return entries
 
 
-def write_metrics(result: Any, endpoint: str, when: datetime) -> Any:
-    """cloudwatch_metrics.json of a run (a DriftResult), schedule named `<endpoint>-drift`; returns its path."""
-    import json
-
+def write_metrics(result: Any, endpoint: str, schedule: str, when: datetime) -> Path:
+    """cloudwatch_metrics.json of a run (a drift_job.DriftResult); returns its path."""
     statistics = json.loads(result.files["statistics.json"].read_text())
-    path = result.folder / "cloudwatch_metrics.json"
-    entries = metric_data(result.drift, statistics, endpoint, f"{endpoint}-drift", when)
+    path = result.folder / METRICS_FILE
+    entries = metric_data(result.drift, statistics, endpoint, schedule, when)
     path.write_text(json.dumps({"Namespace": NAMESPACE, "MetricData": entries}, indent=1) + "\n")
     return path
+
+
+def publish(cloudwatch: Any, metrics: dict[str, Any]) -> int:
+    """Put a cloudwatch_metrics.json's entries to CloudWatch, in requests of at most BATCH; returns the count."""
+    entries = [{**entry, "Timestamp": datetime.strptime(entry["Timestamp"], TIME_FORMAT).replace(tzinfo=UTC)}
+               for entry in metrics["MetricData"]]
+    for start in range(0, len(entries), BATCH):
+        cloudwatch.put_metric_data(Namespace=metrics["Namespace"], MetricData=entries[start:start + BATCH])
+    return len(entries)

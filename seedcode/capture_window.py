@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.serving.capture import CaptureRecord
+from capture_reading import CaptureRecord
 
 CHUNK_ROWS = 65_536
 SHOWN_MALFORMED = 5

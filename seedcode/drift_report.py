@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from pipelines.monitoring.job import Baseline, DriftResult
+    from drift_job import Baseline, DriftResult
 
 BASELINE_COLOR, CURRENT_COLOR, DRIFT_COLOR = "#7f8c8d", "#2e86c1", "#c0392b"
 TOP_CATEGORIES = 12

@@ -53,6 +53,7 @@ class DataConfig:
     path: str = ""  # the local run's default --data, relative to the pyproject.toml ("" = generated sample data)
     max_dropped_fraction: float = 0.1  # rows without a target beyond this share fail the run
     categorical_columns: tuple[str, ...] = ()  # features that are categories even when they look like numbers
+    baseline_max_rows: int = 100_000  # training rows in the data-quality baseline (a seeded sample beyond)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,8 @@ SETTINGS: dict[str, dict[str, str]] = {
                 "to pyproject.toml (default: generated sample data)",
         "max_dropped_fraction": "largest share of rows without a target Preprocess may drop (default: 0.1)",
         "categorical_columns": "features that are categories even when they look like numbers (default: [])",
+        "baseline_max_rows": "training rows the data-quality baseline profiles, a seeded sample beyond "
+                             "(default: 100000)",
     },
     "tracking": {
         "uri": "MLflow tracking URI; \"none\" turns tracking off (default: the embedded store in .ml-factory, or "
@@ -199,7 +202,8 @@ SETTINGS: dict[str, dict[str, str]] = {
     },
     "processing": {
         "instance_type": "processing instance (default: ml.m5.large)",
-        "instance_count": "processing instances (default: 1)",
+        "instance_count": "data-quality check instances, each profiling 1/N of the baseline; Preprocess and "
+                          "Evaluate run on one (default: 1)",
         "volume_size_gb": "processing volume size (default: 30)",
     },
 }
@@ -368,11 +372,6 @@ def _parse_processing(table: dict[str, Any], where: SettingsTable) -> Processing
         instance_count=r.positive_int("instance_count", defaults.instance_count),
         volume_size_gb=r.positive_int("volume_size_gb", defaults.volume_size_gb),
     )
-    if processing.instance_count > 1:
-        raise r.fail("instance_count", f"{processing.instance_count} processing instances would each process the "
-                     "whole input (the processing steps take no sharded input, so the extra instances are billed "
-                     "for repeated work); set processing.instance_count = 1 and scale training out with "
-                     "training.instance_count")
     r.reject_unknown()
     return processing
 
@@ -415,8 +414,10 @@ def _parse_data(table: dict[str, Any], where: SettingsTable) -> DataConfig:
     if path.startswith("s3://"):
         raise r.fail("path", f"{path!r} is the local run's data (a path relative to pyproject.toml); an S3 "
                              "location goes in input_data_uri")
+    baseline_rows = r.positive_int("baseline_max_rows", DataConfig.baseline_max_rows)
     r.reject_unknown()
-    return DataConfig(path=path, max_dropped_fraction=fraction, categorical_columns=tuple(columns))
+    return DataConfig(path=path, max_dropped_fraction=fraction, categorical_columns=tuple(columns),
+                      baseline_max_rows=baseline_rows)
 
 
 # check_metric (shared with the template inputs) names the cookiecutter inputs; the file names them so.
@@ -492,6 +493,11 @@ def parse_config(table: dict[str, Any], stage: str, source: str = "pyproject.tom
     )
     if config.input_data_uri and not config.input_data_uri.startswith("s3://"):
         raise r.fail("input_data_uri", f"{config.input_data_uri!r} must be an s3:// URI")
+    if config.processing.instance_count > config.data.baseline_max_rows:
+        raise SettingsReader({}, where.sub("processing")).fail(
+            "instance_count", f"{config.processing.instance_count} data-quality instances need at least as many "
+            f"baseline rows (one CSV part each), but [tool.ml-factory.data] baseline_max_rows is "
+            f"{config.data.baseline_max_rows}; lower instance_count or raise baseline_max_rows")
     r.reject_unknown()
     return config
 

@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
                             f"{DEFAULT_ROWS})")
     local.add_argument("--simulate-spot-interruption", type=int, metavar="ROUND",
                        help="stop training at this boosting round and restart it from its checkpoint")
+    local.add_argument("--simulate-host-failure", type=int, metavar="ROUND",
+                       help="kill training's last host process after this boosting round, as a lost instance: the "
+                            "step fails (retry it with --retry)")
+    local.add_argument("--retry", metavar="EXECUTION_ID",
+                       help="run a failed execution again under its own id, definition and parameters (as "
+                            "RetryPipelineExecution): succeeded steps are kept and training resumes from its "
+                            "checkpoint; 'last' for the newest execution")
     local.add_argument("--step-python", type=Path, default=None, metavar="PATH",
                        help="interpreter that runs the step code, e.g. .venv-container/bin/python for the SageMaker "
                             "image's library versions (make container-venv; default: this interpreter)")
@@ -109,7 +116,8 @@ FLAG_MODES: dict[str, frozenset[str]] = {
     "param": frozenset((LOCAL, CLOUD)), "summary": frozenset((LOCAL, CLOUD)),
     "wait": frozenset((CLOUD,)), "poll_seconds": frozenset((CLOUD,)),
     "data": frozenset((LOCAL,)), "target": frozenset((LOCAL,)), "rows": frozenset((LOCAL,)),
-    "simulate_spot_interruption": frozenset((LOCAL,)), "step_python": frozenset((LOCAL,)),
+    "simulate_spot_interruption": frozenset((LOCAL,)), "simulate_host_failure": frozenset((LOCAL,)),
+    "retry": frozenset((LOCAL,)), "step_python": frozenset((LOCAL,)),
     "demo": frozenset((LOCAL,)),
     "estimate": frozenset((ESTIMATE,)), "budget": frozenset((ESTIMATE, CLOUD)),
     "trigger": frozenset((LOCAL, CLOUD)),
@@ -118,6 +126,8 @@ FLAG_MODES: dict[str, frozenset[str]] = {
 EXCLUSIVE = (
     ("data", "rows", "--rows sizes generated sample data and --data brings your own"),
     ("data", "demo", "--demo runs on generated sample data"),
+    *((flag, "retry", "a retry runs the failed execution again with its own data and parameters")
+      for flag in ("data", "rows", "target", "param")),
 )
 DEFAULT_ROWS = 20000
 DEFAULT_POLL_SECONDS = 30.0
@@ -169,9 +179,11 @@ def local_request(args: argparse.Namespace, config: Config) -> LocalRunRequest:
     if args.target is not None and check("target_column", args.target):
         raise UserError("--target " + str(check("target_column", args.target)).split(": ", 1)[1])
     return LocalRunRequest(state_root=state_root(args.config, args.state_dir, args.demo), params=tuple(args.param),
-                           data=local_data(args, config), target=args.target,
+                           data=None if args.retry else local_data(args, config), target=args.target,
                            rows=DEFAULT_ROWS if args.rows is None else args.rows,
-                           simulate_spot_interruption=args.simulate_spot_interruption, summary_path=args.summary,
+                           simulate_spot_interruption=args.simulate_spot_interruption,
+                           simulate_host_failure=args.simulate_host_failure, retry=args.retry,
+                           summary_path=args.summary,
                            wiring_file=args.wiring, step_python=args.step_python or Path(sys.executable),
                            demo=args.demo, project_dir=Path(args.config).resolve().parent,
                            trigger=args.trigger or "manual")

@@ -1,10 +1,13 @@
-"""The training hosts of one job as one XGBoost collective (its Rabit tracker and allreduce).
+"""The hosts of one job as one XGBoost collective (its Rabit tracker, allreduce and broadcast).
 
-SageMaker tells each host the job's host list and its own name (``SM_HOSTS`` / ``SM_CURRENT_HOST``,
-or ``<root>/input/config/resourceconfig.json``). With one host nothing here changes the training.
-With several, the first host also runs xgboost's RabitTracker, every host joins the collective as
-the worker whose rank is its place in the host list, and xgboost's histogram training allreduces
-the gradient statistics of each host's shard, so all hosts grow the same trees from all the data.
+SageMaker tells each host the job's host list and its own name: a training job in ``SM_HOSTS`` /
+``SM_CURRENT_HOST`` and ``<root>/input/config/resourceconfig.json``, a processing job in
+``<root>/config/resourceconfig.json``. With one host nothing here changes anything. With several,
+the first host also runs xgboost's RabitTracker and every host joins the collective as the worker
+whose rank is its place in the host list: xgboost's histogram training allreduces the gradient
+statistics of each host's shard, so all hosts grow the same trees from all the data, and
+``merged_over_hosts`` gives every host the merge of all hosts' partial results (the data-quality
+statistics of each shard). xgboost is imported only when a job has several hosts.
 """
 
 from __future__ import annotations
@@ -13,14 +16,12 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import numpy as np
-from xgboost import collective
-from xgboost.core import XGBoostError
-from xgboost.tracker import RabitTracker
+from typing import Any
 
 import sm_paths
 
@@ -47,12 +48,15 @@ class Cluster:
 
 
 def current_cluster() -> Cluster:
-    """The job's hosts from SageMaker's environment, else its resourceconfig.json, else one host."""
+    """The job's hosts from SageMaker's environment, else its resourceconfig.json (training's, then
+    processing's), else one host."""
     if os.environ.get("SM_HOSTS"):
         hosts, current = json.loads(os.environ["SM_HOSTS"]), os.environ.get("SM_CURRENT_HOST", "")
     else:
-        path = sm_paths.opt_ml("input", "config", "resourceconfig.json")
-        config = json.loads(path.read_text()) if path.is_file() else {}
+        paths = (sm_paths.opt_ml("input", "config", "resourceconfig.json"),
+                 sm_paths.opt_ml("config", "resourceconfig.json"))
+        path = next((path for path in paths if path.is_file()), None)
+        config = json.loads(path.read_text()) if path else {}
         hosts, current = config.get("hosts", ["algo-1"]), config.get("current_host", "algo-1")
     hosts = tuple(hosts)
     if current not in hosts:
@@ -62,7 +66,29 @@ def current_cluster() -> Cluster:
 
 def is_leader() -> bool:
     """Rank 0 (the only host, or the first one): the one that writes the model and the checkpoints."""
+    from xgboost import collective
+
     return collective.get_rank() == 0
+
+
+def lost_collective(cluster: Cluster, work: str, error: BaseException, remedy: str) -> str:
+    """What a host says when the collective broke under it (another host died or cannot be reached)."""
+    reason = " ".join(str(error).split())[:400]  # xgboost's collective errors span several lines
+    return (f"host {cluster.current_host} of {len(cluster.hosts)} lost the {work} collective: {reason}; a host "
+            f"failed or the hosts cannot reach each other; {remedy}")
+
+
+def wait_for_tracker(host: str, port: int, timeout: float) -> None:
+    """Until the first host's tracker listens (at most ``timeout`` s): xgboost retries a refused connection
+    only after 2 s, then 4 s more, so a host that is ready first would wait seconds. (The tracker logs the
+    probe as one harmless "Failed to initialize worker proxy" warning.)"""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
 
 
 @contextmanager
@@ -71,6 +97,10 @@ def joined(cluster: Cluster) -> Iterator[None]:
     if not cluster.distributed:
         yield
         return
+    from xgboost import collective
+    from xgboost.core import XGBoostError
+    from xgboost.tracker import RabitTracker
+
     host = os.environ.get(TRACKER_HOST_ENV) or cluster.hosts[0]
     port = int(os.environ.get(TRACKER_PORT_ENV) or TRACKER_PORT)
     timeout = int(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_SECONDS)
@@ -78,6 +108,8 @@ def joined(cluster: Cluster) -> Iterator[None]:
     if cluster.rank == 0:
         tracker = RabitTracker(n_workers=len(cluster.hosts), host_ip=host, port=port, sortby="task", timeout=timeout)
         tracker.start()
+    else:
+        wait_for_tracker(host, port, timeout)
     try:
         with collective.CommunicatorContext(dmlc_tracker_uri=host, dmlc_tracker_port=port,
                                             dmlc_task_id=f"{cluster.rank:05d}", dmlc_timeout=timeout):
@@ -91,9 +123,29 @@ def joined(cluster: Cluster) -> Iterator[None]:
         tracker.wait_for(timeout)  # until every worker has said goodbye (a failed job exits without waiting)
 
 
+def merged_over_hosts(local: Any) -> Any:
+    """Every host's ``local`` (anything with ``merge(other)``; broadcast by xgboost's collective, pickled),
+    merged in rank order, on every host; ``local`` itself on a one-host job. The same merge on every host
+    gives every host the same result."""
+    from xgboost import collective
+
+    if not collective.is_distributed():
+        return local
+    rank = collective.get_rank()
+    parts = [collective.broadcast(local if source == rank else None, source)
+             for source in range(collective.get_world_size())]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged.merge(part)
+    return merged
+
+
 def shared_fingerprint(local: str) -> str:
     """One fingerprint of every host's training setup (each host only sees its own shard), so all
     hosts accept or refuse the same checkpoint; the host's own fingerprint on a one-host job."""
+    import numpy as np
+    from xgboost import collective
+
     if not collective.is_distributed():
         return local
     own = hashlib.sha256(f"{collective.get_rank()}:{local}".encode()).digest()[:16]

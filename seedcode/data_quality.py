@@ -35,7 +35,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from typing import Any
 import pandas as pd
 
 import allocator
+import cluster
 import step_report
 from stats_accumulators import (
     FRACTIONAL,
@@ -291,18 +292,51 @@ def check_frame(data: pd.DataFrame, baseline_statistics: dict[str, Any],
 
 
 def profile_and_check(
-    read: Any, baseline_statistics: dict[str, Any] | None, baseline_constraints: dict[str, Any] | None
+    read: Any, baseline_statistics: dict[str, Any] | None, baseline_constraints: dict[str, Any] | None,
+    merge: Callable[[Any], Any] | None = None,
 ) -> tuple[DistributionAccumulator, list[dict[str, str]] | None]:
     """Statistics of the chunks ``read()`` yields (called twice) and, with a baseline, the violations;
-    the drift counts ride along pass 2."""
+    the drift counts ride along pass 2. On one shard of a sharded dataset, ``merge`` returns an
+    accumulator merged over every shard (cluster.merged_over_hosts): the result is the whole data's."""
     drift = DriftAccumulator(baseline_statistics) if baseline_statistics is not None else None
-    statistics = collect_statistics(read, [drift] if drift else [])
+    statistics = collect_statistics(read, [drift] if drift else [], merge_first=merge)
+    if merge is not None:
+        statistics = merge(statistics)
+        drift = merge(drift) if drift is not None else None
     if drift is None or baseline_constraints is None:
         return statistics, None
     return statistics, check_constraints(statistics.summary, drift, baseline_constraints)
 
 
 # ---------------------------------------------------------------------------- CLI
+
+
+def shard_chunks(path: Path, header: bool = True, names: list[str] | None = None) -> Iterable[Any]:
+    """``iter_chunks`` of one host's share of a sharded dataset; a host whose share holds no file (more
+    instances than objects) profiles nothing and still joins the merge."""
+    if not path.exists() or (path.is_dir() and not any(p.is_file() for p in path.rglob("*"))):
+        return iter(())
+    return iter_chunks(path, header=header, names=names)
+
+
+def _profile_on_hosts(
+    hosts: cluster.Cluster, dataset: Path, baseline: tuple[dict[str, Any] | None, dict[str, Any] | None],
+    read: Callable[[Callable[..., Iterable[Any]]], Iterable[Any]],
+) -> tuple[DistributionAccumulator, list[dict[str, str]] | None]:
+    """``profile_and_check`` of the dataset (``read(iter_chunks)``) on one host; on several, of each host's
+    share (``read(shard_chunks)``), merged over XGBoost's collective after each pass: the whole data's."""
+    if not hosts.distributed:
+        return profile_and_check(lambda: read(iter_chunks), *baseline)
+    from xgboost.core import XGBoostError
+
+    try:
+        with cluster.joined(hosts):
+            accumulated, found = profile_and_check(lambda: read(shard_chunks), *baseline, cluster.merged_over_hosts)
+    except XGBoostError as err:
+        raise DataError(cluster.lost_collective(hosts, "statistics", err, "run the job again")) from err
+    if not accumulated.columns:
+        raise DataError(f"dataset {dataset} has no columns on any of the {len(hosts.hosts)} hosts")
+    return accumulated, found
 
 
 def _load_json(path: Path, what: str) -> dict[str, Any]:
@@ -335,8 +369,13 @@ def analyze(
     base_stats = _load_json(baseline_statistics, "baseline statistics") if baseline_statistics else None
     base_constraints = _load_json(baseline_constraints, "baseline constraints") if baseline_constraints else None
     names = [f["name"] for f in base_stats.get("features", [])] if base_stats else None
-    accumulated, found = profile_and_check(lambda: iter_chunks(Path(dataset), header=header, names=names),
-                                           base_stats, base_constraints)
+    hosts = cluster.current_cluster()
+    accumulated, found = _profile_on_hosts(hosts, Path(dataset), (base_stats, base_constraints),
+                                           lambda chunks: chunks(Path(dataset), header=header, names=names))
+    if hosts.rank > 0:
+        log(f"host {hosts.current_host} (rank {hosts.rank}) profiled its share of {dataset}; the first host writes "
+            "the files")
+        return []
     statistics = accumulated.to_statistics()
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

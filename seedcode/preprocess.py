@@ -11,7 +11,9 @@ their ``year`` column, as Spark and Athena read them), and writes under ``<root>
   baseline/baseline.csv  the training split's raw feature values (no target, with a header), which
       the data-quality baseline and endpoint drift checks compare against. CSV because the
       SageMaker Model Monitor analyzer baselines CSV or JSON; above --baseline-max-rows rows it
-      holds a seeded random sample, which keeps both the write and the analyzer job cheap
+      holds a seeded random sample, which keeps both the write and the analyzer job cheap. With
+      --baseline-parts N > 1 (N data-quality instances) baseline/ holds N row slices
+      part-00000.csv ... instead, each with the header, one per instance
 
 The target becomes labels by labels.py (binary: --positive-class is 1; multiclass: sorted labels
 0..K-1); features.json keeps the mapping.
@@ -74,6 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         metavar="NAME", help="treat this feature as categorical whatever its values (repeatable)")
     parser.add_argument("--train-shards", type=int, default=1, help="write the training split as this many "
                         "Parquet shards, one per training instance (default 1: train/train.parquet)")
+    parser.add_argument("--baseline-parts", type=int, default=1, help="write the baseline as this many CSV parts, "
+                        "one per data-quality instance (default 1: baseline/baseline.csv)")
     return parser.parse_args(argv)
 
 
@@ -132,6 +136,8 @@ def partition_columns(name: str) -> dict[str, str]:
 def with_partitions(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """The file's rows plus its folders' partition values as text columns (a column in the file wins)."""
     added = {key: value for key, value in partition_columns(name).items() if key not in frame.columns}
+    if not added:
+        return frame  # assign() would copy the whole table
     return frame.assign(**{key: pd.Series([value] * len(frame), dtype=object) for key, value in added.items()})
 
 
@@ -160,6 +166,8 @@ def read_input(directory: Path) -> pd.DataFrame:
     partitions = sorted(partition_columns(names[0]))
     log(f"read {len(names)} file(s), {len(data)} rows x {data.shape[1]} columns"
         + (f" (partition columns from folder names: {', '.join(partitions)})" if partitions else ""))
+    if isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1:
+        return data  # reset_index() would copy the whole table
     return data.reset_index(drop=True)
 
 
@@ -192,11 +200,11 @@ def feature_kinds(data: pd.DataFrame, feature_names: list[str], categorical: lis
     DataError, an all-missing column a warning."""
     kinds = {name: "categorical" if name in categorical else feature_schema.feature_kind(data[name])
              for name in feature_names}
-    null_counts = data[feature_names].isna().sum()
-    if int(null_counts.sum()) == len(data) * len(feature_names):
+    null_counts = {name: int(data[name].isna().sum()) for name in feature_names}  # data[names] would copy them
+    if sum(null_counts.values()) == len(data) * len(feature_names):
         raise DataError("every feature value in the input is missing; provide data with feature values")
     for name in feature_names:
-        if int(null_counts[name]) == len(data):
+        if null_counts[name] == len(data):
             log(f"warning: feature '{name}' is missing in every row; it carries no information")
     counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in feature_schema.KINDS}
     log("features: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
@@ -240,9 +248,10 @@ def drop_missing_target(data: pd.DataFrame, target_name: str, max_fraction: floa
             f"'{target_name}', more than max_dropped_fraction {max_fraction:g} allows; fill in the labels, or raise "
             "max_dropped_fraction in [tool.ml-factory.data] if training on the labelled rows is intended"
         )
-    if dropped:
-        log(f"dropped {dropped} rows with a missing target '{target_name}' ({dropped / len(data):.1%}, "
-            f"max_dropped_fraction {max_fraction:g})")
+    if not dropped:
+        return data  # a filtered copy of every row would double the table
+    log(f"dropped {dropped} rows with a missing target '{target_name}' ({dropped / len(data):.1%}, "
+        f"max_dropped_fraction {max_fraction:g})")
     return data.loc[~missing].reset_index(drop=True)
 
 
@@ -279,9 +288,11 @@ def write_outputs(
     raw: dict[str, pd.Series],
     splits: dict[str, np.ndarray],
     baseline_rows: np.ndarray,
-    shards: int = 1,
+    parts: tuple[int, int] = (1, 1),
 ) -> None:
-    """The three encoded splits with features.json, and the raw training-feature baseline."""
+    """The three encoded splits with features.json, and the raw training-feature baseline; ``parts``: the
+    training shards and the baseline parts."""
+    shards, baseline_parts = parts
     target_name = schema["target_column"]
     target_dtype = "float64" if schema["problem_type"] == "regression" else "int64"
     # dictionary encoding pays off for few distinct values only; elsewhere it just costs write time
@@ -294,16 +305,18 @@ def write_outputs(
             write_parquet(pa.Table.from_pydict(columns), path, [target_name, *low_cardinality])
         if not (name == "train" and shards > 1):  # a sharded channel holds the shards alone
             (output / name / feature_schema.FEATURES_FILE).write_text(json.dumps(schema, indent=2) + "\n")
-    write_csv(raw_rows(raw, baseline_rows), output / "baseline" / "baseline.csv")
+    for path, rows in split_files(output / "baseline", "baseline", baseline_rows, baseline_parts, ".csv"):
+        write_csv(raw_rows(raw, rows), path)
     write_csv(raw_rows(raw, splits["test"]), output / "test" / RAW_TEST_FILE)
 
 
-def split_files(folder: Path, name: str, rows: np.ndarray, shards: int) -> list[tuple[Path, np.ndarray]]:
-    """``<name>.parquet`` with every row, or ``part-NNNNN.parquet`` holding consecutive slices of nearly
-    equal size (one per training instance)."""
+def split_files(folder: Path, name: str, rows: np.ndarray, shards: int,
+                suffix: str = ".parquet") -> list[tuple[Path, np.ndarray]]:
+    """``<name><suffix>`` with every row, or ``part-NNNNN<suffix>`` holding consecutive slices of nearly
+    equal size (one per instance)."""
     if shards == 1:
-        return [(folder / f"{name}.parquet", rows)]
-    return [(folder / f"part-{i:05d}.parquet", part) for i, part in enumerate(np.array_split(rows, shards))]
+        return [(folder / f"{name}{suffix}", rows)]
+    return [(folder / f"part-{i:05d}{suffix}", part) for i, part in enumerate(np.array_split(rows, shards))]
 
 
 def raw_rows(raw: dict[str, pd.Series], rows: np.ndarray) -> pd.DataFrame:
@@ -329,8 +342,9 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def check_arguments(args: argparse.Namespace) -> None:
     """Settings that cannot work, refused before any data is read."""
-    if args.train_shards < 1:
-        raise DataError(f"--train-shards must be positive, got {args.train_shards}")
+    if args.train_shards < 1 or args.baseline_parts < 1:
+        raise DataError(f"--train-shards and --baseline-parts must be positive, got {args.train_shards} and "
+                        f"{args.baseline_parts}")
     if args.baseline_max_rows < 1:
         raise DataError(f"--baseline-max-rows must be positive, got {args.baseline_max_rows}")
     if not 0 <= args.max_dropped_fraction < 1:
@@ -371,6 +385,10 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
     if len(splits["train"]) < args.train_shards:
         raise DataError(f"{len(splits['train'])} training rows cannot fill {args.train_shards} shards (one per "
                         "training instance); lower [tool.ml-factory.training] instance_count or add data")
+    baseline_rows = baseline_sample(splits["train"], args.baseline_max_rows, args.seed)
+    if len(baseline_rows) < args.baseline_parts:
+        raise DataError(f"{len(baseline_rows)} baseline rows cannot fill {args.baseline_parts} parts (one per "
+                        "data-quality instance); lower [tool.ml-factory.processing] instance_count or add data")
     log("split rows " + " ".join(f"{name}={len(index)}" for name, index in splits.items()) + f" (seed={args.seed})")
     encoded, raw, vocabularies = encode(data, kinds, splits["train"])
 
@@ -397,8 +415,7 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
     }
 
     output = sm_paths.processing("output")
-    baseline_rows = baseline_sample(splits["train"], args.baseline_max_rows, args.seed)
-    write_outputs(output, schema, target, encoded, raw, splits, baseline_rows, args.train_shards)
+    write_outputs(output, schema, target, encoded, raw, splits, baseline_rows, (args.train_shards, args.baseline_parts))
     log(f"wrote train/validation/test Parquet, a {len(baseline_rows)}-row baseline CSV and features.json "
         f"under {output}")
     log(f"preprocess done in {time.perf_counter() - started:.2f} s")

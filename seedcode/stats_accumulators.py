@@ -610,14 +610,18 @@ class DistributionAccumulator:
 
 
 def collect_statistics(
-    read: Callable[[], Iterable[Chunk]], second_pass_sinks: Iterable[ColumnSink] = ()
+    read: Callable[[], Iterable[Chunk]], second_pass_sinks: Iterable[ColumnSink] = (),
+    merge_first: Callable[[StatsAccumulator], StatsAccumulator] | None = None,
 ) -> DistributionAccumulator:
     """Both passes over ``read()`` (called twice, each time a fresh iterator of chunks). Each parsed
     column of pass 2 is also fed to ``second_pass_sinks`` (e.g. a DriftAccumulator), so a drift check
-    shares the parse and the sort."""
+    shares the parse and the sort. On one shard of a sharded dataset, ``merge_first`` returns pass 1
+    merged over every shard (pass 2 needs the whole data's min/max/mean); merge the pass-2 results after."""
     first = StatsAccumulator()
     for chunk in read():
         first.update(chunk)
+    if merge_first is not None:
+        first = merge_first(first)
     second = first.second_pass()
     sinks = [second, *second_pass_sinks]
     for chunk in read():

@@ -29,12 +29,13 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import xgboost as xgb
 
 import cluster
@@ -54,6 +55,7 @@ DEFAULT_METRICS = {"binary_classification": "auc", "multiclass_classification": 
 SCRIPT_KEYS = ("num_round", "checkpoint_every", "eval_train")
 # xgboost parameters that change speed or logging but not the trees
 NEUTRAL_PARAMS = ("nthread", "n_jobs", "verbosity", "eval_metric")
+BATCH_ROWS = 262_144  # rows quantized at a time (about 30 MB of float32 features at 30 features)
 FINGERPRINT_ATTRIBUTE = "ml_factory_fingerprint"
 HISTORY_ATTRIBUTE = "ml_factory_history"
 
@@ -98,8 +100,9 @@ def save_checkpoint(booster: xgb.Booster, directory: Path, rounds: int) -> Path:
     return final
 
 
-def training_fingerprint(params: dict[str, Any], features: np.ndarray, label: np.ndarray, names: list[str]) -> str:
-    """Identifies a training setup (tree-shaping parameters, feature names, data sample, labels).
+def training_fingerprint(params: dict[str, Any], names: list[str], data_digest: str) -> str:
+    """Identifies a training setup (tree-shaping parameters, feature names, the data's digest: its size,
+    a sample of its rows and every label; ``SplitBatches.digest``).
 
     A checkpoint only resumes a run with the same fingerprint, so a checkpoint folder reused by a
     later pipeline execution (new data or hyperparameters) cannot leak an old model into it.
@@ -107,9 +110,8 @@ def training_fingerprint(params: dict[str, Any], features: np.ndarray, label: np
     digest = hashlib.sha256()
     relevant = {key: params[key] for key in sorted(params) if key not in NEUTRAL_PARAMS}
     digest.update(json.dumps(relevant, sort_keys=True, default=str).encode())
-    digest.update(json.dumps([list(names), list(features.shape)]).encode())
-    digest.update(np.ascontiguousarray(features[:: max(1, len(features) // 4096)]).tobytes())
-    digest.update(np.ascontiguousarray(label).tobytes())
+    digest.update(json.dumps(list(names)).encode())
+    digest.update(data_digest.encode())
     return digest.hexdigest()[:32]
 
 
@@ -265,9 +267,79 @@ def split_xy(frame: pd.DataFrame, schema: dict[str, Any] | None, target_column: 
     return xgb.DMatrix(features, label=label, feature_names=feature_schema.xgboost_feature_names(schema))
 
 
+Split = pd.DataFrame | list[Path]  # a processed split in memory, or its Parquet files
+
+
+class SplitBatches(xgb.DataIter):
+    """A processed split (a DataFrame, or its Parquet files read BATCH_ROWS rows at a time) as batches of
+    encoded features for a QuantileDMatrix, which quantizes them batch by batch: the split is never held
+    whole, only its quantized matrix (a byte per value) and one batch. The first pass also digests the
+    data for the checkpoint fingerprint: its size, every ``rows // 4096``-th row and every label."""
+
+    def __init__(self, split: Split, schema: dict[str, Any], target_column: str | None) -> None:
+        super().__init__(release_data=True)
+        self.split, self.schema, self.target = split, schema, target_column
+        self.rows = len(split) if isinstance(split, pd.DataFrame) else sum(
+            pq.ParquetFile(path).metadata.num_rows for path in split)
+        self.step = max(1, self.rows // 4096)
+        self._digest = hashlib.sha256(f"{self.rows}".encode())
+        self._batches: Iterator[pd.DataFrame] | None = None
+        self._passes = self._offset = 0
+
+    @property
+    def digest(self) -> str:
+        return self._digest.hexdigest()
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """The split's rows, BATCH_ROWS at a time."""
+        if isinstance(self.split, pd.DataFrame):
+            for start in range(0, max(self.rows, 1), BATCH_ROWS):
+                yield self.split.iloc[start:start + BATCH_ROWS]
+            return
+        for path in self.split:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+                yield batch.to_pandas()
+
+    def reset(self) -> None:
+        self._batches = None
+
+    def next(self, input_data: Callable[..., None]) -> bool:
+        if self._batches is None:
+            self._batches, self._offset = self.frames(), 0
+            self._passes += 1
+        frame = next(self._batches, None)
+        if frame is None:
+            return False
+        features, label, _ = split_arrays(frame, self.schema, self.target)
+        if self._passes == 1:
+            self._digest.update(np.ascontiguousarray(features[(-self._offset) % self.step::self.step]).tobytes())
+            self._digest.update(np.ascontiguousarray(label).tobytes())
+        self._offset += len(features)
+        input_data(data=features, label=label, feature_names=feature_schema.xgboost_feature_names(self.schema))
+        return True
+
+
+def matrices(train_split: Split, valid_split: Split, params: dict[str, Any], schema: dict[str, Any],
+             target_column: str | None) -> tuple[xgb.DMatrix, xgb.DMatrix, str]:
+    """The training and validation matrices and the training data's digest. With ``hist`` (the default)
+    QuantileDMatrix built batch by batch; other tree methods need a DMatrix of the whole split."""
+    batches = SplitBatches(train_split, schema, target_column)
+    if params.get("tree_method", "hist") == "hist":
+        options = {key: params[key] for key in ("max_bin", "nthread") if key in params}
+        dtrain = xgb.QuantileDMatrix(batches, **options)
+        return dtrain, xgb.QuantileDMatrix(SplitBatches(valid_split, schema, target_column), ref=dtrain,
+                                           **options), batches.digest
+    frames = list(batches.frames())  # the whole split, as exact and approx need
+    features, label, _ = split_arrays(pd.concat(frames) if len(frames) > 1 else frames[0], schema, target_column)
+    whole = valid_split if isinstance(valid_split, pd.DataFrame) else pd.concat(map(pd.read_parquet, valid_split))
+    names = feature_schema.xgboost_feature_names(schema)
+    digest = hashlib.sha256(np.ascontiguousarray(features[::batches.step]).tobytes() + label.tobytes()).hexdigest()
+    return xgb.DMatrix(features, label=label, feature_names=names), split_xy(whole, schema, target_column), digest
+
+
 def train(
-    train_df: pd.DataFrame,
-    valid_df: pd.DataFrame,
+    train_df: Split,
+    valid_df: Split,
     params: dict[str, Any],
     num_round: int,
     checkpoint_dir: Path,
@@ -279,17 +351,18 @@ def train(
 ) -> xgb.Booster:
     """Train ``num_round`` rounds, resuming from the newest readable checkpoint in ``checkpoint_dir``.
 
-    The validation metric is computed every round; the training-set metric only with ``eval_train``
-    (at 700k rows it makes training about 4x slower). Extra ``callbacks`` run after the logging and
-    checkpoint callbacks of each round (tests use one that raises to simulate a Spot interruption).
+    The splits are DataFrames or their Parquet files (``Split``). The validation metric is computed
+    every round; the training-set metric only with ``eval_train`` (at 700k rows it makes training
+    about 4x slower). Extra ``callbacks`` run after the logging and checkpoint callbacks of each round
+    (tests use one that raises to simulate a Spot interruption).
     """
     if num_round < 1 or checkpoint_every < 1:
         raise DataError(f"num_round ({num_round}) and checkpoint_every ({checkpoint_every}) must be at least 1")
-    features, label, schema = split_arrays(train_df, schema, target_column)
-    names = feature_schema.xgboost_feature_names(schema)
-    dtrain = xgb.DMatrix(features, label=label, feature_names=names)
-    dvalid = split_xy(valid_df, schema, target_column)
-    local = training_fingerprint(params, features, label, list(schema["feature_names"]))
+    if schema is None:  # a DataFrame without features.json: every column but the target (first) is a feature
+        target = target_column or train_df.columns[0]
+        schema = {"target_column": target, "feature_names": [c for c in train_df.columns if c != target]}
+    dtrain, dvalid, data_digest = matrices(train_df, valid_df, params, schema, target_column)
+    local = training_fingerprint(params, list(schema["feature_names"]), data_digest)
     fingerprint = cluster.shared_fingerprint(local)  # the same on every host of a collective
     booster, done = resume_point(Path(checkpoint_dir), num_round, fingerprint)
     if booster is None:
@@ -315,7 +388,8 @@ def train(
 
 
 def training_params(hyperparameters: dict[str, Any], problem_type: str, num_class: int | None = None) -> dict[str, Any]:
-    """xgboost parameters from the hyperparameters: defaults by problem type, hist, all cores.
+    """xgboost parameters from the hyperparameters: defaults by problem type, hist, all cores (SageMaker's
+    SM_NUM_CPUS: the instance's; the local engine gives each of N host processes its share of the machine).
 
     Multiclass models get ``num_class`` (the classes in features.json) and must output probabilities
     (multi:softprob): evaluation and serving read one probability per class.
@@ -332,7 +406,7 @@ def training_params(hyperparameters: dict[str, Any], problem_type: str, num_clas
     if isinstance(params["eval_metric"], str) and "," in params["eval_metric"]:
         params["eval_metric"] = [m.strip() for m in params["eval_metric"].split(",") if m.strip()]
     params.setdefault("tree_method", "hist")
-    params.setdefault("nthread", os.cpu_count() or 1)
+    params.setdefault("nthread", int(os.environ.get("SM_NUM_CPUS") or os.cpu_count() or 1))
     return params
 
 
@@ -364,8 +438,8 @@ def positive_int(hyperparameters: dict[str, Any], key: str, default: int | None)
 # ---------------------------------------------------------------------------- CLI
 
 
-def read_split(directory: Path, name: str) -> pd.DataFrame:
-    """The Parquet data of one channel (``<name>.parquet``, else every .parquet file in the folder)."""
+def split_files(directory: Path, name: str) -> list[Path]:
+    """The Parquet files of one channel (``<name>.parquet``, else every .parquet file in the folder)."""
     directory = Path(directory)
     preferred = directory / f"{name}.parquet"
     files = [preferred] if preferred.is_file() else sorted(directory.glob("*.parquet")) if directory.is_dir() else []
@@ -373,8 +447,7 @@ def read_split(directory: Path, name: str) -> pd.DataFrame:
         raise DataError(
             f"no Parquet file in {directory}; the {name} channel must point at the preprocess step's {name} output"
         )
-    frames = [pd.read_parquet(path) for path in files]
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return files
 
 
 def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
@@ -437,25 +510,25 @@ def run(cli_hyperparameters: dict[str, Any]) -> None:
     train_dir, valid_dir = sm_paths.channel_dir("train"), sm_paths.channel_dir("validation")
     schema_dir = schema_channel(train_dir, valid_dir)
     schema = feature_schema.load_schema(schema_dir)
-    train_df, valid_df = read_split(train_dir, "train"), read_split(valid_dir, "validation")
+    train_files, valid_files = split_files(train_dir, "train"), split_files(valid_dir, "validation")
     params = training_params(hyperparameters, schema["problem_type"], len(schema.get("label_mapping") or {}) or None)
+    rows = {name: sum(pq.ParquetFile(path).metadata.num_rows for path in files)
+            for name, files in (("train", train_files), ("validation", valid_files))}
     log(
-        f"training num_round={num_round} checkpoint_every={checkpoint_every} rows train={len(train_df)} "
-        f"validation={len(valid_df)} features={len(schema['feature_names'])} "
+        f"training num_round={num_round} checkpoint_every={checkpoint_every} rows train={rows['train']} "
+        f"validation={rows['validation']} features={len(schema['feature_names'])} "
         + " ".join(f"{key}={value}" for key, value in sorted(params.items()))
     )
     hosts = cluster.current_cluster()
     try:
         with cluster.joined(hosts):
-            booster = train(train_df, valid_df, params, num_round, sm_paths.checkpoint_dir(), checkpoint_every,
+            booster = train(train_files, valid_files, params, num_round, sm_paths.checkpoint_dir(), checkpoint_every,
                             schema=schema, eval_train=eval_train)
     except xgb.core.XGBoostError as err:
         reason = (str(err).strip().splitlines() or ["unknown error"])[0]
         if hosts.distributed:
-            reason = " ".join(str(err).split())[:400]  # xgboost's collective errors span several lines
-            raise DataError(f"host {hosts.current_host} of {len(hosts.hosts)} lost the training collective: {reason}; "
-                            "a host failed or the hosts cannot reach each other; rerun to resume from the "
-                            "last checkpoint") from err
+            raise DataError(cluster.lost_collective(hosts, "training", err, "retry the pipeline execution to resume "
+                                                    "from the last checkpoint")) from err
         raise DataError(f"xgboost rejected the training setup: {reason}; check the hyperparameters") from err
     if hosts.rank > 0:
         log(f"host {hosts.current_host} (rank {hosts.rank}) done; the first host writes the model")

@@ -239,22 +239,27 @@ def test_the_project_file_is_found_from_any_folder_inside_it(tmp_path, repo_root
         find_pyproject(tmp_path)
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda t: t.setdefault("processing", {}).update(instance_count=2),
-     "[tool.ml-factory.processing] instance_count: 2 processing instances would each process the whole input"),
+@pytest.mark.parametrize("mutate, message, fix", [
+    (lambda t: (t.setdefault("processing", {}).update(instance_count=8),
+                t.setdefault("data", {}).update(baseline_max_rows=5)),
+     "[tool.ml-factory.processing] instance_count: 8 data-quality instances need at least as many baseline rows",
+     "lower instance_count or raise baseline_max_rows"),
     (lambda t: t["training"].update(instance_count=3, hyperparameters={"tree_method": "exact"}),
-     "[tool.ml-factory.training] hyperparameters.tree_method: 'exact' cannot train on 3 instances"),
+     "[tool.ml-factory.training] hyperparameters.tree_method: 'exact' cannot train on 3 instances",
+     'set tree_method = "hist" or instance_count = 1'),
 ])
-def test_scale_out_settings_that_cannot_work_are_refused_naming_the_fix(team_table, mutate, message):
+def test_scale_out_settings_that_cannot_work_are_refused_naming_the_fix(team_table, mutate, message, fix):
     mutate(team_table)
     error = error_of(team_table)
     assert message in error
-    assert "set " in error.split(message, 1)[1]
+    assert fix in error.split(message, 1)[1]
 
 
-def test_several_training_instances_with_hist_are_accepted(team_table):
+def test_several_training_and_data_quality_instances_are_accepted(team_table):
     team_table["training"].update(instance_count=4, hyperparameters={"tree_method": "hist"})
-    assert parse_config(team_table, "dev").training.instance_count == 4
+    team_table.setdefault("processing", {}).update(instance_count=2)
+    config = parse_config(team_table, "dev")
+    assert (config.training.instance_count, config.processing.instance_count) == (4, 2)
 
 
 @pytest.mark.parametrize(("monitoring", "message"), [

@@ -7,7 +7,8 @@
   engine.py         LocalEngine: scheduling, conditions, Fail steps, step caching
   processing.py     Processing steps        training.py    Training steps (script mode, checkpoints)
   quality_check.py  QualityCheck steps      register.py    RegisterModel steps
-  spot.py           simulated Spot interruptions
+  hosts.py          a multi-instance job's host processes on 127.0.0.1 (shares, host list, tracker)
+  spot.py           simulated Spot interruptions             retry.py      --retry: a failed execution again
   cache.py          the step cache (SQLite)            registry.py   the model registry (SQLite)
   store.py          the local object store (s3:// -> files, hard links)
   sandbox.py        a step's /opt/ml                   process.py    a step's child process

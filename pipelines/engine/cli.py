@@ -23,6 +23,7 @@ from pipelines.progress import Progress
 if TYPE_CHECKING:
     from pipelines.code_bundle import CodeBundle
     from pipelines.engine.engine import ExecutionResult
+    from pipelines.engine.execution import Execution
     from pipelines.engine.graph import PipelineGraph
     from pipelines.engine.state import StateDir
     from pipelines.engine.store import ObjectStore
@@ -39,6 +40,8 @@ class LocalRunRequest:
     target: str | None = None  # the target column of `data`
     rows: int = 20000  # rows of generated sample data
     simulate_spot_interruption: int | None = None  # stop training at this round, then resume
+    simulate_host_failure: int | None = None  # kill training's last host after this round (a lost instance)
+    retry: str | None = None  # an execution id (or "last"): run that failed execution again, as RetryPipelineExecution
     summary_path: Path | None = None  # a copy of summary.json
     wiring_file: Path | None = None  # cloud only: refused here
     step_python: Path = Path(sys.executable)  # the interpreter that runs step code (e.g. .venv-container's)
@@ -75,10 +78,21 @@ class LoadedDefinition:
     reused: bool  # came from the definition cache instead of the SDK
 
 
+@dataclass(frozen=True)
+class PlannedExecution:
+    """An execution ready to run: its definition, identity, parameter values and inputs."""
+
+    definition: LoadedDefinition
+    execution: Execution
+    values: dict[str, Any]
+    inputs: LocalInputs
+
+
 def run_local(config: Config, request: LocalRunRequest) -> int:
     from pipelines.code_bundle import bundle_seedcode
     from pipelines.engine.build import local_wiring
     from pipelines.engine.registry import demo_group
+    from pipelines.engine.retry import planned_retry
     from pipelines.engine.state import StateDir
     from pipelines.engine.store import ObjectStore
 
@@ -91,6 +105,9 @@ def run_local(config: Config, request: LocalRunRequest) -> int:
     if request.demo:
         wiring = dataclasses.replace(wiring, model_package_group=demo_group(config.project))
     setup = LocalSetup(config, wiring, bundle_seedcode(), state, ObjectStore(state.store), progress)
+    if request.retry:
+        stage_step_code(setup)
+        return run_execution(setup, planned_retry(setup, request.retry), request)
     definition = load_local_definition(setup, inputs.overrides)
     inputs = dataclasses.replace(inputs, input_uri=stage_inputs(setup, request, inputs))
     return execute(setup, definition, inputs, request)
@@ -121,9 +138,10 @@ def check_request(request: LocalRunRequest) -> LocalInputs:
     overrides = parse_assignments(list(request.params))
     if request.rows < 1:
         raise UserError(f"--rows must be at least 1, got {request.rows}")
-    if request.simulate_spot_interruption is not None and request.simulate_spot_interruption < 1:
-        raise UserError(f"--simulate-spot-interruption takes a boosting round of at least 1, "
-                        f"got {request.simulate_spot_interruption}")
+    for flag, value in (("--simulate-spot-interruption", request.simulate_spot_interruption),
+                        ("--simulate-host-failure", request.simulate_host_failure)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} takes a boosting round of at least 1, got {value}")
     if request.wiring_file:
         raise UserError("--wiring is for cloud runs; --local uses local buckets, role and registry")
     if data_file and PARAM_INPUT in overrides:
@@ -137,12 +155,10 @@ def check_request(request: LocalRunRequest) -> LocalInputs:
 def stage_inputs(setup: LocalSetup, request: LocalRunRequest, inputs: LocalInputs) -> str:
     """Put the step code and the input data into the local store; returns InputDataUri."""
     from pipelines.definition import PARAM_INPUT
-    from pipelines.engine.inputs import DigestMemo, stage_code, stage_data, stage_sample_data
+    from pipelines.engine.inputs import DigestMemo, stage_data, stage_sample_data
 
-    config, wiring, bundle, store, progress = setup.config, setup.wiring, setup.bundle, setup.store, setup.progress
-    written = stage_code(store, bundle, wiring.artifact_bucket, config.project)
-    if written:
-        progress.note(f"step code {bundle.digest}: {written} objects put in the local store")
+    config, wiring, store, progress = setup.config, setup.wiring, setup.store, setup.progress
+    stage_step_code(setup)
     if inputs.data_file:
         input_uri = stage_data(store, DigestMemo(setup.state.cache), inputs.data_file, wiring.data_bucket,
                                config.project)
@@ -159,31 +175,50 @@ def stage_inputs(setup: LocalSetup, request: LocalRunRequest, inputs: LocalInput
     return input_uri
 
 
+def stage_step_code(setup: LocalSetup) -> None:
+    """The step code in the local store, under its digest (nothing to do when it is there already)."""
+    from pipelines.engine.inputs import stage_code as put_code
+
+    written = put_code(setup.store, setup.bundle, setup.wiring.artifact_bucket, setup.config.project)
+    if written:
+        setup.progress.note(f"step code {setup.bundle.digest}: {written} objects put in the local store")
+
+
 def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs, request: LocalRunRequest) -> int:
-    """Apply the baseline bootstrap rule, run the engine, write summary.json and report.html, print the summary."""
-    from pipelines.definition import PARAM_INPUT, PARAM_THRESHOLD, STEP_PREPROCESS
+    """Apply the baseline bootstrap rule to a new execution and run it."""
+    from pipelines.definition import PARAM_INPUT
+    from pipelines.engine.execution import Execution
+    from pipelines.engine.registry import LocalRegistry
+    from pipelines.parameters import effective_values
+    from pipelines.registry_model import approved_model_parameters
+
+    config = setup.config
+    registry = LocalRegistry(setup.state.registry, region=config.aws_region, account_id=config.account_id)
+    from_approved, why = approved_model_parameters(registry, setup.wiring.model_package_group)
+    setup.progress.note(why)
+    values = effective_values(json.loads(definition.text),
+                              {**from_approved, PARAM_INPUT: inputs.input_uri, **inputs.overrides})
+    execution = Execution.new(config.pipeline_name, config.aws_region, config.account_id)
+    return run_execution(setup, PlannedExecution(definition, execution, values, inputs), request)
+
+
+def run_execution(setup: LocalSetup, planned: PlannedExecution, request: LocalRunRequest) -> int:
+    """Run the engine, write summary.json and report.html, track the run, print the summary."""
+    from pipelines.definition import PARAM_THRESHOLD, STEP_PREPROCESS
     from pipelines.engine.cache import StepCache
     from pipelines.engine.charts import load_chart_data
     from pipelines.engine.engine import LocalEngine
-    from pipelines.engine.execution import Execution
     from pipelines.engine.inputs import DigestMemo
     from pipelines.engine.registry import LocalRegistry
     from pipelines.engine.report import write_report
     from pipelines.engine.step_job import EngineSettings
     from pipelines.engine.summary import build_summary, human_summary, input_data, write_summary
     from pipelines.lineage import Lineage, config_hash, data_files, data_hash, git_commit
-    from pipelines.parameters import effective_values
-    from pipelines.registry_model import approved_model_parameters
     from pipelines.tracking.local_run import TrackedRun, track_local_run
 
     config, state, progress = setup.config, setup.state, setup.progress
+    definition, execution, values, inputs = planned.definition, planned.execution, planned.values, planned.inputs
     registry = LocalRegistry(state.registry, region=config.aws_region, account_id=config.account_id)
-    from_approved, why = approved_model_parameters(registry, setup.wiring.model_package_group)
-    progress.note(why)
-    values = effective_values(json.loads(definition.text),
-                              {**from_approved, PARAM_INPUT: inputs.input_uri, **inputs.overrides})
-
-    execution = Execution.new(config.pipeline_name, config.aws_region, config.account_id)
     run_dir = state.run_dir(execution.execution_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "definition.json").write_text(definition.text)
@@ -195,12 +230,14 @@ def execute(setup: LocalSetup, definition: LoadedDefinition, inputs: LocalInputs
     settings = EngineSettings(
         max_workers=max(2, min(4, os.cpu_count() or 2)),
         spot_interruption_round=request.simulate_spot_interruption,
+        host_failure_round=request.simulate_host_failure,
         analyzer_code_uri=setup.bundle.for_step("data_quality.py").files_uri(setup.wiring.artifact_bucket,
                                                                              config.project),
         step_python=request.step_python.absolute(),  # steps run in their sandbox: a relative path would not resolve
         lineage=lineage,
     )
-    progress.note(f"execution {execution.execution_id} started (state in {state.root})")
+    progress.note(f"execution {execution.execution_id} {'retried' if request.retry else 'started'} "
+                  f"(state in {state.root})")
     result = LocalEngine(setup.store, registry, StepCache(state.cache), settings, progress).run(
         definition.graph, values, execution, run_dir)
     if inputs.data_file:

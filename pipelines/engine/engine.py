@@ -64,7 +64,8 @@ class StepRecord:
                 "duration_seconds": None if self.seconds is None else round(self.seconds, 3),
                 "cache": {"hit": self.cache_hit_from is not None, "source_execution_id": self.cache_hit_from},
                 "failure_reason": self.failure_reason,
-                **{k: v for k, v in self.facts.items() if k in ("job_name", "logs", "model", "outcome", "conditions")}}
+                **{k: v for k, v in self.facts.items() if k in ("job_name", "logs", "model", "outcome", "conditions",
+                                                              "peak_memory_mb")}}
 
 
 @dataclass
@@ -285,7 +286,8 @@ class _ExecutionRun:
             key = None
             if node.cache_enabled:
                 key = record.cache_key = self.keys[node.name] = self._cache_key(node, prepared)
-                simulating = node.type == "Training" and engine.settings.spot_interruption_round is not None
+                simulating = node.type == "Training" and (engine.settings.spot_interruption_round is not None
+                                                          or engine.settings.host_failure_round is not None)
                 hit = None if simulating else engine.cache.lookup(key, node.expire_after, engine.store.exists)
                 if hit is not None:
                     self.scope.properties[node.name] = hit.properties
@@ -297,10 +299,19 @@ class _ExecutionRun:
             return
         engine.progress.started(node.name)
         job = StepJob(node=node, arguments=arguments, execution=self.execution, store=engine.store,
-                      step_dir=self.run_dir / _folder_name(node.name), registry=engine.registry,
+                      step_dir=self._step_dir(node.name), registry=engine.registry,
                       settings=engine.settings, prepared=prepared,
                       notify=lambda text, important=False, n=node.name: engine.progress.detail(n, text, important))
         self.running[pool.submit(RUNNERS[node.type], job)] = (node.name, key)
+
+    def _step_dir(self, name: str) -> Path:
+        """The step's folder; on a retried execution a new one (`<step>-retry1`, ...): the retry is a new job,
+        and the failed job keeps its logs."""
+        folder, retry = self.run_dir / _folder_name(name), 0
+        while folder.exists():
+            retry += 1
+            folder = self.run_dir / f"{_folder_name(name)}-retry{retry}"
+        return folder
 
     def _collect(self, future: Future[StepResult], name: str, key: str | None) -> None:
         try:

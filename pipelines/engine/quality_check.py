@@ -10,6 +10,11 @@ follow QualityCheckStep:
   FailOnViolation       violations fail the step (not when SkipCheck)
 Properties: CalculatedBaselineStatistics/Constraints are the new files; BaselineUsedForDriftCheck*
 are the new files when RegisterNewBaseline, else the baseline compared with.
+
+With InstanceCount N (Model Monitor's analyzer is a Spark job that splits its input across its
+instances itself) the engine runs N analyzer processes, deals the dataset's files out among them
+like a ShardedByS3Key input, and they merge their partial statistics over XGBoost's collective
+(seedcode/cluster.py); the first writes the files, the same bytes as one pass.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from typing import Any
 
 from pipelines.definition import PARAM_REGISTER_BASELINE, PARAM_SKIP_CHECK
 from pipelines.engine.graph import StepNode
-from pipelines.engine.process import JobProcess, failure_reason
-from pipelines.engine.processing import FAILURE_FILE, output_specs, place_inputs, upload_outputs
+from pipelines.engine.hosts import peak_memory
+from pipelines.engine.processing import ProcessingHosts, output_specs
 from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.step_job import StepFailed, StepJob, StepResult
 from pipelines.engine.store import StoreError
@@ -142,37 +147,35 @@ def baseline_problem(plan: dict[str, Any]) -> str | None:
 def run_quality_check(job: StepJob) -> StepResult:
     plan = job.prepared["quality_check"]
     arguments = job.arguments
-    sandbox = job.sandbox()
+    hosts = ProcessingHosts.of(job)
     started = datetime.now(UTC)
     job_name = job.execution.job_name(job.name)
     environment = {str(k): str(v) for k, v in (arguments.get("Environment") or {}).items()}
-    facts: dict[str, Any] = {"job_name": job_name, "logs": str(sandbox.logs)}
+    facts: dict[str, Any] = {"job_name": job_name, "logs": str(hosts.first.logs)}
     skip = plan["skip_check"]
     if not skip:
         problem = baseline_problem(plan)
         if problem:
             raise StepFailed(problem, facts)
 
-    place_inputs(job, sandbox, arguments.get("ProcessingInputs") or [])
-    for _, _, local in output_specs(arguments):
-        sandbox.local(local).mkdir(parents=True, exist_ok=True)
-    argv = analyzer_command(job, sandbox, environment)
+    dataset = environment.get("dataset_source", "/opt/ml/processing/input/baseline_dataset_input")
+    hosts.prepare(job_name, dealt=[item.get("InputName") for item in arguments.get("ProcessingInputs") or []
+                                   if (item.get("S3Input") or {}).get("LocalPath") == dataset])
+    commands = [analyzer_command(job, sandbox, environment) for sandbox in hosts.sandboxes]
+    results = hosts.run(commands, [environment] * len(hosts.names), "analyzer")
+    facts.update(peak_memory(dict(results)))
     output = environment.get("output_path", "/opt/ml/processing/output")
-    process = JobProcess(argv, sandbox.environment(environment), cwd=sandbox.root, log_dir=sandbox.logs,
-                         label="analyzer")
-    limit = (arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
-    result = process.run(timeout=float(limit) if limit else None, grace_seconds=job.settings.spot_grace_seconds)
     properties: dict[str, Any] = {
         **arguments, "ProcessingJobName": job_name,
         "ProcessingJobArn": job.execution.job_arn("processing-job", job_name),
         "ProcessingStartTime": started.isoformat(), "ProcessingEndTime": datetime.now(UTC).isoformat(),
     }
-    if result.returncode != 0:
-        reason = failure_reason(result, sandbox.local(FAILURE_FILE), limit)
+    reason = hosts.failure(results)
+    if reason is not None:
         properties.update(ProcessingJobStatus="Failed", FailureReason=reason)
         raise StepFailed(reason, facts, properties)
 
-    written = upload_outputs(job, sandbox, arguments)
+    written = hosts.upload_outputs()
     output_uri = next((uri for _, uri, local in output_specs(arguments) if local == output),
                       output_specs(arguments)[0][1] if output_specs(arguments) else "").rstrip("/")
     calculated = {"statistics": f"{output_uri}/statistics.json", "constraints": f"{output_uri}/constraints.json"}
@@ -185,7 +188,7 @@ def run_quality_check(job: StepJob) -> StepResult:
         BaselineUsedForDriftCheckStatistics=used["statistics"],
         BaselineUsedForDriftCheckConstraints=used["constraints"],
     )
-    facts["drift"] = drift_facts(plan, sandbox, sandbox.local(output), output_uri)
+    facts["drift"] = drift_facts(plan, hosts.first, hosts.first.local(output), output_uri)
     violations = facts["drift"]["violations"]
     if violations and plan["fail_on_violation"] and not skip:
         reason = violation_message(violations, baseline, facts["drift"]["violations_report"])
@@ -195,8 +198,8 @@ def run_quality_check(job: StepJob) -> StepResult:
 
 
 def analyzer_command(job: StepJob, sandbox: Sandbox, environment: dict[str, str]) -> list[str]:
-    """The analyzer's command line, its code fetched from the bundle and, for a check, the baseline placed;
-    `environment` gains the baseline variables the container would see."""
+    """The analyzer's command line on one instance, its code fetched from the bundle and, for a check, the
+    baseline placed; `environment` gains the baseline variables the container would see."""
     plan = job.prepared["quality_check"]
     analyzer = sandbox.step_dir / "analyzer"
     try:

@@ -22,6 +22,7 @@ class EngineSettings:
 
     max_workers: int = 2
     spot_interruption_round: int | None = None  # stop training at this round once, then resume
+    host_failure_round: int | None = None  # kill training's last host after this round (a lost instance)
     spot_grace_seconds: float = 5.0  # SIGTERM -> SIGKILL
     analyzer_code_uri: str | None = None  # store prefix holding data_quality.py (the Model Monitor stand-in)
     step_python: Path = Path(sys.executable)  # runs the step code: `python3` of the container commands

@@ -7,6 +7,7 @@ place: a new object replaces the old one by rename, so a hard-linked reader keep
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -49,6 +50,8 @@ def link_or_copy(source: Path, target: Path) -> None:
             raise
         shutil.copyfile(source, temporary)
     os.replace(temporary, target)
+    with contextlib.suppress(FileNotFoundError):  # rename leaves both names when they are one file already
+        temporary.unlink()
 
 
 class ObjectStore:

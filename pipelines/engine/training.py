@@ -22,19 +22,23 @@ from typing import Any
 
 from pipelines.code_bundle import reproducible_tar_gz
 from pipelines.engine.expressions import to_text
+from pipelines.engine.hosts import (
+    HOST_FAILURE,
+    OtherHost,
+    failed_host,
+    free_port,
+    host_names,
+    host_reason,
+    host_variables,
+    keep_share,
+    peak_memory,
+    sharded_channels,
+)
 from pipelines.engine.process import JobProcess, ProcessResult, failure_reason
 from pipelines.engine.sandbox import Sandbox
 from pipelines.engine.spot import RoundWatcher, SpotRecord
 from pipelines.engine.step_job import StepFailed, StepJob, StepResult
 from pipelines.engine.store import StoreError, link_or_copy
-from pipelines.engine.training_hosts import (
-    OtherHost,
-    free_port,
-    host_names,
-    host_variables,
-    keep_share,
-    sharded_channels,
-)
 
 FAILURE_FILE = "/opt/ml/output/failure"
 CHECKPOINT_DIR = "/opt/ml/checkpoints"
@@ -94,6 +98,7 @@ class TrainingRun:
                                  "the local engine supports S3 channels only")
             roots = [self.root, *(host.sandbox.root for host in self.others)]
             for index, root in enumerate(roots):
+                shutil.rmtree(root / "input" / "data" / name, ignore_errors=True)  # a new job's instance starts empty
                 try:
                     self.job.store.get_tree(source["S3Uri"], root / "input" / "data" / name)
                 except StoreError as exc:
@@ -175,7 +180,6 @@ class TrainingRun:
             "SM_MODULE_DIR": self.hyperparameters.get("sagemaker_submit_directory", ""),
             **host_variables(self.hosts, host.name if host else CURRENT_HOST, self.tracker_port),
             "SM_NETWORK_INTERFACE_NAME": "eth0",
-            "SM_NUM_CPUS": str(os.cpu_count() or 1),
             "SM_NUM_GPUS": "0",
             "SM_LOG_LEVEL": "20",
             "TRAINING_JOB_NAME": self.job_name,
@@ -211,9 +215,10 @@ class TrainingRun:
         self.write_config(channels)
         limit = (self.arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
         facts: dict[str, Any] = {"job_name": self.job_name, "logs": str(self.sandbox.logs)}
-        result, watcher, spot = self.run_attempts(channels, program, limit)
+        results, watcher, spot = self.run_attempts(channels, program, limit)
         if spot is not None:
             facts["spot"] = spot.to_dict()
+        facts.update(peak_memory(dict(results)))
 
         ended = datetime.now(UTC)
         seconds = int(round((ended - self.started).total_seconds()))
@@ -228,8 +233,8 @@ class TrainingRun:
             "HyperParameters": self.hyperparameters,
             "FinalMetricDataList": [{"MetricName": k, "Value": v} for k, v in watcher.last_metrics.items()],
         }
-        if result.returncode != 0:
-            reason = failure_reason(result, self.sandbox.local(FAILURE_FILE), limit)
+        reason = self.failure(results, watcher, limit)
+        if reason is not None:
             properties.update(TrainingJobStatus="Failed", FailureReason=reason)
             raise StepFailed(reason, facts, properties)
         model_uri, written = self.upload_model()
@@ -239,10 +244,10 @@ class TrainingRun:
         return StepResult(properties, facts, written)
 
     def run_attempts(self, channels: list[str], program: str,
-                     limit: Any) -> tuple[ProcessResult, RoundWatcher, SpotRecord | None]:
+                     limit: Any) -> tuple[list[tuple[str, ProcessResult]], RoundWatcher, SpotRecord | None]:
         """Run the job until an attempt ends other than by a (simulated) Spot interruption; the last
-        attempt's result and round watcher, and the Spot record when an interruption was requested."""
-        env, argv = self.environment(channels, program), self.command(program)
+        attempt's result per host, the first host's round watcher, and the Spot record when an
+        interruption was requested."""
         managed_spot = bool(self.arguments.get("EnableManagedSpotTraining"))
         requested = self.job.settings.spot_interruption_round
         spot = SpotRecord(requested, managed_spot) if requested is not None else None
@@ -253,36 +258,67 @@ class TrainingRun:
             attempt += 1
             self.download_checkpoints()
             stop_at = requested if spot is not None and managed_spot and attempt == 1 else None
-            self.start_other_hosts(channels, program, limit)
-            process = JobProcess(argv, env, cwd=self.code_dir, log_dir=self.sandbox.logs, label=f"attempt{attempt}")
-            watcher = RoundWatcher(stop_at, lambda p=process: p.request_stop("interrupted"), self._on_round)
-            result = process.run(on_stdout=watcher, timeout=float(limit) if limit else None,
-                                 grace_seconds=self.job.settings.spot_grace_seconds)
-            result = self.finish_other_hosts(result)
+            fail_at = self.job.settings.host_failure_round  # the first attempt to reach it (a kill ends the job)
+            results, watcher = self.run_hosts(channels, program, limit, (stop_at, fail_at), attempt)
             self.upload_checkpoints()
-            interrupted = result.stopped == "interrupted" and result.returncode != 0  # not if it had just finished
+            leader = results[0][1]
+            interrupted = leader.stopped == "interrupted" and leader.returncode != 0  # not if it had just finished
             if spot is not None:
-                spot.add_attempt(watcher, result.seconds, interrupted)
+                spot.add_attempt(watcher, leader.seconds, interrupted)
             if not interrupted:
                 break
             self.job.notify(f"Spot interruption after round {watcher.last_round}: checkpoints synced, restarting",
                             important=True)
         if spot is not None and stop_at is not None and not spot.to_dict()["interrupted"]:
             spot.note = f"training finished at round {watcher.last_round}, before round {requested}: not interrupted"
-        return result, watcher, spot
+        return results, watcher, spot
 
-    def start_other_hosts(self, channels: list[str], program: str, limit: Any) -> None:
+    def run_hosts(self, channels: list[str], program: str, limit: Any, rounds: tuple[int | None, int | None],
+                  attempt: int) -> tuple[list[tuple[str, ProcessResult]], RoundWatcher]:
+        """One attempt on every host: stop all hosts after round `rounds[0]` (a Spot interruption takes the
+        job's instances), kill the last host after round `rounds[1]` (a lost instance)."""
+        stop_at, fail_at = rounds
+        self.tracker_port = free_port() if len(self.hosts) > 1 else 0  # a stopped tracker's port may linger
+        process = JobProcess(self.command(program), self.environment(channels, program), cwd=self.code_dir,
+                             log_dir=self.sandbox.logs, label=f"attempt{attempt}")
+        self.start_other_hosts(channels, program, limit, fail_at)
+        processes = [process, *(host.process for host in self.others if host.process)]
+        watcher = RoundWatcher(stop_at, lambda: [p.request_stop("interrupted") for p in processes], self._on_round)
+        failure = RoundWatcher(fail_at if not self.others else None, lambda: process.kill_now(HOST_FAILURE))
+        result = process.run(on_stdout=lambda line: (watcher(line), failure(line)),
+                             timeout=float(limit) if limit else None,
+                             grace_seconds=self.job.settings.spot_grace_seconds)
+        others = [(host.name, host.finish()) for host in self.others]
+        return [(CURRENT_HOST, result), *((name, r) for name, r in others if r is not None)], watcher
+
+    def start_other_hosts(self, channels: list[str], program: str, limit: Any, fail_at: int | None) -> None:
         for host in self.others:
             host.reset(self.checkpoint_dir, self.container_checkpoints)
             argv = [str(host.sandbox.python), str(host.sandbox.root / "code" / program), *self.user_arguments()]
             host.start(argv, self.environment(channels, program, host), float(limit) if limit else None,
-                       self.job.settings.spot_grace_seconds)
+                       self.job.settings.spot_grace_seconds, fail_at if host is self.others[-1] else None)
 
-    def finish_other_hosts(self, leader: ProcessResult) -> ProcessResult:
-        """The first host's result, or the first failed other host's when the first host succeeded anyway."""
-        results = [host.finish() for host in self.others]
-        failed = [result for result in results if result is not None and result.returncode != 0]
-        return leader if leader.returncode != 0 or not failed else failed[0]
+    def failure(self, results: list[tuple[str, ProcessResult]], watcher: RoundWatcher, limit: Any) -> str | None:
+        """The job's FailureReason, or None when every host succeeded (see hosts.failed_host)."""
+        found = failed_host(results)
+        if found is None:
+            return None
+        name, result, lost = found
+        if lost:
+            return self.lost_host_reason(name, result, watcher)
+        sandbox = self.sandbox if name == CURRENT_HOST else next(h.sandbox for h in self.others if h.name == name)
+        return host_reason(name, len(self.hosts), failure_reason(result, sandbox.local(FAILURE_FILE), limit))
+
+    def lost_host_reason(self, name: str, result: ProcessResult, watcher: RoundWatcher) -> str:
+        host_watcher = watcher if name == CURRENT_HOST else next(h.watcher for h in self.others if h.name == name)
+        rounds = host_watcher.last_round if host_watcher else 0
+        peak = f", peak memory {result.peak_memory_mb:.0f} MB" if result.peak_memory_mb else ""
+        checkpoint = max(watcher.last_checkpoint, watcher.resumed_from or 0)
+        resume = (f"resume from the checkpoint of round {checkpoint}" if checkpoint else
+                  "start over (no checkpoint was written yet)")
+        return (f"training host {name} of {len(self.hosts)} was killed ({result.killed_by}{peak}) after round "
+                f"{rounds}; the other hosts lost the training collective. Retry the execution to {resume}: "
+                f"python -m pipelines.run --local --retry {self.job.execution.execution_id}")
 
     def upload_model(self) -> tuple[str, list[str]]:
         """model.tar.gz (or the model folder, CompressionType NONE) and output.tar.gz, where SageMaker puts them."""

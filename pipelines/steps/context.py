@@ -83,7 +83,7 @@ class StepContext:
         reads capture from S3 and puts CloudWatch metrics, through the VPC endpoints)."""
         processing = self.config.processing
         return Processor(
-            role=self.wiring.role_arn, image_uri=self.image, instance_count=processing.instance_count,
+            role=self.wiring.role_arn, image_uri=self.image, instance_count=1,  # the whole table at once
             instance_type=processing.instance_type, volume_size_in_gb=processing.volume_size_gb,
             entrypoint=["python3", f"{CODE_DIR}/{script}"], volume_kms_key=self.kms, output_kms_key=self.kms,
             base_job_name=self.job_name_base(script), sagemaker_session=self.session,

@@ -1,5 +1,9 @@
 """DataQualityCheck (QualityCheck): the baseline of the training features, and the drift check
-against the latest approved model's baseline."""
+against the latest approved model's baseline.
+
+On `[tool.ml-factory.processing] instance_count` instances: Model Monitor's analyzer is a Spark job
+that spreads its input over them itself (Preprocess writes the baseline as one CSV part each); the
+local engine runs seedcode/data_quality.py per instance and merges over XGBoost's collective."""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ def build_data_quality(ctx: StepContext, preprocess: ProcessingStep) -> QualityC
             output_s3_uri=ctx.run_uri(STEP_DATA_QUALITY),
         ),
         check_job_config=CheckJobConfig(
-            role=ctx.wiring.role_arn, instance_count=1, instance_type=processing.instance_type,
+            role=ctx.wiring.role_arn, instance_count=processing.instance_count, instance_type=processing.instance_type,
             volume_size_in_gb=processing.volume_size_gb, volume_kms_key=ctx.kms, output_kms_key=ctx.kms,
             base_job_name=ctx.job_name_base("data-quality"), sagemaker_session=ctx.session, tags=ctx.tags,
             network_config=ctx.network(isolated=False, network_class=_request_network_config()),

@@ -30,10 +30,14 @@ def build_preprocess(ctx: StepContext) -> ProcessingStep:
 def data_arguments(data: DataConfig) -> list[str]:
     """`[tool.ml-factory.data]` as preprocess.py arguments."""
     declared = [f"--categorical-column={name}" for name in data.categorical_columns]  # `=`: a name may start with -
-    return ["--max-dropped-fraction", str(data.max_dropped_fraction), *declared]
+    default = DataConfig().baseline_max_rows  # only a changed value: the default keeps the definition as it was
+    rows = ["--baseline-max-rows", str(data.baseline_max_rows)] if data.baseline_max_rows != default else []
+    return ["--max-dropped-fraction", str(data.max_dropped_fraction), *rows, *declared]
 
 
 def shard_arguments(config: Config) -> list[str]:
-    """One training shard per training instance (their ShardedByS3Key channel); none for one instance."""
-    count = config.training.instance_count
-    return ["--train-shards", str(count)] if count > 1 else []
+    """One training shard per training instance (their ShardedByS3Key channel) and one baseline part per
+    data-quality instance; none for one instance."""
+    training, quality = config.training.instance_count, config.processing.instance_count
+    return [*(["--train-shards", str(training)] if training > 1 else []),
+            *(["--baseline-parts", str(quality)] if quality > 1 else [])]

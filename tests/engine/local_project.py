@@ -109,7 +109,7 @@ class Project:
         summary = summary or self.folder / f"summary-{len(list(self.folder.glob('summary-*.json')))}.json"
         state = [] if "--demo" in args else ["--state-dir", str(self.state)]  # --demo has its own
         argv = ["--local", "--config", str(self.pyproject), *state, "--summary", str(summary), *args]
-        if not any(a.startswith("MetricThreshold=") for a in args):
+        if not any(a.startswith("MetricThreshold=") for a in args) and "--retry" not in args:  # a retry keeps its own
             argv += ["--param", f"MetricThreshold={self.lenient_threshold()}"]
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -121,7 +121,8 @@ def test_a_killed_host_fails_the_job_clearly_and_the_rerun_resumes(splits: dict[
     (leader_code, _, leader_err), _ = _finish(processes)
 
     assert leader_code != 0
-    assert "host algo-1 of 2 lost the training collective" in leader_err and "rerun to resume" in leader_err
+    assert "host algo-1 of 2 lost the training collective" in leader_err
+    assert "retry the pipeline execution to resume" in leader_err
     assert "Traceback" not in leader_err
     assert not (roots[0] / "model" / "xgboost-model").exists()
 

@@ -1,11 +1,19 @@
 """Mergeable statistics: per-shard accumulators merged equal one pass over the whole data (issue 16),
-bit for bit, for the statistics, the drift counts and the violations."""
+bit for bit, for the statistics, the drift counts and the violations; also across the instances of a
+processing job, merged over XGBoost's collective."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import pickle
+import shutil
+import socket
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import stats_reading
+from seedcode_harness import SEEDCODE
 from stats_accumulators import SKETCH_ITEMS, ExactSum, StatsAccumulator
 from stats_drift import DriftAccumulator
 
@@ -121,27 +130,52 @@ def test_merged_drift_counts_and_violations_equal_one_pass(
         "sessions_last_7d", "spend_30d", "platform"}
 
 
-def test_sharded_files_read_in_small_chunks_write_the_same_files(
-    whole: pd.DataFrame, baseline: tuple[dict, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclass(frozen=True)
+class ShardedFiles:
+    """A shifted dataset as one Parquet file and as 4 shard files, a baseline, and the one-pass outputs."""
+
+    folder: Path
+    base: tuple[Path, Path]
+    violations: list[dict]
+
+    @property
+    def shards(self) -> list[Path]:
+        return sorted((self.folder / "shards").iterdir())
+
+    def same_files(self, output: Path) -> bool:
+        names = ("statistics.json", "constraints.json", "constraint_violations.json")
+        return all((output / name).read_bytes() == (self.folder / "one_pass" / name).read_bytes() for name in names)
+
+
+@pytest.fixture(scope="module")
+def sharded_files(whole: pd.DataFrame, baseline: tuple[dict, dict],
+                  tmp_path_factory: pytest.TempPathFactory) -> ShardedFiles:
+    folder = tmp_path_factory.mktemp("sharded_files")
     statistics, constraints = baseline
-    (tmp_path / "base").mkdir()
-    (tmp_path / "base" / "statistics.json").write_text(json.dumps(statistics))
-    (tmp_path / "base" / "constraints.json").write_text(json.dumps(constraints))
-    frame = whole.astype({"mixed_code": str})
-    frame.to_parquet(tmp_path / "whole.parquet", index=False)
-    for i, shard in enumerate(_shards(frame, 4, seed=2)):
-        (tmp_path / "shards").mkdir(exist_ok=True)
-        shard.to_parquet(tmp_path / "shards" / f"part-{i}.parquet", index=False)
-    base = (tmp_path / "base" / "statistics.json", tmp_path / "base" / "constraints.json")
+    (folder / "base").mkdir()
+    (folder / "base" / "statistics.json").write_text(json.dumps(statistics))
+    (folder / "base" / "constraints.json").write_text(json.dumps(constraints))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "overflow encountered")  # shift_dataset's nanstd of tiny_and_huge
+        shifted = pd.concat([shift_dataset(whole.iloc[:3000], seed=2, target_column=None), whole.iloc[3000:]],
+                            ignore_index=True).astype({"mixed_code": str})
+    shifted.to_parquet(folder / "whole.parquet", index=False)
+    (folder / "shards").mkdir()
+    for i, shard in enumerate(_shards(shifted, 4, seed=2)):
+        shard.to_parquet(folder / "shards" / f"part-{i}.parquet", index=False)
+    base = (folder / "base" / "statistics.json", folder / "base" / "constraints.json")
+    return ShardedFiles(folder, base, dq.analyze(folder / "whole.parquet", folder / "one_pass", *base))
 
-    found_whole = dq.analyze(tmp_path / "whole.parquet", tmp_path / "out_whole", *base)
+
+def test_sharded_files_read_in_small_chunks_write_the_same_files(
+    sharded_files: ShardedFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(stats_reading, "CHUNK_ROWS", 777)
-    found_shards = dq.analyze(tmp_path / "shards", tmp_path / "out_shards", *base)
+    found_shards = dq.analyze(sharded_files.folder / "shards", tmp_path / "out_shards", *sharded_files.base)
 
-    assert found_shards == found_whole
-    for name in ("statistics.json", "constraints.json", "constraint_violations.json"):
-        assert (tmp_path / "out_shards" / name).read_bytes() == (tmp_path / "out_whole" / name).read_bytes()
+    assert found_shards == sharded_files.violations
+    assert {v["constraint_check_type"] for v in found_shards} >= {"baseline_drift_check"}
+    assert sharded_files.same_files(tmp_path / "out_shards")
 
 
 def test_exact_sum_is_exact_and_order_free() -> None:
@@ -165,3 +199,43 @@ def test_small_columns_keep_every_value_in_the_sketch() -> None:
     frame = pd.DataFrame({"x": np.arange(SKETCH_ITEMS, dtype="float64")[::-1]})
     items = dq.compute_statistics(frame)["features"][0]["numerical_statistics"]["distribution"]["kll"]["sketch"]
     assert items["data"] == [list(np.arange(SKETCH_ITEMS, dtype="float64"))]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_instances_of_a_processing_job_merge_over_the_collective_into_the_one_pass_files(
+    sharded_files: ShardedFiles, tmp_path: Path
+) -> None:
+    """data_quality.py on two processing instances (resourceconfig.json names them), each with its
+    ShardedByS3Key share of the files, joined by XGBoost's tracker on loopback: the first writes the
+    same statistics, constraints and violations as one pass over all the files."""
+    hosts, port = ["algo-1", "algo-2"], _free_port()
+    for index, shard in enumerate(sharded_files.shards):
+        share = tmp_path / hosts[index % 2] / "processing" / "input" / "data"  # ShardedByS3Key: dealt in key order
+        share.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shard, share)
+    statistics, constraints = sharded_files.base
+    processes = []
+    for host in hosts:
+        root = tmp_path / host
+        (root / "config").mkdir()
+        (root / "config" / "resourceconfig.json").write_text(json.dumps({"current_host": host, "hosts": hosts}))
+        env = {key: value for key, value in os.environ.items() if not key.startswith("SM_")}
+        env.update(SM_OPT_ML_ROOT=str(root), ML_FACTORY_TRACKER_HOST="127.0.0.1", ML_FACTORY_TRACKER_PORT=str(port),
+                   ML_FACTORY_COLLECTIVE_TIMEOUT="60")
+        processes.append(subprocess.Popen(
+            [sys.executable, str(SEEDCODE / "data_quality.py"), "--dataset", str(root / "processing/input/data"),
+             "--output", str(root / "processing/output"), "--baseline-statistics", str(statistics),
+             "--baseline-constraints", str(constraints)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [p.communicate(timeout=120) for p in processes]
+    results = [(p.returncode, *output) for p, output in zip(processes, outputs, strict=True)]
+
+    for code, _, stderr in results:
+        assert code == 0, stderr
+    assert "profiled its share" in results[1][1] and not (tmp_path / "algo-2" / "processing" / "output").exists()
+    assert sharded_files.same_files(tmp_path / "algo-1" / "processing" / "output")

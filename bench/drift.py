@@ -80,7 +80,7 @@ def worker(files: list[Path], statistics: Path, constraints: Path) -> dict[str, 
     import data_quality as dq
     import scipy.stats  # noqa: F401  a one-off start-up cost (about 0.5 s), not per row: kept out of the timing
     from allocator import keep_freed_memory
-    from stats_reading import iter_chunks
+    from stats_reading import iter_chunks, parquet_ranges
 
     keep_freed_memory()  # as data_quality.main does
 
@@ -92,7 +92,7 @@ def worker(files: list[Path], statistics: Path, constraints: Path) -> dict[str, 
         for file in files:
             yield from iter_chunks(file)
 
-    accumulated, violations = dq.profile_and_check(read, *baseline)
+    accumulated, violations = dq.profile_and_check(read, *baseline, ranges=parquet_ranges(files))
     result = accumulated.to_statistics()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)

@@ -429,24 +429,31 @@ def deviation_centre(low: float, high: float) -> float:
 
 
 class Deviations:
-    """The exact sum of the per-value rounded squares of (x - centre) * 2**-k, k such that they cannot overflow.
-    About the centre of [min, max] (deviation_centre, known before the data is read when the files' footers
-    state it): sum (x - mean)**2 = that sum - (sum - n centre)**2 / n, the correction exact. Each square is
-    within 3 units of roundoff (none for integers within EXACT_SQUARES of the centre), so the result is exact or
-    within 3 * 2**-53 * MAX_CANCELLATION (7e-13) relative; where the correction would cancel more, they are
-    taken again about the mean (``about_mean``, a further pass), as in the two-pass statistics."""
+    """Squared deviations from a centre, scaled by 2**-2k so that they stay below 1 and cannot overflow.
 
-    __slots__ = ("centre", "scale_exponent", "scale", "overflowed", "squares", "about_mean", "inexact")
+    About the centre of [min, max] (deviation_centre, known before the data is read when the files' footers
+    state it): sum (x - mean)**2 = sum (x - centre)**2 - (sum - n centre)**2 / n, the correction exact. Each
+    rounded square is summed in fixed point (two int64 limbs per chunk, 2**-86: truncation below 2**-52 of the
+    result, since the min and max alone make it at least 1/2), so the sum does not depend on the chunking. Each
+    square is within 3 units of roundoff (none for integers within EXACT_SQUARES of the centre), so std_dev is
+    exact or within 1.5 * 2**-53 * MAX_CANCELLATION (4e-13) relative; where the correction would cancel more,
+    the squares are taken again about the mean (``about_mean``, a further pass; summed exactly, as before)."""
+
+    __slots__ = ("centre", "scale_exponent", "scale", "overflowed", "squares", "fixed", "about_mean", "inexact")
+
+    FRACTION_BITS = 40  # the low limb: bits of each scaled square below 1
 
     def __init__(self, centre: float, low: float, high: float, about_mean: bool = False) -> None:
         self.centre = centre
         spread = max(abs(high - centre), abs(low - centre))
         self.scale_exponent = math.frexp(spread)[1] if 0 < spread < math.inf else 0
-        self.scale = math.ldexp(1.0, -self.scale_exponent)
         self.overflowed = not math.isfinite(spread)  # max - centre beyond the largest double
         self.inexact = not (centre.is_integer() and spread < EXACT_SQUARES)  # unless every value is an integer
-        self.squares = ExactSum()
         self.about_mean = about_mean
+        # about the mean: squares < 1, summed exactly; else squares < 2**46, 65,536 of them sum within an int64
+        self.scale = math.ldexp(1.0, -self.scale_exponent + (0 if about_mean else 23))
+        self.squares = ExactSum()
+        self.fixed = 0  # sum of the squares * 2**-46, in units of 2**-(46 + FRACTION_BITS)
 
     def add(self, column: ParsedColumn) -> None:
         values = column.numbers
@@ -457,13 +464,23 @@ class Deviations:
         with np.errstate(over="ignore", invalid="ignore"):
             deviation = (values - self.centre) * self.scale
             np.multiply(deviation, deviation, out=deviation)
-        if np.isfinite(deviation.max()):
+        if not np.isfinite(deviation.max()):
+            self.overflowed = True
+        elif self.about_mean:
             self.squares.add(deviation)
         else:
-            self.overflowed = True
+            for start in range(0, len(deviation), 1 << 16):
+                self._add_fixed(deviation[start:start + (1 << 16)])
+
+    def _add_fixed(self, squares: np.ndarray) -> None:
+        with np.errstate(invalid="ignore"):  # a value outside a wrongly stated range: discarded by the check
+            fraction, whole = np.modf(squares)
+            low = np.multiply(fraction, 2.0**self.FRACTION_BITS, out=fraction).astype(np.int64)
+        self.fixed += (int(whole.astype(np.int64).sum()) << self.FRACTION_BITS) + int(low.sum())
 
     def merge(self, other: Deviations) -> Deviations:
         self.squares.merge(other.squares)
+        self.fixed += other.fixed
         self.overflowed = self.overflowed or other.overflowed
         self.inexact = self.inexact or other.inexact
         return self
@@ -481,7 +498,7 @@ class Deviations:
         scaled = Fraction(1, 1 << (_UNIT_EXPONENT + self.scale_exponent)) if self.scale_exponent >= 0 else Fraction(
             1 << -self.scale_exponent, 1 << _UNIT_EXPONENT)
         offset = (summary.total.units - n * _units(self.centre)) * scaled  # (sum - n centre) * 2**-k, exact
-        squares = Fraction(self.squares.units, 1 << _UNIT_EXPONENT)
+        squares = Fraction(self.fixed, 1 << (46 + self.FRACTION_BITS))
         second_moment = squares - offset * offset / n
         if self.inexact and (second_moment <= 0 or squares > MAX_CANCELLATION * second_moment):
             return None

@@ -229,8 +229,15 @@ def parse_arrow(array: pa.Array) -> ParsedColumn:
     """``parse_column`` for an Arrow column, without a pandas conversion: numbers and booleans as
     float64 (nulls as NaN), dictionary-encoded text counted by index; other types through pandas."""
     kind = array.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+    if pa.types.is_boolean(kind):
         return ParsedColumn(len(array), finite_numbers(array.cast(pa.float64()).to_numpy(zero_copy_only=False)), {})
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        # numpy's conversion (nulls as NaN; no copy for float64 without nulls), not Arrow's checked cast
+        numbers = finite_numbers(array.to_numpy(zero_copy_only=False).astype("float64", copy=False))
+        parsed = ParsedColumn(len(array), numbers, {})
+        if pa.types.is_integer(kind):
+            parsed._integral = len(numbers)  # every one is whole
+        return parsed
     if pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(
             kind.value_type)):
         codes = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
@@ -473,10 +480,13 @@ class Deviations:
                 self._add_fixed(deviation[start:start + (1 << 16)])
 
     def _add_fixed(self, squares: np.ndarray) -> None:
+        """Add squares (this chunk's own array, overwritten) below 2**46: whole parts, then 40 bits of fraction."""
         with np.errstate(invalid="ignore"):  # a value outside a wrongly stated range: discarded by the check
-            fraction, whole = np.modf(squares)
-            low = np.multiply(fraction, 2.0**self.FRACTION_BITS, out=fraction).astype(np.int64)
-        self.fixed += (int(whole.astype(np.int64).sum()) << self.FRACTION_BITS) + int(low.sum())
+            whole = np.floor(squares)
+            np.subtract(squares, whole, out=squares)
+            np.multiply(squares, 2.0**self.FRACTION_BITS, out=squares)
+            high, low = whole.astype(np.int64).sum(), squares.astype(np.int64).sum()
+        self.fixed += (int(high) << self.FRACTION_BITS) + int(low)
 
     def merge(self, other: Deviations) -> Deviations:
         self.squares.merge(other.squares)
@@ -512,8 +522,7 @@ class ColumnDistribution:
 
     def __init__(self, low: float, high: float, track_distinct: bool) -> None:
         self.low, self.high = low, high
-        self.bucket_edges = np.linspace(low, high, HISTOGRAM_BUCKETS + 1)
-        self.fine_edges = np.linspace(low, high, FINE_BINS + 1)
+        self.grid = FineGrid(low, high)
         self.deviations = Deviations(deviation_centre(low, high), low, high)
         self.buckets = np.zeros(HISTOGRAM_BUCKETS, dtype="int64")
         self.fine = np.zeros(FINE_BINS, dtype="int64")
@@ -531,43 +540,29 @@ class ColumnDistribution:
         if not len(values):
             return
         self.deviations.add(column)
-        fine = bin_index(values, self.fine_edges)
-        counts = np.bincount(fine, minlength=FINE_BINS)
-        self.buckets += self._bucket_counts(values, fine, counts)
-        low, high = np.full(FINE_BINS, np.inf), np.full(FINE_BINS, -np.inf)
-        np.minimum.at(low, fine, values)
-        np.maximum.at(high, fine, values)
+        fine, counts, buckets = self.grid.place(values)
+        self.buckets += buckets
         self.fine += counts
-        np.minimum(self.fine_low, low, out=self.fine_low)
-        np.maximum(self.fine_high, high, out=self.fine_high)
         self.seen += len(values)
         if self.sample is not None:
             self.sample = [*self.sample, values.copy()] if self.seen <= SKETCH_ITEMS else None
-        if self.distinct.values is not None:
-            filled = np.flatnonzero(counts)
-            several = np.count_nonzero(low[filled] != high[filled])  # bins holding two or more numbers
-            if not several:  # one distinct number per bin: the bins count them
-                self.distinct.add_counted(low[filled], counts[filled])
-            elif len(filled) + several > MAX_TRACKED_VALUES:  # at least that many distinct numbers
-                self.distinct.values = None
-            else:
-                self.distinct.add(values)
-
-    def _bucket_counts(self, values: np.ndarray, fine: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """The 10 buckets from the fine bins: a fine bin lies wholly inside one bucket unless it holds a bucket
-        edge (at most 9 of them), and only the values of those few bins are compared with the edge."""
-        inner = self.bucket_edges[1:-1]
-        straddling = bin_index(inner, self.fine_edges)  # the fine bin holding each inner bucket edge
-        if np.any(np.diff(straddling) == 0):  # a range of a few ulps: edges share bins, so place every value
-            return np.bincount(bin_index(values, self.bucket_edges), minlength=HISTOGRAM_BUCKETS)
-        below = np.concatenate(([0], np.cumsum(counts)))[straddling]  # values in the fine bins before it
-        edge_in = np.full(FINE_BINS, -1)
-        edge_in[straddling] = np.arange(len(inner))
-        edge = edge_in[fine]
-        near = np.flatnonzero(edge >= 0)  # the values sharing a fine bin with a bucket edge
-        edge = edge[near]
-        below += np.bincount(edge[values[near] < inner[edge]], minlength=len(inner))
-        return np.diff(np.concatenate(([0], below, [len(values)])))
+        if self.distinct.values is None:
+            np.minimum.at(self.fine_low, fine, values)
+            np.maximum.at(self.fine_high, fine, values)
+            return
+        low, high = np.full(FINE_BINS, np.inf), np.full(FINE_BINS, -np.inf)
+        np.minimum.at(low, fine, values)
+        np.maximum.at(high, fine, values)
+        np.minimum(self.fine_low, low, out=self.fine_low)
+        np.maximum(self.fine_high, high, out=self.fine_high)
+        filled = np.flatnonzero(counts)
+        several = np.count_nonzero(low[filled] != high[filled])  # bins holding two or more numbers
+        if not several:  # one distinct number per bin: the bins count them
+            self.distinct.add_counted(low[filled], counts[filled])
+        elif len(filled) + several > MAX_TRACKED_VALUES:  # at least that many distinct numbers
+            self.distinct.values = None
+        else:
+            self.distinct.add(values)
 
     def merge(self, other: ColumnDistribution) -> ColumnDistribution:
         self.deviations.merge(other.deviations)
@@ -587,8 +582,7 @@ class ColumnDistribution:
         """Take the column's own min and max as the edges' ends: a footer's range may differ from them only in the
         sign of a zero (Parquet writes a zero minimum as -0.0), which no count depends on."""
         self.low, self.high = low, high
-        self.bucket_edges = np.linspace(low, high, HISTOGRAM_BUCKETS + 1)
-        self.fine_edges = np.linspace(low, high, FINE_BINS + 1)
+        self.grid = FineGrid(low, high)
 
     def sketch_items(self, n: int) -> list[float]:
         """SKETCH_ITEMS values at ranks (i + 0.5) n / SKETCH_ITEMS (all values when fewer)."""
@@ -607,9 +601,55 @@ class ColumnDistribution:
         low, high = self.low, self.high
         if low == high:
             return [{"lower_bound": low, "upper_bound": high, "count": float(n)}]
-        edges = self.bucket_edges
+        edges = self.grid.bucket_edges
         return [{"lower_bound": float(edges[i]), "upper_bound": float(edges[i + 1]), "count": float(self.buckets[i])}
                 for i in range(HISTOGRAM_BUCKETS)]
+
+
+class FineGrid:
+    """The FINE_BINS equal-width bins and the 10 buckets of a column's [low, high], and placing a chunk's numbers
+    in both: a number's fine bin by arithmetic, checked against the bin's edges (the few that rounding misplaced
+    go to binary search; ``bin_index``); its bucket is its fine bin's, except in the (at most 9) fine bins that
+    hold a bucket edge, whose numbers are compared with the edges one by one. So the counts are exactly those
+    of a sorted search."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.bucket_edges = np.linspace(low, high, HISTOGRAM_BUCKETS + 1)
+        self.fine_edges = np.linspace(low, high, FINE_BINS + 1)
+        self.inner = self.bucket_edges[1:-1]
+        holding = bin_index(self.inner, self.fine_edges)  # the fine bin holding each inner bucket edge
+        # a range of a few ulps (edges share bins), or one beyond the largest double: bin_index alone
+        self.simple = not (high > low and np.isfinite(self.fine_edges).all() and np.all(np.diff(holding) > 0))
+        self.factor = FINE_BINS / (high - low) if not self.simple else 0.0
+        self.lower = self.fine_edges[:-1].copy()
+        self.upper = self.fine_edges[1:].copy()  # upper[i]: the end of bin i
+        self.lower[0], self.upper[-1] = -np.inf, np.inf
+        self.upper[holding] = -np.inf  # every number of these bins fails the check: compared one by one
+        self.holds_edge = np.zeros(FINE_BINS, dtype=bool)
+        self.holds_edge[holding] = True
+        self.bucket_of_bin = np.searchsorted(self.inner, self.fine_edges[:-1], side="right")
+
+    def place(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each number's fine bin, the chunk's count per fine bin, and its count per bucket."""
+        if self.simple:
+            fine = bin_index(values, self.fine_edges)
+            buckets = np.bincount(bin_index(values, self.bucket_edges), minlength=HISTOGRAM_BUCKETS)
+            return fine, np.bincount(fine, minlength=FINE_BINS), buckets
+        with np.errstate(over="ignore", invalid="ignore"):
+            fine = ((values - self.fine_edges[0]) * self.factor).astype(np.int64)
+        np.clip(fine, 0, FINE_BINS - 1, out=fine)
+        checked = (values < self.lower[fine]) | (values >= self.upper[fine])
+        near_edges = np.zeros(0)
+        if checked.any():
+            suspects = values[checked]
+            placed = np.searchsorted(self.fine_edges[1:-1], suspects, side="right")
+            fine[checked] = placed
+            near_edges = suspects[self.holds_edge[placed]]
+        counts = np.bincount(fine, minlength=FINE_BINS)
+        elsewhere = np.where(self.holds_edge, 0, counts)
+        buckets = np.bincount(self.bucket_of_bin, weights=elsewhere, minlength=HISTOGRAM_BUCKETS).astype(np.int64)
+        buckets += np.bincount(np.searchsorted(self.inner, near_edges, side="right"), minlength=HISTOGRAM_BUCKETS)
+        return fine, counts, buckets
 
 
 def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ shards in data order: features are listed in first-seen order.
 
 Accuracy (documented in seedcode/README.md):
 - sum, mean (correctly rounded), min, max, counts, the 10 buckets: exact. std_dev: exact for integers
-  (within 2**26 of the centre), else within 7e-13 relative (``Deviations``; about the mean: ~1e-16).
+  (within 2**26 of the centre), else within 4e-13 relative (``Deviations``; about the mean: ~1e-16).
 - sketch: with at most SKETCH_ITEMS numbers, all of them; otherwise SKETCH_ITEMS items at evenly
   spaced ranks, each read off the fine histogram: exact when the bin holding that rank has one
   distinct value (integers over a range below FINE_BINS), else interpolated between the bin's

@@ -64,6 +64,8 @@ MAX_TRACKED_VALUES = 10_000
 MAX_CATEGORICAL_BUCKETS = 1000
 _NOT_NUMBERS = ("nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
 _UNIT_EXPONENT = 1074  # every double is an integer multiple of 2**-1074
+COUNTED_RANGE = 1 << 16  # a chunk of integers over a smaller range is counted per distinct value
+COUNTED_MIN_ROWS = 1024
 
 
 # ---------------------------------------------------------------------------- exact sums
@@ -160,7 +162,7 @@ class ParsedColumn:
     follows Model Monitor: each present value is Integral, Fractional or String; datetimes are
     text; NaN, None and +-inf are missing."""
 
-    __slots__ = ("rows", "numbers", "text", "_integral", "_sorted")
+    __slots__ = ("rows", "numbers", "text", "_integral", "_sorted", "_extremes", "_counted")
 
     def __init__(self, rows: int, numbers: np.ndarray, text: dict[str, int]) -> None:
         self.rows = rows
@@ -168,6 +170,30 @@ class ParsedColumn:
         self.text = text
         self._integral: int | None = None
         self._sorted: np.ndarray | None = None
+        self._extremes: tuple[float, float] | None = None
+        self._counted: tuple[np.ndarray, np.ndarray] | None | bool = False
+
+    @property
+    def extremes(self) -> tuple[float, float]:
+        """The smallest and largest number (there is at least one)."""
+        if self._extremes is None:
+            self._extremes = float(self.numbers.min()), float(self.numbers.max())
+        return self._extremes
+
+    def counted(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The distinct numbers (ascending) and how often each occurs, for a chunk of integers over a range
+        below COUNTED_RANGE (counting them is one cheap pass; every statistic then costs per distinct
+        value, not per row); None otherwise. Every use gives exactly what the numbers one by one give."""
+        if self._counted is False:
+            self._counted = None
+            values = self.numbers
+            if len(values) >= COUNTED_MIN_ROWS and self.integral == len(values):
+                low, high = self.extremes
+                if high - low < COUNTED_RANGE and max(-low, high) * len(values) < 2.0**62:
+                    counts = np.bincount((values - low).astype(np.int64))
+                    present = np.flatnonzero(counts)
+                    self._counted = present + low, counts[present]
+        return self._counted
 
     @property
     def integral(self) -> int:
@@ -364,9 +390,15 @@ class ColumnSummary:
         if len(values):
             self.numbers += len(values)
             self.integral += column.integral
-            self.minimum = min(self.minimum, float(values.min()))
-            self.maximum = max(self.maximum, float(values.max()))
-            self.total.add(values)
+            low, high = column.extremes
+            self.minimum = min(self.minimum, low)
+            self.maximum = max(self.maximum, high)
+            counted = column.counted()
+            if counted is None:
+                self.total.add(values)
+            else:  # whole numbers: an exact integer sum
+                distinct, counts = counted
+                self.total.units += int(np.dot(distinct.astype(np.int64), counts)) << _UNIT_EXPONENT
         if column.text:
             self.text.add(column.text)
 
@@ -468,6 +500,13 @@ class Deviations:
             return
         if not self.inexact and column.integral != len(values):
             self.inexact = True
+        counted = None if self.about_mean or not self.centre.is_integer() else column.counted()
+        if counted is not None and 2 * self.scale_exponent <= 46 + self.FRACTION_BITS:
+            distinct, counts = counted  # exact: (x - centre)**2 * 2**(46 - 2k), as the fixed point below has it
+            offsets = distinct.astype(np.int64) - int(self.centre)
+            squares = int(np.dot(offsets * offsets, counts))
+            self.fixed += squares << (46 + self.FRACTION_BITS - 2 * self.scale_exponent)
+            return
         with np.errstate(over="ignore", invalid="ignore"):
             deviation = (values - self.centre) * self.scale
             np.multiply(deviation, deviation, out=deviation)
@@ -540,12 +579,23 @@ class ColumnDistribution:
         if not len(values):
             return
         self.deviations.add(column)
-        fine, counts, buckets = self.grid.place(values)
-        self.buckets += buckets
-        self.fine += counts
         self.seen += len(values)
         if self.sample is not None:
             self.sample = [*self.sample, values.copy()] if self.seen <= SKETCH_ITEMS else None
+        counted = column.counted()
+        if counted is not None:  # per distinct value: one bin each, its own smallest and largest
+            distinct, repeats = counted
+            fine, counts, buckets = self.grid.place(distinct, repeats)
+            self.buckets += buckets
+            self.fine += counts
+            np.minimum.at(self.fine_low, fine, distinct)
+            np.maximum.at(self.fine_high, fine, distinct)
+            if self.distinct.values is not None:
+                self.distinct.add_counted(distinct, repeats)
+            return
+        fine, counts, buckets = self.grid.place(values)
+        self.buckets += buckets
+        self.fine += counts
         if self.distinct.values is None:
             np.minimum.at(self.fine_low, fine, values)
             np.maximum.at(self.fine_high, fine, values)
@@ -629,27 +679,37 @@ class FineGrid:
         self.holds_edge[holding] = True
         self.bucket_of_bin = np.searchsorted(self.inner, self.fine_edges[:-1], side="right")
 
-    def place(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each number's fine bin, the chunk's count per fine bin, and its count per bucket."""
+    def place(self, values: np.ndarray, repeats: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each number's fine bin, the chunk's count per fine bin, and its count per bucket (each number counted
+        ``repeats`` times, else once)."""
         if self.simple:
             fine = bin_index(values, self.fine_edges)
-            buckets = np.bincount(bin_index(values, self.bucket_edges), minlength=HISTOGRAM_BUCKETS)
-            return fine, np.bincount(fine, minlength=FINE_BINS), buckets
+            buckets = _counts(bin_index(values, self.bucket_edges), repeats, HISTOGRAM_BUCKETS)
+            return fine, _counts(fine, repeats, FINE_BINS), buckets
         with np.errstate(over="ignore", invalid="ignore"):
             fine = ((values - self.fine_edges[0]) * self.factor).astype(np.int64)
         np.clip(fine, 0, FINE_BINS - 1, out=fine)
         checked = (values < self.lower[fine]) | (values >= self.upper[fine])
-        near_edges = np.zeros(0)
+        near_edges, near_repeats = np.zeros(0), None if repeats is None else np.zeros(0, dtype=np.int64)
         if checked.any():
             suspects = values[checked]
             placed = np.searchsorted(self.fine_edges[1:-1], suspects, side="right")
             fine[checked] = placed
-            near_edges = suspects[self.holds_edge[placed]]
-        counts = np.bincount(fine, minlength=FINE_BINS)
+            near = self.holds_edge[placed]
+            near_edges = suspects[near]
+            near_repeats = None if repeats is None else repeats[checked][near]
+        counts = _counts(fine, repeats, FINE_BINS)
         elsewhere = np.where(self.holds_edge, 0, counts)
         buckets = np.bincount(self.bucket_of_bin, weights=elsewhere, minlength=HISTOGRAM_BUCKETS).astype(np.int64)
-        buckets += np.bincount(np.searchsorted(self.inner, near_edges, side="right"), minlength=HISTOGRAM_BUCKETS)
+        buckets += _counts(np.searchsorted(self.inner, near_edges, side="right"), near_repeats, HISTOGRAM_BUCKETS)
         return fine, counts, buckets
+
+
+def _counts(index: np.ndarray, repeats: np.ndarray | None, length: int) -> np.ndarray:
+    """How often each of ``length`` indexes occurs, each occurrence counted ``repeats`` times (else once)."""
+    if repeats is None:
+        return np.bincount(index, minlength=length)
+    return np.bincount(index, weights=repeats, minlength=length).astype(np.int64)  # exact below 2**53
 
 
 def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:

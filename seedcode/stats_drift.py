@@ -245,12 +245,20 @@ class _NumericCounts:
         if not len(values) or not len(self.points):
             self.count += len(values)
             return
-        if self.grid is None:
-            self.at_or_below += np.searchsorted(column.sorted_numbers(), self.points, side="right")
-        else:  # a value counts at every point from the first one not below it
-            below = np.bincount(self.grid.count_below(values), minlength=len(self.points) + 1)
-            self.at_or_below += np.cumsum(below[:-1])
         self.count += len(values)
+        counted = column.counted()  # integers over a small range: each distinct value once, with its count
+        if self.grid is None and counted is None:
+            self.at_or_below += np.searchsorted(column.sorted_numbers(), self.points, side="right")
+        elif self.grid is None:
+            distinct, repeats = counted
+            cumulative = np.concatenate(([0], np.cumsum(repeats)))
+            self.at_or_below += cumulative[np.searchsorted(distinct, self.points, side="right")]
+        else:  # a value counts at every point from the first one not below it
+            distinct, repeats = counted if counted is not None else (values, None)
+            places = self.grid.count_below(distinct)
+            below = (np.bincount(places, minlength=len(self.points) + 1) if repeats is None else
+                     np.bincount(places, weights=repeats, minlength=len(self.points) + 1).astype(np.int64))
+            self.at_or_below += np.cumsum(below[:-1])
 
 
 class DriftAccumulator:

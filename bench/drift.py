@@ -3,8 +3,9 @@
 Generates churn data (pipelines.sample_data, 14 base + 16 extra features, seeded) as Parquet files of
 1M rows each in a temporary folder (not in the repo), a baseline statistics.json/constraints.json
 from a separate 200k-row sample, then for each size runs a fresh worker process that does what the
-QualityCheck step and the drift job do (seedcode/data_quality.py): both statistics passes over the
-files in chunks, the drift counts on the baseline's points during pass 2, and the checks.
+QualityCheck step and the drift job do (seedcode/data_quality.py): the statistics over the files in
+chunks (one read: the Parquet footers state each numeric column's range), the drift counts on the
+baseline's points in the same pass, and the checks.
 
 Prints per size: rows, wall seconds, CPU seconds (user + sys of the worker, all its threads), rows/s
 per core (rows / CPU seconds), and the worker's peak resident memory (VmHWM). Goal: >= 1M

@@ -548,6 +548,8 @@ class Deviations:
             1 << -self.scale_exponent, 1 << _UNIT_EXPONENT)
         offset = (summary.total.units - n * _units(self.centre)) * scaled  # (sum - n centre) * 2**-k, exact
         squares = Fraction(self.fixed, 1 << (46 + self.FRACTION_BITS))
+        if not squares:  # no square is above 0: every value is the centre (the min and max alone would be)
+            return 0.0
         second_moment = squares - offset * offset / n
         if self.inexact and (second_moment <= 0 or squares > MAX_CANCELLATION * second_moment):
             return None
@@ -804,8 +806,8 @@ class DistributionAccumulator:
         """Pass 3's parts (rare): deviations about the mean, where those about the midpoint cancel too much."""
         parts = ColumnParts()
         for name, distribution in self.columns.items():
-            column = self.summary.columns[name]
-            if column.numbers and distribution.deviations.std_dev(column) is None:
+            column = self.summary.columns.get(name)
+            if column is not None and column.numbers and distribution.deviations.std_dev(column) is None:
                 parts[name] = Deviations(column.mean(), column.minimum, column.maximum, about_mean=True)
         return parts
 

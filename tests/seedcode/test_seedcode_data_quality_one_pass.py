@@ -27,6 +27,7 @@ def _adversarial(rows: int, seed: int) -> pd.DataFrame:
         "skewed": np.round(rng.exponential(5.0, rows) ** 2, 2),  # the mean far below the middle of the range
         "integers_far_away": 2**40 + rng.integers(0, 1000, rows),
         "with_missing": np.where(rng.random(rows) < 0.2, np.nan, rng.normal(-3.0, 0.1, rows)),
+        "constant": np.full(rows, 0.1),
         "platform": rng.choice(["ios", "android", "web"], rows),
     })
 
@@ -68,11 +69,11 @@ def test_footer_ranges_give_one_read_and_the_two_pass_statistics_bit_for_bit(par
     one_pass, passes = _statistics(parquet, ranges)
     two_pass, two_passes = _statistics(parquet, None)
 
-    assert set(ranges) == {"large_offset", "narrow_offset", "skewed", "integers_far_away", "with_missing"}
+    assert set(ranges) == {"large_offset", "narrow_offset", "skewed", "integers_far_away", "with_missing", "constant"}
     assert (passes, two_passes) == (1, 2)
     assert json.dumps(one_pass) == json.dumps(two_pass)
     frame = pd.read_parquet(parquet)
-    for feature in one_pass["features"][:5]:
+    for feature in one_pass["features"][:6]:
         values = frame[feature["name"]].dropna().to_numpy()
         assert feature["numerical_statistics"]["std_dev"] == pytest.approx(_exact_std(values), rel=1e-12, abs=0)
     integers = one_pass["features"][3]["numerical_statistics"]

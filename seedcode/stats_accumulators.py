@@ -630,6 +630,13 @@ class ColumnDistribution:
         self.distinct.merge(other.distinct)
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key != "grid"}  # rebuilt: less to send
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.grid = FineGrid(self.low, self.high)
+
     def on_range(self, low: float, high: float) -> None:
         """Take the column's own min and max as the edges' ends: a footer's range may differ from them only in the
         sign of a zero (Parquet writes a zero minimum as -0.0), which no count depends on."""

@@ -61,12 +61,13 @@ class DriftResult:
 
 
 def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftResult:
-    """Profile the window (parsed once into chunk files, then two streaming passes) and check it against the
-    baseline; write the files."""
+    """Profile the window (parsed once into chunk files, then one streaming pass, as the spool knows the
+    numeric columns' ranges) and check it against the baseline; write the files."""
     try:
         drift = DriftAccumulator(baseline.statistics)
         with tempfile.TemporaryDirectory(prefix="ml-factory-drift-") as spool:
-            statistics = dq.collect_statistics(reader.spool(Path(spool)), [drift])
+            replay = reader.spool(Path(spool))
+            statistics = dq.collect_statistics(replay, [drift], ranges=reader.ranges)
         violations = dq.check_constraints(statistics.summary, drift, baseline.constraints)
         settings = dq.CheckSettings.from_constraints(baseline.constraints)
     except DataError as err:

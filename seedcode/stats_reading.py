@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -63,6 +64,35 @@ def parquet_ranges(files: Iterable[Path]) -> dict[str, tuple[float, float]]:
                 low, high = bounds.get(field.name, stated)
                 bounds[field.name] = (min(low, stated[0]), max(high, stated[1]))
     return {name: bounds[name] for name in bounds if name not in unstated}
+
+
+class FrameRanges:
+    """Each numeric column's [min, max] over DataFrame chunks as they go by (a parse that keeps its chunks, such as
+    the drift job's spool, knows them before the statistics read the chunks again): finite numbers only, and
+    no range for a column that is text in any chunk."""
+
+    def __init__(self) -> None:
+        self.bounds: dict[str, tuple[float, float]] = {}
+        self.unstated: set[str] = set()
+
+    def add(self, frame: pd.DataFrame) -> None:
+        for name, series in frame.items():
+            name = str(name)
+            dtype = series.dtype
+            if not (pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
+                                                          and not pd.api.types.is_complex_dtype(dtype))):
+                self.unstated.add(name)
+                continue
+            values = series.to_numpy(dtype="float64", na_value=np.nan)
+            finite = values[np.isfinite(values)]
+            if len(finite):
+                low, high = float(finite.min()), float(finite.max())
+                known = self.bounds.get(name, (low, high))
+                self.bounds[name] = (min(known[0], low), max(known[1], high))
+
+    @property
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        return {name: bounds for name, bounds in self.bounds.items() if name not in self.unstated}
 
 
 def _stated_range(metadata: pq.FileMetaData, index: int, name: str) -> tuple[float, ...] | None:

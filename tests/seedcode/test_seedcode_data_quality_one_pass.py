@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from stats_accumulators import collect_statistics
-from stats_reading import iter_chunks, parquet_ranges
+from stats_reading import FrameRanges, iter_chunks, parquet_ranges
 
 ROWS = 20_000
 
@@ -124,3 +124,31 @@ def test_footers_state_only_finite_numeric_ranges(tmp_path: Path) -> None:
     assert passes == 2  # infinite states no range: its numbers are binned in a second pass
     assert statistics["features"][0]["numerical_statistics"]["distribution"]["kll"]["buckets"][0]["lower_bound"] == 0.0
     assert json.dumps(statistics) == json.dumps(_statistics(path, None)[0])
+
+
+def test_chunks_kept_in_memory_state_their_ranges_as_they_go_by() -> None:
+    """The drift job's spool (DataFrame chunks parsed from capture) knows each numeric column's range before the
+    statistics read it: one pass, the statistics of two; a column with text states none."""
+    frame = _adversarial(ROWS, seed=3)
+    frame.loc[5, "skewed"] = np.inf  # a missing value, left out of the range
+    chunks = [frame.iloc[start:start + 3_000] for start in range(0, ROWS, 3_000)]
+    ranges = FrameRanges()
+    for chunk in chunks:
+        ranges.add(chunk)
+    ranges.add(pd.DataFrame({"large_offset": ["unknown"]}))
+    passes = []
+
+    def read() -> Iterator:
+        passes.append(1)
+        return iter(chunks)
+
+    one_pass = collect_statistics(read, ranges=ranges.ranges).to_statistics()
+
+    assert set(ranges.ranges) == {"narrow_offset", "skewed", "integers_far_away", "with_missing", "constant"}
+    assert ranges.ranges["skewed"][1] == frame["skewed"].replace(np.inf, np.nan).max()
+    assert len(passes) == 2  # large_offset, text in one chunk, takes the second pass
+    passes.clear()
+    assert json.dumps(collect_statistics(read, ranges={**ranges.ranges, "large_offset": (
+        frame["large_offset"].min(), frame["large_offset"].max())}).to_statistics()) == json.dumps(one_pass)
+    assert len(passes) == 1
+    assert json.dumps(one_pass) == json.dumps(collect_statistics(lambda: iter(chunks)).to_statistics())

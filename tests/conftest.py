@@ -42,6 +42,24 @@ def read_container_record(path: Path = CONTAINER_RECORD) -> ContainerRecord:
     return ContainerRecord(image=fields["image"], python=fields["python"], pins=pins)
 
 
+# The folder of the one first run of a test run (tests/engine/conftest.py `first_run`): set by the first
+# process of the run and inherited by the pytest runs the request recorders start (tests/contracts).
+SHARED_FIRST_RUN = "ML_FACTORY_TEST_FIRST_RUN"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_first_run_folder(tmp_path_factory) -> Path:
+    """The xdist workers' common temporary folder (or this run's own), named in the environment before any
+    test starts a pytest of its own, so that every process of the test run shares one first run."""
+    if not os.environ.get(SHARED_FIRST_RUN):
+        base = tmp_path_factory.getbasetemp()
+        common = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+        os.environ[SHARED_FIRST_RUN] = str(common / "shared-first-run")
+    folder = Path(os.environ[SHARED_FIRST_RUN])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture
 def team_table() -> dict:
     """This repo's own `[tool.ml-factory]` table (a fresh copy per test)."""

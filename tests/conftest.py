@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from botocore_loader import share_botocore_loader
 from browser import chromium  # noqa: F401  (the one browser harness: a session fixture for every report test)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,8 @@ if str(REPO_ROOT / "seedcode") not in sys.path:
     sys.path.append(str(REPO_ROOT / "seedcode"))
 if TYPE_CHECKING:
     from pipelines.config import Config
+
+share_botocore_loader()  # the service models parsed once per test process, not once per session
 
 CONTAINER_RECORD = REPO_ROOT / "requirements-container.in"
 CONTAINER_VENV = REPO_ROOT / ".venv-container"

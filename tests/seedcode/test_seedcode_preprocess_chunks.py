@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import preprocess
 import pytest
-from seedcode_harness import SM_ENV, input_dir
+from seedcode_harness import input_dir, run_preprocess
 from test_seedcode_preprocess_data import ARGS, cancer, with_placeholders
 
 SPLITS = ("train", "validation", "test")
@@ -33,22 +32,13 @@ def team_export(root: Path) -> None:
     frame.iloc[400:].to_parquet(folder / "year=2024" / "c.parquet", index=False)
 
 
-def run(root: Path, *extra: str) -> Path:
-    with pytest.MonkeyPatch.context() as patch:
-        for name in SM_ENV:
-            patch.delenv(name, raising=False)
-        patch.setenv("SM_OPT_ML_ROOT", str(root))
-        assert preprocess.main([*ARGS, *extra]) == 0
-    return root / "processing" / "output"
-
-
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     runs = {}
     for name, chunk_rows in (("whole", "100000"), ("chunked", "37")):
         root = tmp_path_factory.mktemp(name) / "opt_ml"
         team_export(root)
-        runs[name] = run(root, "--chunk-rows", chunk_rows)
+        runs[name] = run_preprocess(root, [*ARGS, "--chunk-rows", chunk_rows])
     return runs
 
 

@@ -41,7 +41,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -282,7 +282,7 @@ class Outputs:
     folder: Path
     schema: dict[str, Any]
     splits: dict[str, SplitWriter]
-    raw_test: Any  # an open binary file
+    raw_test: BinaryIO  # test/raw/test_raw.csv, appended to a chunk at a time
     baseline: list[pd.DataFrame] = field(default_factory=list)
     placeholders: dict[str, dict[str, int]] = field(default_factory=dict)
 

@@ -71,7 +71,8 @@ def _step(ctx: Any, parameters: dict[str, Any]) -> Any:
         "--region", config.aws_region,
         "--kms-key", wiring.kms_key_arn,
     ]
-    return ProcessingStep(names.STEP_DRIFT, step_args=ctx.processor(names.DRIFT_SCRIPT, isolated=False).run(
+    return ProcessingStep(names.STEP_DRIFT, step_args=ctx.processor(
+        names.DRIFT_SCRIPT, isolated=False, instance_count=config.monitoring.instance_count).run(
         inputs=[ctx.code_input(names.DRIFT_SCRIPT),
                 ctx.s3_input("baseline-statistics", parameters[names.PARAM_BASELINE_STATISTICS],
                              f"{baseline_dir}/statistics"),

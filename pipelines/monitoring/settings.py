@@ -11,6 +11,9 @@
   drift_threshold     the L-infinity distance above which a feature drifts (default: the baseline's 0.1)
   feature_thresholds  per feature, e.g. { balance = 0.2 }
   cool_down_hours     least time between two retrainings started by drift (default 24)
+  model_quality       the cloud monitoring pipeline also scores each window's predictions against the team's
+                      ground truth (labels under the stage's ground-truth prefix, names.PARAM_GROUND_TRUTH)
+                      in a ModelQuality step; `monitor run --local` always does
   instance_count      hosts of the drift step (portable) or of Model Monitor's job (native), default 1: each
                       reads its share of the window's capture files (by key, as ShardedByS3Key deals them) and
                       the statistics are merged over XGBoost's collective before the checks
@@ -40,6 +43,7 @@ class MonitoringSettings:
     feature_thresholds: dict[str, float] = field(default_factory=dict)
     cool_down_hours: float = 24.0
     instance_count: int = 1
+    model_quality: bool = False
 
     @property
     def schedule_expression(self) -> str:
@@ -81,7 +85,8 @@ def parse_monitoring(r: SettingsReader) -> MonitoringSettings:
         schedule=schedule, drift_threshold=None if default is None else _threshold(r, "drift_threshold", default),
         feature_thresholds={str(name): _threshold(r, f"feature_thresholds.{name}", value)
                             for name, value in sorted(features.items())},
-        cool_down_hours=float(cool_down), instance_count=_instance_count(r))
+        cool_down_hours=float(cool_down), instance_count=_instance_count(r),
+        model_quality=r.get("model_quality", bool, False))
     r.reject_unknown()
     return settings
 

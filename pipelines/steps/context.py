@@ -23,7 +23,7 @@ CACHE_EXPIRY = "P30D"
 # Job name bases: short, so that with the SDK's 24-character timestamp suffix they stay whole
 # within SageMaker's 63-character job names even at the longest (32-character) project slug.
 JOB_NAME_SUFFIXES = {"preprocess.py": "prep", "evaluate.py": "eval", "data-quality": "dq", "train": "train",
-                     "drift_check.py": "drift"}
+                     "drift_check.py": "drift", "model_quality.py": "mq"}
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,8 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     for violation in run.violations:
         print(f"{violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
     print(f"{run.rows} rows between {run.window}: {len(run.violations)} violation(s) against {run.summary['package']}")
+    if run.quality_failure:
+        raise UserError(f"model quality could not be computed: {run.quality_failure}")
     quality = read_outcome(run.folder)
     print(quality.line)
     tracked = track_drift(stage, run)

@@ -39,6 +39,7 @@ class DriftRun:
 
     summary: dict[str, Any]
     folder: Path | None  # None for an empty window: nothing was written
+    quality_failure: str = ""  # why the ModelQuality step failed (labelled rows it could not score), if it did
 
     @property
     def rows(self) -> int:
@@ -119,8 +120,9 @@ def run_drift_check(stage: LocalStage, window: LocalWindow, now: datetime) -> Dr
                          Progress())
     result = engine.run(PipelineGraph.from_definition(definition), effective_values(definition, values), execution,
                         stage.folder / "executions" / execution.execution_id)
-    if result.failed_step:
+    if result.failed_step and result.failed_step != names.STEP_MODEL_QUALITY:  # the drift check's files still count
         raise UserError(result.failure_reason or f"the {result.failed_step} step failed")
+    quality_failure = (result.failure_reason or "the step failed") if result.failed_step else ""
     outputs = result.properties[names.STEP_DRIFT]["ProcessingOutputConfig"]["Outputs"]
     output = str(outputs[0]["S3Output"]["S3Uri"]).rstrip("/")
     summary = store.read_json(f"{output}/{SUMMARY_FILE}")
@@ -128,7 +130,7 @@ def run_drift_check(stage: LocalStage, window: LocalWindow, now: datetime) -> Dr
         return DriftRun(summary, None)
     folder = stage.run_folder(now)
     store.get_tree(output, folder)  # hard links: the run folder costs no copy
-    return DriftRun(summary, folder)
+    return DriftRun(summary, folder, quality_failure)
 
 
 def definition_name(stage: LocalStage) -> str:

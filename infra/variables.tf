@@ -113,7 +113,7 @@ variable "interface_endpoint_services" {
 }
 
 variable "allow_job_to_job_traffic" {
-  description = "Allow traffic between job instances (needed for multi-instance training only)."
+  description = "Allow traffic between job instances (needed for multi-instance training or drift checks only)."
   type        = bool
   default     = false
 }

@@ -291,6 +291,20 @@ def check_frame(data: pd.DataFrame, baseline_statistics: dict[str, Any],
     return check_constraints(summary, drift, baseline_constraints)
 
 
+def profile(
+    read: Any, baseline_statistics: dict[str, Any] | None, merge: Callable[[Any], Any] | None = None,
+) -> tuple[DistributionAccumulator, DriftAccumulator | None]:
+    """The statistics of the chunks ``read()`` yields (called twice) and, with a baseline, the drift counts
+    (riding along pass 2); with ``merge`` (cluster.merged_over_hosts on one host's share), both merged over
+    every host after each pass: the whole data's."""
+    drift = DriftAccumulator(baseline_statistics) if baseline_statistics is not None else None
+    statistics = collect_statistics(read, [drift] if drift else [], merge_first=merge)
+    if merge is not None:
+        statistics = merge(statistics)
+        drift = merge(drift) if drift is not None else None
+    return statistics, drift
+
+
 def profile_and_check(
     read: Any, baseline_statistics: dict[str, Any] | None, baseline_constraints: dict[str, Any] | None,
     merge: Callable[[Any], Any] | None = None,
@@ -298,11 +312,7 @@ def profile_and_check(
     """Statistics of the chunks ``read()`` yields (called twice) and, with a baseline, the violations;
     the drift counts ride along pass 2. On one shard of a sharded dataset, ``merge`` returns an
     accumulator merged over every shard (cluster.merged_over_hosts): the result is the whole data's."""
-    drift = DriftAccumulator(baseline_statistics) if baseline_statistics is not None else None
-    statistics = collect_statistics(read, [drift] if drift else [], merge_first=merge)
-    if merge is not None:
-        statistics = merge(statistics)
-        drift = merge(drift) if drift is not None else None
+    statistics, drift = profile(read, baseline_statistics, merge)
     if drift is None or baseline_constraints is None:
         return statistics, None
     return statistics, check_constraints(statistics.summary, drift, baseline_constraints)
@@ -327,13 +337,8 @@ def _profile_on_hosts(
     share (``read(shard_chunks)``), merged over XGBoost's collective after each pass: the whole data's."""
     if not hosts.distributed:
         return profile_and_check(lambda: read(iter_chunks), *baseline)
-    from xgboost.core import XGBoostError
-
-    try:
-        with cluster.joined(hosts):
-            accumulated, found = profile_and_check(lambda: read(shard_chunks), *baseline, cluster.merged_over_hosts)
-    except XGBoostError as err:
-        raise DataError(cluster.lost_collective(hosts, "statistics", err, "run the job again")) from err
+    with cluster.joined_or_lost(hosts, "statistics", "run the job again", DataError):
+        accumulated, found = profile_and_check(lambda: read(shard_chunks), *baseline, cluster.merged_over_hosts)
     if not accumulated.columns:
         raise DataError(f"dataset {dataset} has no columns on any of the {len(hosts.hosts)} hosts")
     return accumulated, found

@@ -184,6 +184,13 @@ STEP_CODE_USE: list[tuple[str, str]] = [
     ("kms:GenerateDataKey", "the watermark is written with SSE-KMS under the project key"),
     ("cloudwatch:PutMetricData", "seedcode/drift_metrics.py puts Model Monitor's drift metrics"),
 ]
+QUALITY_CODE_USE: list[tuple[str, str]] = [
+    ("s3:ListBucket", "seedcode/model_quality.py lists the capture window and the ground-truth prefix"),
+    ("s3:GetObject", "seedcode/model_quality.py reads the capture window and the ground-truth labels"),
+    ("kms:Decrypt", "capture and labels are encrypted with the project key"),
+    ("cloudwatch:PutMetricData", "seedcode/model_quality.py puts Model Monitor's model-quality metrics"),
+]
+CODE_USE_BY_STEP = {"DriftCheck": STEP_CODE_USE, "ModelQuality": QUALITY_CODE_USE}  # pipelines/monitoring/names.py
 
 # The deployer role (infra/modules/deploy-target) runs `python -m pipelines.deploy`, built on another
 # branch (serve-local). Until its CLI tests are recorded here (ENTRY_ROLES "pipelines.deploy": DEPLOYER),
@@ -343,9 +350,20 @@ def _is_output(params: dict[str, Any], uri: str) -> bool:
 
 
 def step_code_needs(requests: list[Any]) -> list[Need]:
-    """STEP_CODE_USE, for the steps whose code calls AWS itself (the monitoring pipeline's DriftCheck)."""
+    """What the code of the steps that call AWS themselves uses (the monitoring pipeline's DriftCheck and
+    ModelQuality: CODE_USE_BY_STEP, which must know every such step)."""
+    unknown = sorted({request.step for request in requests} - set(CODE_USE_BY_STEP))
+    if unknown:
+        raise ValueError(f"monitoring steps without their code's AWS use in CODE_USE_BY_STEP: {unknown}")
     return [Need(PIPELINE_ROLE, action, f"step {request.step}: {reason}") for request in requests
-            for action, reason in STEP_CODE_USE]
+            for action, reason in CODE_USE_BY_STEP[request.step]]
+
+
+def grants_on(statements: list[Statement], role: str, action: str, resource: str) -> list[str]:
+    """The sids of `role`'s statements that allow `action` on the concrete ARN `resource`."""
+    return [s.sid for s in statements if s.role == role
+            and any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in s.actions)
+            and any(fnmatch.fnmatchcase(resource, granted) for granted in s.resources)]
 
 
 def service_needs() -> list[Need]:

@@ -6,6 +6,7 @@ Template-only, like the wiring contract: generated repositories do not receive i
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -25,7 +26,9 @@ from contract_longest import (  # noqa: E402
     longest_config,
     longest_monitoring_requests,
     longest_pipeline,
+    longest_served_baselines,
     longest_step_requests,
+    longest_wiring,
     root_module_names,
 )
 from contract_recorder import recorded_cli_calls  # noqa: E402
@@ -202,3 +205,23 @@ def test_the_cleanup_lambda_may_delete_only_what_its_code_deletes(needs, stateme
     lifecycle = {n.action for n in needs if n.role == "lifecycle" and ":Delete" in n.action}
     assert lifecycle == {"sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteApp",
                          "ec2:DeleteVolume", "s3:DeleteObject"}
+
+
+def test_the_monitoring_role_reads_the_ground_truth_prefix_and_the_served_model(statements):
+    """ModelQuality runs as the stage's pipeline role: it lists and reads the labels under the stage's ground-truth
+    prefix (names.PARAM_GROUND_TRUTH's default) and reads the served package's model archive (its model input) in the
+    registry account's artifact bucket (granted by deploy-target, as the endpoint serves it)."""
+    from pipelines.monitoring import names
+    from pipelines.monitoring.definition import parameter_defaults
+
+    config = longest_config()
+    config = dataclasses.replace(config, monitoring=dataclasses.replace(config.monitoring, model_quality=True))
+    wiring = longest_wiring()
+    bucket, prefix = parameter_defaults(config, wiring, None)[names.PARAM_GROUND_TRUTH][5:].split("/", 1)
+    label = f"arn:aws:s3:::{bucket}/{prefix}/2026/05/02/09/labels.jsonl"
+    assert iam.grants_on(statements, iam.PIPELINE_ROLE, "s3:GetObject", label), label
+    assert iam.grants_on(statements, iam.PIPELINE_ROLE, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+    served = longest_served_baselines().quality[names.PARAM_MODEL_DATA]
+    assert iam.grants_on(statements, iam.PIPELINE_ROLE, "s3:GetObject", f"arn:aws:s3:::{served[5:]}"), served
+    registry_bucket = served[5:].split("/", 1)[0]  # a processing input is an S3 prefix: SageMaker lists it
+    assert iam.grants_on(statements, iam.PIPELINE_ROLE, "s3:ListBucket", f"arn:aws:s3:::{registry_bucket}")

@@ -229,7 +229,6 @@ module "inference_api" {
   subnet_ids                 = module.network.subnet_ids
   security_group_ids         = module.network.security_group_ids
   kms_key_arn                = module.kms.key_arn
-  kms_key_alias              = local.kms_alias_name
   permissions_boundary_arn   = module.iam.permissions_boundary_arn
   api_clients                = var.inference_api_clients
   throttle_rate_limit        = var.inference_api_throttle_rate_limit
@@ -248,7 +247,6 @@ module "lifecycle" {
   sagemaker_pipeline_name  = local.sagemaker_pipeline_name
   artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
   kms_key_arn              = module.kms.key_arn
-  kms_key_alias            = local.kms_alias_name
   permissions_boundary_arn = module.iam.permissions_boundary_arn
   tags                     = local.cost_tags
 }

@@ -152,12 +152,12 @@ variable "kms_key_arn" {
 }
 
 variable "permissions_boundary_arn" {
-  description = "Permissions boundary of the function's role (the iam module's output)."
+  description = "Permissions boundary of the function's role (the iam module's output); null for none, where the caller allows it (studio-launch)."
   type        = string
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
-    error_message = "The permissions_boundary_arn must be an IAM policy ARN."
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "The permissions_boundary_arn must be an IAM policy ARN or null."
   }
 }
 

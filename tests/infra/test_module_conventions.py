@@ -24,6 +24,8 @@ def convention_problems(directory: Path, *, readme_required: bool) -> list[str]:
                 problems.append(f"{block.where}: no type")
             if not str(body.get("description", "")).strip():
                 problems.append(f"{block.where}: no description")
+            elif "${" in str(body["description"]):  # terraform init: "Variables may not be used here"
+                problems.append(f"{block.where}: the description interpolates ${{...}}; write it as plain text")
             for rule in body.get("validation", []):
                 message = str(rule.get("error_message", ""))
                 if "condition" not in rule or not re.match(r"^[A-Z].*[.?]$", message, flags=re.DOTALL):
@@ -56,6 +58,7 @@ def test_modules_follow_the_conventions() -> None:
 def test_the_convention_check_can_fail(tmp_path: Path) -> None:
     (tmp_path / "variables.tf").write_text(
         'variable "name" {\n  validation {\n    condition     = true\n    error_message = "bad"\n  }\n}\n'
+        'variable "path" {\n  type        = string\n  description = "e.g. ${path.module}/lambda"\n}\n'
     )
     (tmp_path / "outputs.tf").write_text('output "id" {\n  value = "x"\n}\n')
     (tmp_path / "README.md").write_text("# x\n\n<!-- BEGIN_TF_DOCS -->\n<!-- END_TF_DOCS -->\n")
@@ -69,5 +72,6 @@ def test_the_convention_check_can_fail(tmp_path: Path) -> None:
         "output.id: no description",
         "sets no required_version",
         "tables are stale",
+        "variable.path: the description interpolates",
     ):
         assert expected in problems

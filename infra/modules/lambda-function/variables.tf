@@ -19,7 +19,7 @@ variable "description" {
 }
 
 variable "source_file" {
-  description = "The reviewed Python source file packaged as the function's code, e.g. \"${path.module}/lambda/handler.py\"."
+  description = "The reviewed Python source file packaged as the function's code: the calling module's lambda/<name>.py."
   type        = string
 
   validation {

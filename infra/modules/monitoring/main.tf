@@ -58,7 +58,7 @@ locals {
 # Roles
 ################################################################################
 
-# Schedules, the function's environment: each role decrypts with the project key only.
+# The schedules are encrypted with the project key: their roles decrypt with that key only (by alias).
 data "aws_iam_policy_document" "project_key" {
   statement {
     sid       = "DecryptWithProjectKey"

@@ -239,7 +239,7 @@ variable "kms_key_arn" {
 }
 
 variable "kms_key_alias" {
-  description = "Alias of the project KMS key (alias/...); the roles may decrypt with that key only."
+  description = "Alias of the project KMS key (alias/...); the schedule roles may decrypt with that key only (the function decrypts with kms_key_arn)."
   type        = string
 
   validation {

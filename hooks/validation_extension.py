@@ -9,6 +9,7 @@ cookiecutter print its own traceback and create the output directory first.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,5 +37,8 @@ class ValidationExtension(Extension):
     def __init__(self, environment: Environment):
         super().__init__(environment)
         environment.filters["ml_factory_validate"] = validate_inputs
+        # cookiecutter renders the hooks inside the template folder: a relative `_repo_dir` (`cookiecutter .`,
+        # `cookiecutter ../template`) made absolute there still names it when the hook runs in the new repo
+        environment.filters["ml_factory_abspath"] = os.path.abspath
         # the template checkout this extension was loaded from: post_gen_project.py's fallback under cruft
         environment.globals["ml_factory_template_root"] = str(Path(__file__).resolve().parent.parent)

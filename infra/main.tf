@@ -87,7 +87,11 @@ module "kms" {
   alias_name = local.kms_alias_name
   key_user_role_arns = concat(
     [module.iam.sagemaker_execution_role_arn, module.iam.codebuild_role_arn, module.iam.codepipeline_role_arn],
-    flatten(module.deploy_pipeline[*].role_arns), module.deploy_target[*].deployer_role_arn, module.inference_api[*].lambda_role_arn,
+    # Indexed, not splatted: `module.x[*].y` depends on every output of module.x, and some of those use the key
+    # (terraform validate: "Cycle: module.kms.var.key_user_role_arns ... module.deploy_pipeline (close)").
+    length(var.deploy_target_accounts) > 0 ? module.deploy_pipeline[0].role_arns : [],
+    var.registry_account_id == null ? [] : [module.deploy_target[0].deployer_role_arn],
+    var.inference_api_enabled ? [module.inference_api[0].lambda_role_arn] : [],
   )
   log_group_name_prefixes = concat([local.codebuild_log_group_name, local.lifecycle_log_group_name, local.retrain_log_group_name], local.serving_log_group_prefixes)
   alarm_topics            = local.drift_monitoring
@@ -229,7 +233,6 @@ module "inference_api" {
   subnet_ids                 = module.network.subnet_ids
   security_group_ids         = module.network.security_group_ids
   kms_key_arn                = module.kms.key_arn
-  kms_key_alias              = local.kms_alias_name
   permissions_boundary_arn   = module.iam.permissions_boundary_arn
   api_clients                = var.inference_api_clients
   throttle_rate_limit        = var.inference_api_throttle_rate_limit
@@ -248,7 +251,6 @@ module "lifecycle" {
   sagemaker_pipeline_name  = local.sagemaker_pipeline_name
   artifact_bucket_name     = module.data_perimeter.artifact_bucket_name
   kms_key_arn              = module.kms.key_arn
-  kms_key_alias            = local.kms_alias_name
   permissions_boundary_arn = module.iam.permissions_boundary_arn
   tags                     = local.cost_tags
 }
@@ -276,7 +278,6 @@ module "monitoring" {
   retrain_on_new_data            = var.retrain_on_new_data
   data_bucket_name               = module.data_perimeter.data_bucket_name
   kms_key_arn                    = module.kms.key_arn
-  kms_key_alias                  = local.kms_alias_name
   permissions_boundary_arn       = module.iam.permissions_boundary_arn
   tags                           = local.cost_tags
 }

@@ -113,7 +113,7 @@ variable "interface_endpoint_services" {
 }
 
 variable "allow_job_to_job_traffic" {
-  description = "Allow traffic between job instances (needed for multi-instance training only)."
+  description = "Allow traffic between job instances (needed for multi-instance training or drift checks only)."
   type        = bool
   default     = false
 }
@@ -211,7 +211,7 @@ variable "deploy_target_accounts" {
   default     = {}
 
   validation {
-    condition     = length(var.deploy_target_accounts) == 0 || (length(setsymmetricdifference(keys(var.deploy_target_accounts), ["prod", "staging"])) == 0 && alltrue([for id in values(var.deploy_target_accounts) : can(regex("^[0-9]{12}$", id))]))
+    condition     = length(var.deploy_target_accounts) == 0 || (toset(keys(var.deploy_target_accounts)) == toset(["prod", "staging"]) && alltrue([for id in values(var.deploy_target_accounts) : can(regex("^[0-9]{12}$", id))]))
     error_message = "The deploy_target_accounts must be empty or map exactly staging and prod to 12-digit account ids."
   }
 }

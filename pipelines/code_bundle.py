@@ -28,7 +28,8 @@ EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 # The scripts steps run: the processing entry points, script-mode training, the data-quality analyzer
 # (the local engine's Model Monitor stand-in), the serving entry point of the registered model and the
 # monitoring pipeline's drift check.
-STEP_SCRIPTS = ("preprocess.py", "data_quality.py", "train.py", "evaluate.py", "inference.py", "drift_check.py")
+STEP_SCRIPTS = ("preprocess.py", "data_quality.py", "train.py", "evaluate.py", "inference.py", "drift_check.py",
+                "model_quality.py")
 
 
 def reproducible_tar_gz(files: Mapping[str, bytes | Path]) -> bytes:

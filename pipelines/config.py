@@ -199,6 +199,11 @@ SETTINGS: dict[str, dict[str, str]] = {
         "drift_threshold": "L-infinity distance above which a feature drifts, 0-1 (default: the baseline's 0.1)",
         "feature_thresholds": "per-feature drift thresholds, e.g. { balance = 0.2 } (default: {})",
         "cool_down_hours": "least time between two retrainings started by drift (default: 24)",
+        "model_quality": "the cloud monitoring pipeline also scores the window against ground truth under "
+                         "s3://<artifact bucket>/<project>/ground-truth/<endpoint>/ (default: false; `monitor run "
+                         "--local` always does)",
+        "instance_count": "drift-check instances, 1-100, each reading its share of the window's capture, the "
+                          "statistics merged before the checks (default: 1)",
     },
     "processing": {
         "instance_type": "processing instance (default: ml.m5.large)",

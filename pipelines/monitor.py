@@ -33,7 +33,6 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from pipelines.config import load_config
 from pipelines.errors import UserError, run_cli
@@ -128,18 +127,9 @@ def to_request(args: argparse.Namespace) -> MonitorRequest | CloudMonitorRequest
                           args.ground_truth)
 
 
-def _model_quality(stage: Any, request: MonitorRequest, run: Any) -> Any:
-    """The window's model quality (ground truth against the drift run's window), its verdict in the run's report."""
-    from pipelines.monitoring.ground_truth import LocalQuality, local_model_quality
-
-    window = run.summary["window"]
-    since = datetime.fromisoformat(window["since"]) if window["since"] else None
-    return local_model_quality(stage, LocalQuality(since, datetime.fromisoformat(window["until"]), run.folder,
-                                                   request.ground_truth, request.step_python))
-
-
 def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     from pipelines.engine.state import state_root
+    from pipelines.monitoring.ground_truth import read_outcome
     from pipelines.monitoring.local import LocalStage
     from pipelines.monitoring.local_run import LocalWindow, run_drift_check
     from pipelines.monitoring.tracking import track_drift
@@ -149,7 +139,7 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     stage = LocalStage(config, state_root(request.pyproject, request.state_dir), request.stage)
     # capture times are whole seconds: a window ending inside a second would skip that second's later records
     until = request.until or now.replace(microsecond=0)
-    run = run_drift_check(stage, LocalWindow(request.since, until, request.step_python), now)
+    run = run_drift_check(stage, LocalWindow(request.since, until, request.step_python, request.ground_truth), now)
     if not run.rows:
         print(f"no captured data between {run.window}" + (f" ({run.malformed} malformed input(s) skipped)"
                                                           if run.malformed else ""))
@@ -161,7 +151,9 @@ def run_local(request: MonitorRequest, now: datetime | None = None) -> int:
     for violation in run.violations:
         print(f"{violation['feature_name']}: {violation['constraint_check_type']}: {violation['description']}")
     print(f"{run.rows} rows between {run.window}: {len(run.violations)} violation(s) against {run.summary['package']}")
-    quality = _model_quality(stage, request, run)
+    if run.quality_failure:
+        raise UserError(f"model quality could not be computed: {run.quality_failure}")
+    quality = read_outcome(run.folder)
     print(quality.line)
     tracked = track_drift(stage, run)
     if tracked:

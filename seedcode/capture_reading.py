@@ -87,14 +87,14 @@ BLOCK_BYTES = 16 * 1024 * 1024  # capture files are read in blocks of whole line
 Source = Callable[[], Any]  # opens a binary stream: a file, or an S3 object's body
 
 
-def _local_files(root: Path, since: datetime | None, until: datetime | None) -> Iterator[Source]:
+def _local_files(root: Path, since: datetime | None, until: datetime | None) -> Iterator[str]:
     for path in sorted(root.rglob("*.jsonl")):
         hour = _hour_of(path.relative_to(root).as_posix())
         if hour and _in_window(hour, since, until):
-            yield lambda path=path: path.open("rb")
+            yield str(path)
 
 
-def _s3_files(s3: Any, uri: str, since: datetime | None, until: datetime | None) -> Iterator[Source]:
+def _s3_files(s3: Any, uri: str, since: datetime | None, until: datetime | None) -> Iterator[str]:
     """Keys are listed in order, and the hour folders sort as times: the listing starts at the window's
     first hour and ends past its last."""
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
@@ -109,16 +109,41 @@ def _s3_files(s3: Any, uri: str, since: datetime | None, until: datetime | None)
             if hour and until is not None and hour >= until and relative.count("/") == HOUR_DEPTH:
                 return
             if hour and _in_window(hour, since, until):
-                yield lambda key=item["Key"]: s3.get_object(Bucket=bucket, Key=key)["Body"]
+                yield f"s3://{bucket}/{item['Key']}"
 
 
-def _sources(root: Path | str, since: datetime | None, until: datetime | None, s3: Any) -> Iterator[Source]:
-    """An opener per `.jsonl` file in the window's hour folders under `root` (a folder or an s3:// prefix)."""
+def window_files(root: Path | str, since: datetime | None, until: datetime | None, s3: Any = None) -> Iterator[str]:
+    """Each `.jsonl` file in the window's hour folders under `root` (a folder, or an s3:// prefix listed with
+    the `s3` client), in key order: a path, or an s3:// URI."""
     if isinstance(root, str) and root.startswith("s3://"):
         if s3 is None:
             raise ValueError(f"reading {root} needs an s3 client")
         return _s3_files(s3, root, since, until)
     return _local_files(Path(root), since, until)
+
+
+def _opener(name: str, s3: Any) -> Source:
+    if name.startswith("s3://"):
+        bucket, _, key = name.removeprefix("s3://").partition("/")
+        return lambda: s3.get_object(Bucket=bucket, Key=key)["Body"]
+    return lambda: Path(name).open("rb")
+
+
+def _sources(root: Path | str, since: datetime | None, until: datetime | None, s3: Any) -> Iterator[Source]:
+    """An opener per file of `window_files`."""
+    return (_opener(name, s3) for name in window_files(root, since, until, s3))
+
+
+def dealt(items: Iterable[Any], share: tuple[int, int] | None) -> Iterator[Any]:
+    """Host ``share[0]``'s items of ``share[1]``: every count-th in order, as ShardedByS3Key deals a prefix's
+    objects in key order (pipelines/engine/hosts.keep_share); all of them without a share."""
+    if share is None:
+        yield from items
+        return
+    index, count = share
+    for position, item in enumerate(items):
+        if position % count == index:
+            yield item
 
 
 def _blocks(source: Source) -> Iterator[bytes]:
@@ -240,12 +265,15 @@ def _arrow_schema() -> Any:
 
 
 def read_capture_batches(root: Path | str, since: datetime | None = None, until: datetime | None = None,
-                         s3: Any = None, malformed: Callable[[str], None] | None = None) -> Iterator[CaptureBatch]:
+                         s3: Any = None, malformed: Callable[[str], None] | None = None,
+                         files: Iterable[str] | None = None) -> Iterator[CaptureBatch]:
     """read_capture's records, a block of a file at a time, for the drift job: Arrow's JSON reader parses a
     block at once (no Python object per record); a block with anything but capture records in it is read
-    line by line exactly as read_capture reads it, malformed lines going to `malformed`."""
+    line by line exactly as read_capture reads it, malformed lines going to `malformed`. With ``files`` (of
+    `window_files`: one host's share of the window), only those files are read."""
     bounds = _second(since), _second(until)
-    for source in _sources(root, since, until, s3):
+    names = window_files(root, since, until, s3) if files is None else files
+    for source in (_opener(name, s3) for name in names):
         for block in _blocks(source):
             batch = _arrow_batch(block, *bounds)
             if batch is None:

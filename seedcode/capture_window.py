@@ -41,6 +41,12 @@ class Malformed:
         if len(self.examples) < SHOWN_MALFORMED:
             self.examples.append(what[:200])
 
+    def merge(self, other: Malformed) -> Malformed:
+        """Another host's share of the window added (cluster.merged_over_hosts)."""
+        self.count += other.count
+        self.examples = (self.examples + other.examples)[:SHOWN_MALFORMED]
+        return self
+
 
 @dataclass
 class CsvPayloads:

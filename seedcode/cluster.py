@@ -18,7 +18,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -121,6 +121,32 @@ def joined(cluster: Cluster) -> Iterator[None]:
         raise
     if tracker is not None:
         tracker.wait_for(timeout)  # until every worker has said goodbye (a failed job exits without waiting)
+
+
+@contextmanager
+def joined_or_lost(cluster: Cluster, work: str, remedy: str, error: type[Exception] = RuntimeError) -> Iterator[None]:
+    """``joined(cluster)``, with a broken collective (another host died) raised as ``error`` saying so
+    (``lost_collective``; ``work`` is one word, e.g. "statistics")."""
+    if not cluster.distributed:
+        yield
+        return
+    from xgboost.core import XGBoostError
+
+    try:
+        with joined(cluster):
+            yield
+    except XGBoostError as err:
+        raise error(lost_collective(cluster, work, err, remedy)) from err
+
+
+def from_first_host(cluster: Cluster, decide: Callable[[], Any]) -> Any:
+    """What the first host's ``decide()`` returns, on every host (broadcast over the collective, pickled;
+    call it inside ``joined``), so all hosts work on one host's decision (e.g. the files to share out)."""
+    if not cluster.distributed:
+        return decide()
+    from xgboost import collective
+
+    return collective.broadcast(decide() if cluster.rank == 0 else None, 0)
 
 
 def merged_over_hosts(local: Any) -> Any:

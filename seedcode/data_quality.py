@@ -292,18 +292,28 @@ def check_frame(data: pd.DataFrame, baseline_statistics: dict[str, Any],
     return check_constraints(summary, drift, baseline_constraints)
 
 
-def profile_and_check(
-    read: Any, baseline_statistics: dict[str, Any] | None, baseline_constraints: dict[str, Any] | None,
-    merge: Callable[[Any], Any] | None = None, ranges: dict[str, tuple[float, float]] | None = None,
-) -> tuple[DistributionAccumulator, list[dict[str, str]] | None]:
-    """Statistics of the chunks ``read()`` yields (called once when ``ranges``, the files' stated column
-    ranges, hold; else twice) and, with a baseline, the violations; the drift counts ride along pass 1. On one
-    shard of a sharded dataset, ``merge`` returns an accumulator merged over every shard
-    (cluster.merged_over_hosts): the result is the whole data's."""
+def profile(
+    read: Any, baseline_statistics: dict[str, Any] | None, merge: Callable[[Any], Any] | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
+) -> tuple[DistributionAccumulator, DriftAccumulator | None]:
+    """The statistics of the chunks ``read()`` yields (called once when ``ranges``, the data's stated column
+    ranges, hold; else twice) and, with a baseline, the drift counts (riding along the first pass); with
+    ``merge`` (cluster.merged_over_hosts on one host's share), both merged over every host: the whole data's."""
     drift = DriftAccumulator(baseline_statistics) if baseline_statistics is not None else None
     statistics = collect_statistics(read, [drift] if drift else [], merge, ranges)
     if merge is not None and drift is not None:
         drift = merge(drift)
+    return statistics, drift
+
+
+def profile_and_check(
+    read: Any, baseline_statistics: dict[str, Any] | None, baseline_constraints: dict[str, Any] | None,
+    merge: Callable[[Any], Any] | None = None, ranges: dict[str, tuple[float, float]] | None = None,
+) -> tuple[DistributionAccumulator, list[dict[str, str]] | None]:
+    """Statistics of the chunks ``read()`` yields (``profile``) and, with a baseline, the violations. On one
+    shard of a sharded dataset, ``merge`` returns an accumulator merged over every shard
+    (cluster.merged_over_hosts): the result is the whole data's."""
+    statistics, drift = profile(read, baseline_statistics, merge, ranges)
     if drift is None or baseline_constraints is None:
         return statistics, None
     return statistics, check_constraints(statistics.summary, drift, baseline_constraints)
@@ -333,16 +343,11 @@ def _profile_on_hosts(
     share (``read(shard_chunks)``), merged over XGBoost's collective after each pass: the whole data's."""
     if not hosts.distributed:
         return profile_and_check(lambda: read(iter_chunks), *baseline, ranges=parquet_ranges(dataset_files(dataset)))
-    from xgboost.core import XGBoostError
-
     share = dataset_files(dataset) if _holds_files(dataset) else []
-    try:
-        with cluster.joined(hosts):
-            accumulated, found = profile_and_check(lambda: read(shard_chunks), *baseline, cluster.merged_over_hosts,
-                                                   parquet_ranges(share))
-    except XGBoostError as err:
-        raise DataError(cluster.lost_collective(hosts, "statistics", err, "run the job again")) from err
-    if not accumulated.columns:
+    with cluster.joined_or_lost(hosts, "statistics", "run the job again", DataError):
+        accumulated, found = profile_and_check(lambda: read(shard_chunks), *baseline, cluster.merged_over_hosts,
+                                               parquet_ranges(share))
+    if not accumulated.summary.columns:
         raise DataError(f"dataset {dataset} has no columns on any of the {len(hosts.hosts)} hosts")
     return accumulated, found
 

@@ -17,6 +17,11 @@ pipeline, started on a schedule) and on a laptop (the local engine runs the same
                              cloudwatch_metrics.json and, always, drift_summary.json (what the caller prints)
   --publish-metrics true     put the metrics to CloudWatch (namespace aws/sagemaker/Endpoints/data-metrics)
 
+On N hosts (the job's InstanceCount, `[tool.ml-factory.monitoring] instance_count`), the hosts join XGBoost's
+collective (cluster.py): the first lists the window's capture files and sends the list, each reads every N-th
+file (as ShardedByS3Key deals a prefix), the statistics are merged before the checks and the first host alone
+writes the files, the metrics and the watermark.
+
 Exit 0 whether or not there is drift, and for an empty window; 2 with one `error:` line for bad input.
 """
 
@@ -25,12 +30,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import cluster
 import sm_paths
-from capture_reading import read_capture_batches
+from capture_reading import dealt, read_capture_batches, window_files
 from capture_window import WindowReader
 from drift_job import Baseline, DriftResult, run_drift
 from drift_metrics import METRICS_FILE, publish, write_metrics
@@ -111,22 +118,48 @@ def _summary(result: DriftResult | None, since: datetime | None, until: datetime
     return summary
 
 
+@dataclass(frozen=True)
+class SharedWindow:
+    """The window and its capture files as the first host listed them (every host reads its share)."""
+
+    since: datetime | None
+    until: datetime
+    files: list[str]  # empty: no captured record in the window
+
+
+def list_window(args: argparse.Namespace, objects: Objects, now: datetime) -> SharedWindow:
+    since, until = window(args, objects, now)
+    if since is not None and since >= until:
+        return SharedWindow(since, until, [])
+    capture = objects.location(args.capture_uri)
+    files = list(window_files(capture, since, until, objects.s3))
+    has_records = next(iter(read_capture_batches(capture, since, until, objects.s3, lambda _: None, files)), None)
+    return SharedWindow(since, until, files if has_records is not None else [])
+
+
 def check(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
-    """Read the window, check it, write the files and (when asked) publish the metrics; the summary."""
+    """Read the window, check it, write the files and (when asked) publish the metrics; the summary. On N
+    hosts, the first lists the window's files, each host reads every N-th, the statistics are merged over
+    the collective and the first host alone writes the files, the metrics and the watermark."""
     objects = Objects.from_environment(args.region, args.kms_key)
     baseline = load_baseline(args)
-    since, until = window(args, objects, now)
+    hosts = cluster.current_cluster()
     capture = objects.location(args.capture_uri)
-
-    def records(malformed: Any) -> Any:
-        return read_capture_batches(capture, since, until, s3=objects.s3, malformed=malformed)
-
-    result = None
-    if (since is None or since < until) and next(iter(records(lambda _: None)), None) is not None:
-        result = run_drift(WindowReader(records, baseline.columns), baseline, args.output)
+    with cluster.joined_or_lost(hosts, "drift", "run the monitoring pipeline again", DataError):
+        shared = cluster.from_first_host(hosts, lambda: list_window(args, objects, now))
+        share = list(dealt(shared.files, (hosts.rank, len(hosts.hosts))))
+        result = None if not shared.files else run_drift(
+            WindowReader(lambda bad: read_capture_batches(capture, shared.since, shared.until, objects.s3, bad, share),
+                         baseline.columns), baseline, args.output,
+            cluster.merged_over_hosts if hosts.distributed else None, write=hosts.rank == 0)
+    since, until = shared.since, shared.until
     summary = _summary(result, since, until, baseline)
     if result is None or not result.rows:
         log(f"no captured data between {since.isoformat() if since else 'the beginning'} and {until.isoformat()}")
+        return summary
+    if hosts.rank > 0:
+        log(f"host {hosts.current_host} (rank {hosts.rank}) checked {len(share)} of the window's {len(shared.files)} "
+            "capture file(s); the first host writes the files")
         return summary
     write_metrics(result, args.endpoint, args.schedule, until)
     summary["files"] = sorted([*result.files, METRICS_FILE, "summary.png"])
@@ -176,6 +209,8 @@ def main(argv: list[str] | None = None, now: datetime | None = None) -> int:
 
     def step() -> None:
         summary = check(args, now or datetime.now(UTC))
+        if cluster.current_cluster().rank > 0:  # the first host writes the job's files
+            return
         args.output.mkdir(parents=True, exist_ok=True)
         (args.output / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import data_quality as dq
 from capture_window import Malformed, WindowReader
-from stats_drift import DriftAccumulator
 from step_report import DataError
 
 
@@ -60,28 +60,47 @@ class DriftResult:
                                                       "report.html")}
 
 
-def run_drift(reader: WindowReader, baseline: Baseline, folder: Path) -> DriftResult:
-    """Profile the window (parsed once into chunk files, then one streaming pass, as the spool knows the
-    numeric columns' ranges) and check it against the baseline; write the files."""
+@dataclass
+class WindowTally:
+    """What a host read of the window besides the statistics: its rows and its skipped input (mergeable)."""
+
+    rows: int
+    malformed: Malformed
+
+    def merge(self, other: WindowTally) -> None:
+        self.rows += other.rows
+        self.malformed.merge(other.malformed)
+
+
+def run_drift(reader: WindowReader, baseline: Baseline, folder: Path,
+              merge: Callable[[Any], Any] | None = None, write: bool = True) -> DriftResult:
+    """Profile the window (parsed once into chunk files, then one streaming pass, as the spool states the
+    numeric columns' ranges) and check it against the baseline; write the files. On one host's share of the
+    window, ``merge`` (cluster.merged_over_hosts) makes the statistics, drift counts and tally the whole
+    window's; only the host that ``write``s writes files."""
     try:
-        drift = DriftAccumulator(baseline.statistics)
         with tempfile.TemporaryDirectory(prefix="ml-factory-drift-") as spool:
-            replay = reader.spool(Path(spool))
-            statistics = dq.collect_statistics(replay, [drift], ranges=reader.ranges)
+            replay = reader.spool(Path(spool))  # sets reader.ranges
+            statistics, drift = dq.profile(replay, baseline.statistics, merge, reader.ranges)
         violations = dq.check_constraints(statistics.summary, drift, baseline.constraints)
         settings = dq.CheckSettings.from_constraints(baseline.constraints)
     except DataError as err:
         raise DataError(f"cannot check the capture against {baseline.package}: {err}") from None
-    if not reader.rows:  # every input was malformed: nothing to write
-        return DriftResult(0, [], {}, reader.malformed, folder, drift)
+    tally = WindowTally(reader.rows, reader.malformed)
+    if merge is not None:
+        tally = merge(tally)
+    if not tally.rows:  # every input was malformed: nothing to write
+        return DriftResult(0, [], {}, tally.malformed, folder, drift)
     found = settings.drift(drift)
-    content = statistics.to_statistics()
-    folder.mkdir(parents=True, exist_ok=True)
     ordered = sorted(violations or [], key=lambda v: (v["constraint_check_type"] != "baseline_drift_check",
                                                       v["feature_name"]))
+    result = DriftResult(tally.rows, ordered, found, tally.malformed, folder, drift)
+    if not write:
+        return result
+    folder.mkdir(parents=True, exist_ok=True)
+    content = statistics.to_statistics()
     (folder / "statistics.json").write_text(json.dumps(content, separators=(",", ":"), allow_nan=False) + "\n")
     (folder / "constraint_violations.json").write_text(json.dumps({"violations": ordered}, indent=2) + "\n")
-    result = DriftResult(reader.rows, ordered, found, reader.malformed, folder, drift)
     from drift_report import write_report  # matplotlib: imported only when there is a report to draw
 
     write_report(result, baseline)

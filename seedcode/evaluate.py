@@ -16,6 +16,10 @@ and ``decision_threshold`` (binary).
 Chart data without a registry name goes to ``evaluation_details.json`` beside it: feature
 importance (gain), the training history copied from the model archive, and for regression a
 bounded sample of (actual, predicted) pairs for the residual plot.
+
+The test split (and the champion's raw rows) are read and scored CHUNK_ROWS rows at a time; what stays
+per row is the label and one score, 16 bytes (``Scored``): exact AUC and curves need every (score,
+label) pair, and a multiclass model keeps its most probable class while its log-loss is summed per chunk.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import math
 import sys
 import tarfile
 import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import xgboost as xgb
 from sklearn import metrics
 
@@ -45,6 +52,7 @@ DETAILS_FILE = "evaluation_details.json"
 MAX_CURVE_POINTS = 200
 MAX_RESIDUAL_POINTS = 500
 MAX_IMPORTANCE_FEATURES = 100
+CHUNK_ROWS = 1 << 18  # test rows read and scored at a time
 RAW_TEST_FILE = "raw/test_raw.csv"  # written by preprocess.py next to test.parquet
 # seedcode/metrics.json is the one catalog of metrics (pipelines/rules.py reads it too)
 METRIC_CATALOG = json.loads((Path(__file__).resolve().parent / "metrics.json").read_text())
@@ -122,21 +130,45 @@ def binary_metrics(y_true: np.ndarray, probability: np.ndarray, threshold: float
     }
 
 
-def multiclass_metrics(y_true: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Scored:
+    """What evaluation keeps per test row: the label and one score (binary: the positive class's
+    probability; regression: the value; multiclass: the most probable class), float64 each; for
+    multiclass also the class count and the log-loss summed over the rows."""
+
+    y_true: np.ndarray
+    prediction: np.ndarray
+    classes: int = 0
+    log_loss_sum: float = 0.0
+
+
+def score(parts: Iterable[tuple[np.ndarray, np.ndarray]], problem_type: str) -> Scored:
+    """Scored from (labels, model output) a chunk at a time; multiclass output (one probability per class)
+    becomes its most probable class and its log-loss (rows renormalized: float32 sums drift from 1)."""
+    labels_seen, scores, classes, loss = [], [], 0, 0.0
+    for y_true, prediction in parts:
+        if problem_type == "multiclass_classification":
+            if prediction.ndim != 2:
+                raise DataError("the model gives one value per row, not one probability per class; train it with "
+                                "the objective multi:softprob")
+            classes = prediction.shape[1]
+            normalized = prediction / prediction.sum(axis=1, keepdims=True)
+            loss += metrics.log_loss(y_true.astype("int64"), normalized, labels=list(range(classes)), normalize=False)
+            prediction = prediction.argmax(axis=1).astype("float64")
+        labels_seen.append(y_true)
+        scores.append(prediction)
+    return Scored(np.concatenate(labels_seen), np.concatenate(scores), classes, loss)
+
+
+def multiclass_metrics(scored: Scored) -> dict[str, Any]:
     """Accuracy, macro-F1 (the unweighted mean over the classes present) and log-loss of the class
-    probabilities (rows renormalized: float32 sums drift from 1), plus the confusion matrix."""
-    if probability.ndim != 2:
-        raise DataError("the model gives one value per row, not one probability per class; train it with the "
-                        "objective multi:softprob")
-    classes = probability.shape[1]
-    actual = y_true.astype("int64")
-    predicted = probability.argmax(axis=1)
-    normalized = probability / probability.sum(axis=1, keepdims=True)
+    probabilities, plus the confusion matrix."""
+    actual, predicted = scored.y_true.astype("int64"), scored.prediction.astype("int64")
     return {
         "accuracy": entry(metrics.accuracy_score(actual, predicted)),
         "macro_f1": entry(metrics.f1_score(actual, predicted, average="macro", zero_division=0)),
-        "log_loss": entry(metrics.log_loss(actual, normalized, labels=list(range(classes)))),
-        "confusion_matrix": confusion_matrix(actual, predicted, classes),
+        "log_loss": entry(scored.log_loss_sum / len(actual)),
+        "confusion_matrix": confusion_matrix(actual, predicted, scored.classes),
     }
 
 
@@ -248,12 +280,17 @@ def regression_metrics(y_true: np.ndarray, prediction: np.ndarray) -> dict[str, 
 def evaluation_report(
     y_true: np.ndarray, prediction: np.ndarray, problem_type: str, threshold: float = 0.5
 ) -> dict[str, Any]:
+    """The evaluation.json content for one problem type, from the model output of every row."""
+    return scored_report(score([(y_true, prediction)], problem_type), problem_type, threshold)
+
+
+def scored_report(scored: Scored, problem_type: str, threshold: float = 0.5) -> dict[str, Any]:
     """The evaluation.json content for one problem type."""
     if problem_type == "binary_classification":
-        return {METRIC_SECTIONS[problem_type]: binary_metrics(y_true, prediction, threshold)}
+        return {METRIC_SECTIONS[problem_type]: binary_metrics(scored.y_true, scored.prediction, threshold)}
     if problem_type == "multiclass_classification":
-        return {METRIC_SECTIONS[problem_type]: multiclass_metrics(y_true, prediction)}
-    return {METRIC_SECTIONS[problem_type]: regression_metrics(y_true, prediction)}
+        return {METRIC_SECTIONS[problem_type]: multiclass_metrics(scored)}
+    return {METRIC_SECTIONS[problem_type]: regression_metrics(scored.y_true, scored.prediction)}
 
 
 def label_section(schema: dict[str, Any], threshold: float) -> dict[str, Any] | None:
@@ -300,13 +337,21 @@ def champion_value(archive: Path, y_true: np.ndarray, new_schema: dict[str, Any]
     raw_file = sm_paths.processing("test", RAW_TEST_FILE)
     if not raw_file.is_file():
         return None, f"the test split has no raw rows ({RAW_TEST_FILE})"
-    raw = pd.read_csv(raw_file, dtype=object)
+    def parts() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        done = 0
+        with pd.read_csv(raw_file, dtype=object, chunksize=CHUNK_ROWS) as reader:
+            for raw in reader:
+                prediction = predict(booster, feature_schema.encode_features(raw, schema), schema, "the raw test rows")
+                yield y_true[done:done + len(raw)], prediction
+                done += len(raw)
+
     try:
-        encoded = feature_schema.encode_features(raw, schema)
+        scored = score(parts(), problem_type)
     except DataError as err:
         return None, f"it cannot score the new data ({err})"
-    prediction = predict(booster, encoded, schema, "the raw test rows")
-    section = evaluation_report(y_true, prediction, problem_type, threshold)[METRIC_SECTIONS[problem_type]]
+    if len(scored.y_true) != len(y_true):
+        return None, f"the test split's raw rows ({RAW_TEST_FILE}) are not its rows"
+    section = scored_report(scored, problem_type, threshold)[METRIC_SECTIONS[problem_type]]
     return section[metric]["value"], ""
 
 
@@ -332,13 +377,32 @@ def champion_comparison(args: argparse.Namespace, report: dict[str, Any], schema
             "beats_champion": int(beats), "verdict": verdict}
 
 
-def read_test(directory: Path) -> pd.DataFrame:
+def test_files(directory: Path) -> list[Path]:
     preferred = directory / "test.parquet"
     files = [preferred] if preferred.is_file() else sorted(directory.glob("*.parquet")) if directory.is_dir() else []
     if not files:
         raise DataError(f"no test.parquet in {directory}; the step's test input must be the preprocess test output")
-    frames = [pd.read_parquet(path) for path in files]
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return files
+
+
+def score_test(booster: xgb.Booster, schema: dict[str, Any], target: str, problem_type: str) -> Scored:
+    """The model's scores on the test split, read CHUNK_ROWS rows at a time."""
+    files = test_files(sm_paths.processing("test"))
+    columns = pq.ParquetFile(files[0]).schema_arrow.names
+    if target not in columns:
+        raise DataError(f"target column '{target}' not found in the test data; columns are: {', '.join(columns)}")
+
+    def parts() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for path in files:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+                test = batch.to_pandas()
+                y_true = test[target].to_numpy(dtype="float64")
+                if np.isnan(y_true).any():
+                    raise DataError(f"target column '{target}' has missing values in the test data; rerun the "
+                                    "preprocess step")
+                yield y_true, predict(booster, test, schema, "the test data")
+
+    return score(parts(), problem_type)
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
@@ -353,14 +417,9 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             f"--problem-type {problem_type} differs from the model's {schema['problem_type']}; "
             "use the model's problem type"
         )
-    test = read_test(sm_paths.processing("test"))
-    if target not in test.columns:
-        raise DataError(f"target column '{target}' not found in the test data; columns are: {', '.join(test.columns)}")
-    y_true = test[target].to_numpy(dtype="float64")
-    if np.isnan(y_true).any():
-        raise DataError(f"target column '{target}' has missing values in the test data; rerun the preprocess step")
-    prediction = predict(booster, test, schema, "the test data")
-    report = evaluation_report(y_true, prediction, problem_type, args.threshold)
+    scored = score_test(booster, schema, target, problem_type)
+    y_true, prediction = scored.y_true, scored.prediction
+    report = scored_report(scored, problem_type, args.threshold)
     if label_section(schema, args.threshold):
         report["labels"] = label_section(schema, args.threshold)
     if args.primary_metric:
@@ -374,7 +433,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     output.with_name(DETAILS_FILE).write_text(json.dumps(details) + "\n")
     section = report[METRIC_SECTIONS[problem_type]]
     values = " ".join(f"{name}={m['value']:.6f}" for name, m in section.items() if "value" in m)
-    log(f"evaluated {len(test)} test rows: {values}")
+    log(f"evaluated {len(y_true)} test rows: {values}")
     log(f"wrote {output} in {time.perf_counter() - started:.2f} s")
     return report
 

@@ -62,6 +62,14 @@ class NumericText:
     def placeholder_count(self) -> int:
         return sum(self.placeholders.values())
 
+    def merged(self, other: NumericText) -> NumericText:
+        """The reading of two parts of a column together."""
+        placeholders = dict(self.placeholders)
+        for value, count in other.placeholders.items():
+            placeholders[value] = placeholders.get(value, 0) + count
+        examples = tuple(dict.fromkeys(self.examples + other.examples))[:3]
+        return NumericText(self.numbers + other.numbers, placeholders, self.unknown + other.unknown, examples)
+
     @classmethod
     def of(cls, series: pd.Series) -> NumericText:
         values = series.dropna()
@@ -88,23 +96,32 @@ def _counts(text: pd.Series) -> dict[str, int]:
     return {str(value): int(count) for value, count in text.value_counts().items()}
 
 
-def _text_kind(series: pd.Series) -> str:
+def text_kind(name: str, reading: NumericText) -> str:
     """numeric for numbers with placeholders, categorical for text; a DataError for numbers with stray text."""
-    reading = NumericText.of(series)
     if not reading.mostly_numeric:
         return "categorical"
     if reading.unknown:
         examples = ", ".join(repr(v) for v in reading.examples)
         raise DataError(
-            f"feature column '{series.name}' is mostly numbers but {reading.unknown} value(s) are not, "
+            f"feature column '{name}' is mostly numbers but {reading.unknown} value(s) are not, "
             f"e.g. {examples}; clean them (blank, ?, NA, n/a, null and - already count as missing) or declare "
-            f"the column categorical (categorical_columns = [\"{series.name}\"] in [tool.ml-factory.data])"
+            f"the column categorical (categorical_columns = [\"{name}\"] in [tool.ml-factory.data])"
         )
     return "numeric"
 
 
 def feature_kind(series: pd.Series) -> str:
     """Decide how a raw column is encoded; raise DataError for a type the model cannot use."""
+    kind = column_kind(series)
+    if kind == "text":
+        return text_kind(str(series.name), NumericText.of(series))
+    return "numeric" if kind == "empty" else kind
+
+
+def column_kind(series: pd.Series) -> str:
+    """One of KINDS by the column's type, or ``text`` (decided by how its values read as numbers: see
+    text_kind) or ``empty`` (no value); a DataError for a type the model cannot use. Preprocessing
+    merges this over the chunks of a column it streams."""
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return "boolean"
@@ -117,7 +134,7 @@ def feature_kind(series: pd.Series) -> str:
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred == "empty":
-            return "numeric"
+            return "empty"
         if inferred == "boolean":
             return "boolean"
         if inferred in _NUMERIC_INFERRED:
@@ -125,7 +142,7 @@ def feature_kind(series: pd.Series) -> str:
         if inferred in _DATETIME_INFERRED:
             return "datetime"
         if inferred in _CATEGORICAL_INFERRED:
-            return _text_kind(series)
+            return "text"
         raise DataError(
             f"feature column '{series.name}' holds {inferred} values, which the model cannot use; "
             "convert it to numbers, true/false, dates or text, or drop the column"

@@ -38,11 +38,21 @@ class Target:
     def describe(self, name: str) -> str:
         """One log line on the target."""
         if self.mapping is None:
-            return f"target '{name}': mean {self.values.mean():.4f}, std {self.values.std():.4f}"
-        counts = np.bincount(self.values, minlength=len(self.mapping))
-        shown = ", ".join(f"{label}={index} ({counts[index]} rows)" for label, index in self.mapping.items())
-        positive = f"; positive class {self.positive_class}" if self.positive_class is not None else ""
-        return f"target '{name}': labels {shown}{positive}"
+            return describe_numbers(name, float(self.values.mean()), float(self.values.std()))
+        return describe_labels(name, self, np.bincount(self.values, minlength=len(self.mapping)))
+
+
+def describe_numbers(name: str, mean: float, std: float) -> str:
+    """One log line on a regression target."""
+    return f"target '{name}': mean {mean:.4f}, std {std:.4f}"
+
+
+def describe_labels(name: str, target: Target, counts: np.ndarray) -> str:
+    """One log line on a classification target, with ``counts`` rows per class index."""
+    assert target.mapping is not None
+    shown = ", ".join(f"{label}={index} ({counts[index]} rows)" for label, index in target.mapping.items())
+    positive = f"; positive class {target.positive_class}" if target.positive_class is not None else ""
+    return f"target '{name}': labels {shown}{positive}"
 
 
 def display(value: Any) -> str:
@@ -167,13 +177,26 @@ def encode_target(target: pd.Series, problem_type: str, positive_class: str | No
 
 def check_training_split(target: Target, train_rows: np.ndarray, name: str) -> None:
     """Every class must appear in the training split, or the model can never predict it."""
-    if target.mapping is None:
-        return
-    present = set(np.unique(target.values[train_rows]).tolist())
+    if target.mapping is not None:
+        check_classes_present(target, set(np.unique(target.values[train_rows]).tolist()), name)
+
+
+def check_classes_present(target: Target, present: set[int], name: str) -> None:
+    """``present``: the class indices the training split holds; a class it lacks is a DataError."""
+    assert target.mapping is not None
     absent = [label for label, index in target.mapping.items() if index not in present]
     if absent:
         raise DataError(f"the training split holds no rows of class(es) {', '.join(absent)} of '{name}'; provide "
                         "more rows of the rarer classes")
+
+
+def label_codes(target: pd.Series, mapping: dict[str, int] | None) -> np.ndarray:
+    """A part of the target column (no missing values) as labels, by the mapping found over the whole
+    column (``encode_target`` on its distinct values); regression: its float64 values."""
+    if mapping is None:
+        return regression_target(target).values
+    codes, uniques = pd.factorize(target)
+    return np.array([mapping[display(value)] for value in uniques], dtype=np.int64)[codes]
 
 
 def class_names(schema: dict[str, Any]) -> list[str]:

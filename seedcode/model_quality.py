@@ -29,6 +29,7 @@ import base64
 import csv
 import json
 import math
+import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -40,13 +41,16 @@ import numpy as np
 import evaluate
 import feature_schema
 import labels
+from drift_metrics import METRICS_FILE, QUALITY_NAMESPACE, entries, publish
 from drift_report import add_model_quality
 from ground_truth_merge import Window, merge, read_labels
+from object_uris import Objects
 from step_report import DataError, log, run_step
 
 SHOWN_SKIPPED = 5
 OPERATORS = {"higher": "LessThanThreshold", "lower": "GreaterThanThreshold"}  # the violation, by direction
 RESULT_FILE = "model_quality.json"
+DRIFT_SUMMARY = "drift_summary.json"  # drift_check.py's, in --drift-output
 MERGED_FILE = "merged.jsonl"
 
 
@@ -274,30 +278,57 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                                  "in Model Monitor's model-quality files.")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--merged", type=Path, help="merged records: a .jsonl file or a folder")
-    source.add_argument("--capture", help="a window's capture folder (merged here with --labels)")
-    parser.add_argument("--labels", help="the ground-truth folder, with --capture")
+    source.add_argument("--capture", help="a window's capture folder or s3:// prefix (merged here with --labels)")
+    parser.add_argument("--labels", help="the ground-truth folder or s3:// prefix, with --capture")
     parser.add_argument("--since", type=datetime.fromisoformat, help="window start (ISO 8601), with --capture")
     parser.add_argument("--until", type=datetime.fromisoformat, help="window end, exclusive, with --capture")
-    parser.add_argument("--model", type=Path, help="the served package's model.tar.gz")
+    parser.add_argument("--drift-output", type=Path, help="the DriftCheck step's output: its window (drift_summary."
+                        "json) instead of --since/--until, its report.html copied to --report")
+    parser.add_argument("--model", type=Path, help="the served package's model.tar.gz, or a folder holding it (the "
+                        "step's model input)")
     parser.add_argument("--metric", help="the gate's metric (seedcode/metrics.json)")
     parser.add_argument("--threshold", type=float, help="the gate's threshold")
     parser.add_argument("--decision-threshold", type=float, default=0.5,
                         help="binary: a row is the positive class at probability >= this (default 0.5)")
     parser.add_argument("--gate-source", default="its registration", help="where the threshold comes from")
     parser.add_argument("--unscorable", help="why labelled rows cannot be scored (no model or gate), if so")
+    parser.add_argument("--gate", default="", help='the gate as JSON (the pipeline\'s QualityGate): {"metric", '
+                        '"threshold", "decision_threshold", "source"} or {"unscorable": why}')
     parser.add_argument("--report", type=Path, help="a drift report.html to add the verdict to")
     parser.add_argument("--output", required=True, type=Path, help="folder for the JSON files")
+    parser.add_argument("--endpoint", default="", help="the metrics' Endpoint dimension (metrics need it)")
+    parser.add_argument("--schedule", default="", help="the metrics' MonitoringSchedule dimension")
+    parser.add_argument("--publish-metrics", choices=("true", "false"), default="false")
+    parser.add_argument("--region", default="")
+    parser.add_argument("--kms-key", default="")
     args = parser.parse_args(argv)
     if args.capture and not args.labels:
         parser.error("--capture needs --labels")
     return args
 
 
-def score(args: argparse.Namespace, merged_path: Path) -> Quality:
+def apply_gate(args: argparse.Namespace) -> None:
+    """--gate's JSON over the single gate options."""
+    if not args.gate:
+        return
+    try:
+        gate = json.loads(args.gate)
+        if "unscorable" in gate:
+            args.unscorable = str(gate["unscorable"])
+            return
+        args.metric, args.threshold = str(gate["metric"]), float(gate["threshold"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise DataError(f"--gate {args.gate!r} is not a gate (metric, threshold) or an unscorable reason: "
+                        f"{err}") from None
+    args.decision_threshold = float(gate.get("decision_threshold", args.decision_threshold))
+    args.gate_source = str(gate.get("source", args.gate_source))
+
+
+def score(args: argparse.Namespace, merged_path: Path, model: Path | None) -> Quality:
     """The Model Monitor files and the verdict over merged records."""
-    if args.model is None or args.metric is None or args.threshold is None:
+    if model is None or args.metric is None or args.threshold is None:
         raise DataError(args.unscorable or "scoring needs --model, --metric and --threshold")
-    raw = evaluate.archive_member(args.model, feature_schema.FEATURES_FILE) if args.model.is_file() else None
+    raw = evaluate.archive_member(model, feature_schema.FEATURES_FILE) if model.is_file() else None
     if raw is None:
         raise DataError(f"{args.model} is not a model archive with {feature_schema.FEATURES_FILE}; pass the "
                         "served package's model.tar.gz")
@@ -311,35 +342,102 @@ def score(args: argparse.Namespace, merged_path: Path) -> Quality:
     return quality
 
 
-def window_quality(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+def window_quality(args: argparse.Namespace, sources: Sources) -> tuple[dict[str, Any], list[str]]:
     """--capture: merge the window with its labels, then score what matched; the result and skipped examples.
     No labels, or none for this window, is a verdict, not an error."""
-    found = read_labels(args.labels)
+    found = read_labels(sources.location(args.labels), s3=sources.objects.s3)
     skipped = f"{found.bad.count} bad label line(s) skipped" if found.bad.count else ""
     counts = {"labels": len(found.by_id), "matched": 0, "bad_labels": found.bad.count}
     if not found.by_id:
         line = f"model quality: no ground-truth labels under {args.labels}" + (f" ({skipped})" if skipped else "")
         return {"status": "none", "line": line, **counts}, found.bad.examples
-    counts["matched"] = merge(Window(args.capture, args.since, args.until), found, args.output / MERGED_FILE)
+    window = Window(sources.location(args.capture), args.since, args.until, sources.objects.s3)
+    counts["matched"] = merge(window, found, args.output / MERGED_FILE)
     unmatched = ", ".join(filter(None, [f"{len(found.by_id) - counts['matched']} label(s) without a capture in "
                                         "this window", skipped]))
     if not counts["matched"]:
         return {"status": "none", "line": f"model quality: no labels for this window's captured requests "
                                           f"({unmatched})", **counts}, found.bad.examples
-    quality = score(args, args.output / MERGED_FILE)
+    quality = score(args, args.output / MERGED_FILE, sources.model())
     result = {**asdict(quality), "line": verdict(quality, args.gate_source, unmatched), **counts}
     return result, found.bad.examples + quality.skipped_examples
 
 
+@dataclass
+class Sources:
+    """Where the capture and labels are read from: S3 in a job, the local engine's store, or plain paths; and
+    the model archive (a file, or the one .tar.gz in the step's model input)."""
+
+    objects: Objects
+    args: argparse.Namespace
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> Sources:
+        remote = any(str(uri or "").startswith("s3://") for uri in (args.capture, args.labels))
+        return cls(Objects.from_environment(args.region, args.kms_key) if remote else Objects(), args)
+
+    def location(self, uri: str) -> Path | str:
+        return self.objects.location(uri)
+
+    def model(self) -> Path | None:
+        model = self.args.model
+        if model is None or not model.is_dir():
+            return model
+        archives = sorted(model.rglob("*.tar.gz"))
+        return archives[0] if len(archives) == 1 else None
+
+
+def drift_window(args: argparse.Namespace) -> dict[str, Any] | None:
+    """--drift-output: the DriftCheck's window as --since/--until and its report copied to --report; the
+    result when that window held no captured data (nothing to score)."""
+    summary = json.loads((args.drift_output / DRIFT_SUMMARY).read_text())
+    window = summary["window"]
+    args.since = datetime.fromisoformat(window["since"]) if window["since"] else None
+    args.until = datetime.fromisoformat(window["until"])
+    if not summary["rows"]:
+        since = window["since"] or "the beginning"
+        return {"status": "none", "line": f"model quality: no captured data between {since} and {window['until']}"}
+    report = args.drift_output / "report.html"
+    if args.report and report.is_file() and report.resolve() != args.report.resolve():
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(report, args.report)
+    return None
+
+
+def write_quality_metrics(args: argparse.Namespace, sources: Sources, result: dict[str, Any]) -> int:
+    """cloudwatch_metrics.json of the window's metrics (Model Monitor's model-quality names) and, with
+    --publish-metrics true in a job, the same put to CloudWatch; returns how many were published."""
+    values = {name: value for name, value in sorted((result.get("metrics") or {}).items()) if math.isfinite(value)}
+    if not values or not args.endpoint:
+        return 0
+    metrics = {"Namespace": QUALITY_NAMESPACE,
+               "MetricData": entries(values, args.endpoint, args.schedule, args.until or datetime.now(UTC))}
+    (args.output / METRICS_FILE).write_text(json.dumps(metrics, indent=1) + "\n")
+    if args.publish_metrics != "true" or sources.objects.s3 is None:
+        return 0
+    import boto3
+
+    count = publish(boto3.client("cloudwatch", region_name=args.region or None), metrics)
+    log(f"published {count} model-quality metric(s) to CloudWatch for {args.endpoint}")
+    return count
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     args.output.mkdir(parents=True, exist_ok=True)
-    if args.capture:
-        result, skipped = window_quality(args)
+    apply_gate(args)
+    empty = drift_window(args) if args.drift_output else None
+    sources = Sources.of(args)
+    if empty is not None:
+        result, skipped = empty, []
+    elif args.capture:
+        result, skipped = window_quality(args, sources)
     else:
-        quality = score(args, args.merged)
-        result, skipped = {**asdict(quality), "line": verdict(quality, args.gate_source, "")}, quality.skipped_examples
+        quality = score(args, args.merged, sources.model())
+        result = {**asdict(quality), "line": verdict(quality, args.gate_source, "")}
+        skipped = quality.skipped_examples
+    result["metrics_published"] = write_quality_metrics(args, sources, result)
     (args.output / RESULT_FILE).write_text(json.dumps(result, indent=2) + "\n")
-    if args.report:
+    if args.report and args.report.is_file():
         add_model_quality(args.report, result["line"], result if "metric" in result else None, skipped)
     return result
 

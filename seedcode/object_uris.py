@@ -1,10 +1,11 @@
 """Objects named by s3:// URIs, for a step that reads and writes S3 itself rather than through its
-processing inputs and outputs (the drift step: a capture window, the watermark).
+processing inputs and outputs (the drift step: a capture window, the watermark; model quality: the capture
+window and the ground-truth labels).
 
 In a SageMaker job that is S3 through boto3 (the image ships it) with the job's role. The local engine
 runs steps without AWS: it sets ``ML_FACTORY_LOCAL_S3`` to its object store's folder, where
 ``s3://<bucket>/<key>`` is the file ``<folder>/<bucket>/<key>`` (pipelines/engine/store.py), as it
-points ``SM_OPT_ML_ROOT`` at the step's /opt/ml.
+points ``SM_OPT_ML_ROOT`` at the step's /opt/ml. Plain paths (not s3://) are read where they are.
 """
 
 from __future__ import annotations

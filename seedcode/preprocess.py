@@ -2,7 +2,8 @@
 
 Reads every .csv, .csv.gz and .parquet file under ``<root>/processing/input/data`` (subfolders
 included, hidden ones skipped, same columns in each; Hive-style folders such as ``year=2024/`` add
-their ``year`` column, as Spark and Athena read them), and writes under ``<root>/processing/output``:
+their ``year`` column, as Spark and Athena read them; see input_chunks.py), and writes under
+``<root>/processing/output``:
   train/train.parquet, validation/validation.parquet, test/test.parquet  target first, then
       the encoded float32 features; each folder also gets features.json. With --train-shards N > 1
       (N training instances) train/ holds N row slices train/part-00000.parquet ... and no
@@ -14,6 +15,12 @@ their ``year`` column, as Spark and Athena read them), and writes under ``<root>
       holds a seeded random sample, which keeps both the write and the analyzer job cheap. With
       --baseline-parts N > 1 (N data-quality instances) baseline/ holds N row slices
       part-00000.csv ... instead, each with the header, one per instance
+
+Memory is bounded by a chunk of rows (--chunk-rows), not the table: pass 1 reads the input a chunk at a
+time and keeps what needs every row in state bounded by cardinality (input_tally.py: kinds, label
+mapping, vocabularies, counts); the split is a seeded function of each labelled row's position with
+exact split sizes (row_split.py); pass 2 reads the input again, encodes each chunk and appends it to
+the output files. Only the baseline sample (--baseline-max-rows rows) is held whole.
 
 The target becomes labels by labels.py (binary: --positive-class is 1; multiclass: sorted labels
 0..K-1); features.json keeps the mapping.
@@ -31,8 +38,10 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -41,18 +50,21 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 import feature_schema
+import input_chunks
 import labels
+import row_split
 import sm_paths
+from input_tally import ColumnTally, InputTally, TargetTally
 from step_report import DataError, log, run_step
 
 PROBLEM_TYPES = ("binary_classification", "multiclass_classification", "regression")
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
 MANY_CATEGORIES = 10_000
 BASELINE_MAX_ROWS = 100_000
 MAX_DROPPED_FRACTION = 0.1
 # the test split's raw feature values, as an endpoint receives them: the Evaluate step scores the
 # champion on them through its own features.json, and a deploy smoke test can replay them
 RAW_TEST_FILE = "raw/test_raw.csv"
+SPLIT_CODES = {"train": 0, "validation": 1, "test": 2}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,7 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--problem-type", required=True, choices=PROBLEM_TYPES)
     parser.add_argument("--positive-class", help="binary: the label that becomes class 1 (default: 1 of 0/1, yes of "
                         "no/yes; any other pair of labels must be named)")
-    parser.add_argument("--seed", type=int, default=42, help="seed of the random split (default 42)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the split (default 42)")
     parser.add_argument("--validation-fraction", type=float, default=0.15, help="share of rows for validation")
     parser.add_argument("--test-fraction", type=float, default=0.15, help="share of rows for test")
     parser.add_argument("--baseline-max-rows", type=int, default=BASELINE_MAX_ROWS,
@@ -78,133 +90,81 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "Parquet shards, one per training instance (default 1: train/train.parquet)")
     parser.add_argument("--baseline-parts", type=int, default=1, help="write the baseline as this many CSV parts, "
                         "one per data-quality instance (default 1: baseline/baseline.csv)")
+    parser.add_argument("--chunk-rows", type=int, default=input_chunks.CHUNK_ROWS,
+                        help="rows read and encoded at a time; bounds the step's memory "
+                        f"(default {input_chunks.CHUNK_ROWS})")
     return parser.parse_args(argv)
 
 
-# ---------------------------------------------------------------------------- reading
+# ---------------------------------------------------------------------------- pass 1
 
 
-def input_files(directory: Path) -> list[Path]:
-    """Every readable data file under ``directory``, in a stable order."""
-    if not directory.is_dir():
-        raise DataError(f"input directory {directory} does not exist; point the step's input at your data")
-    files = [
-        path
-        for path in directory.rglob("*")
-        if path.is_file() and path.name.lower().endswith(SUFFIXES)
-        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
-    ]
-    if not files:
-        raise DataError(
-            f"no .csv, .csv.gz or .parquet files found under {directory}; upload the training data there"
-        )
-    return sorted(files, key=lambda path: path.relative_to(directory).as_posix())
+@dataclass(frozen=True)
+class Inputs:
+    """The input files and the column order every chunk comes in."""
+
+    files: list[input_chunks.InputFile]
+    columns: list[str]
+    chunk_rows: int
+
+    def chunks(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        for source in self.files:
+            yield from input_chunks.read_chunks(source, self.columns, self.chunk_rows, columns)
 
 
-def read_file(path: Path, name: str) -> pd.DataFrame:
-    """One CSV or Parquet file (``name``: its path inside the input folder, for messages); an empty,
-    unreadable or repeated-header file is a DataError."""
-    try:
-        if path.name.lower().endswith(".parquet"):
-            frame = pd.read_parquet(path)
-            header = [str(column) for column in frame.columns]
-        else:
-            # pandas renames a repeated `age` to `age.1` without a word: read the header as written first
-            header = [str(v) for v in pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
-                      .iloc[0]]
-            frame = pd.read_csv(path, low_memory=False)
-    except pd.errors.EmptyDataError as err:
-        raise DataError(f"input file '{name}' is empty; remove it or replace it with data") from err
-    except (ValueError, OSError, pd.errors.ParserError) as err:
-        first = str(err).splitlines()[0].replace(str(path), name) if str(err) else type(err).__name__
-        raise DataError(f"cannot read input file '{name}': {first}; check that it is valid CSV or Parquet") from err
-    repeated = sorted({column for column in header if header.count(column) > 1})
-    if repeated:
-        shown = ", ".join(f"'{column}' ({header.count(column)} times)" for column in repeated)
-        raise DataError(f"input file '{name}' repeats column name(s) {shown}; give every column a unique name")
-    if len(header) == frame.shape[1]:
-        frame.columns = header
-    return frame
+def open_input(args: argparse.Namespace) -> tuple[Inputs, list[str]]:
+    """The input's files and its feature names, with the header-level checks."""
+    files = input_chunks.open_inputs(sm_paths.processing("input", "data"))
+    columns = files[0].columns
+    target_name = args.target_column
+    if target_name not in columns:
+        shown = ", ".join(columns[:50]) + (", ..." if len(columns) > 50 else "")
+        raise DataError(f"target column '{target_name}' not found in input; columns are: {shown}")
+    feature_names = [column for column in columns if column != target_name]
+    if not feature_names:
+        raise DataError(f"the input has only the target column '{target_name}'; it needs feature columns too")
+    check_declared_categorical(args.categorical_columns, columns, target_name)
+    return Inputs(files, columns, args.chunk_rows), feature_names
 
 
-def partition_columns(name: str) -> dict[str, str]:
-    """Hive-style folder names on the way to a file: 'year=2024/month=01/part-0.parquet' -> year, month."""
-    folders = Path(name).parts[:-1]
-    return dict(part.split("=", 1) for part in folders if "=" in part and not part.startswith("="))
-
-
-def with_partitions(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The file's rows plus its folders' partition values as text columns (a column in the file wins)."""
-    added = {key: value for key, value in partition_columns(name).items() if key not in frame.columns}
-    if not added:
-        return frame  # assign() would copy the whole table
-    return frame.assign(**{key: pd.Series([value] * len(frame), dtype=object) for key, value in added.items()})
-
-
-def read_input(directory: Path) -> pd.DataFrame:
-    """All input files as one frame, checking that they share the same columns."""
-    names = [path.relative_to(directory).as_posix() for path in input_files(directory)]
-    frames: list[pd.DataFrame] = []
-    columns: list[str] | None = None
-    for name in names:
-        frame = with_partitions(read_file(directory / name, name), name)
-        if columns is None:
-            columns = list(frame.columns)
-        elif set(frame.columns) != set(columns):
-            missing = sorted(set(columns) - set(frame.columns))
-            extra = sorted(set(frame.columns) - set(columns))
-            raise DataError(
-                f"input file '{name}' has different columns than '{names[0]}' (missing: {', '.join(missing) or '-'}; "
-                f"extra: {', '.join(extra) or '-'}); all input files must share the same columns"
-            )
-        else:
-            frame = frame[columns]
-        frames.append(frame)
-    data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    if len(data) == 0:
+def tally_input(inputs: Inputs, args: argparse.Namespace, feature_names: list[str]) -> InputTally:
+    """Pass 1: every chunk into the bounded tallies."""
+    tally = InputTally(TargetTally(args.target_column, args.problem_type),
+                       {name: ColumnTally(name, name in args.categorical_columns) for name in feature_names},
+                       args.seed)
+    for chunk in inputs.chunks():
+        tally.add(chunk)
+    if tally.rows == 0:
         raise DataError("the input files contain no rows; provide data with at least a header and some rows")
-    partitions = sorted(partition_columns(names[0]))
-    log(f"read {len(names)} file(s), {len(data)} rows x {data.shape[1]} columns"
+    partitions = sorted(input_chunks.partition_columns(inputs.files[0].name))
+    log(f"read {len(inputs.files)} file(s), {tally.rows} rows x {len(inputs.columns)} columns"
         + (f" (partition columns from folder names: {', '.join(partitions)})" if partitions else ""))
-    if isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1:
-        return data  # reset_index() would copy the whole table
-    return data.reset_index(drop=True)
+    return tally
 
 
-# ---------------------------------------------------------------------------- split
-
-
-def split_indices(rows: int, seed: int, validation_fraction: float, test_fraction: float) -> dict[str, np.ndarray]:
-    """Seeded random split; each split's row indices ascending so rows keep their input order."""
-    n_test = int(round(rows * test_fraction))
-    n_validation = int(round(rows * validation_fraction))
-    n_train = rows - n_test - n_validation
-    if min(n_test, n_validation, n_train) < 1:
+def check_missing_target(tally: InputTally, max_fraction: float) -> None:
+    """More than ``max_fraction`` of the rows without a target value is a DataError."""
+    dropped, rows, name = tally.target.missing, tally.rows, tally.target.name
+    if dropped == rows:
+        raise DataError(f"target column '{name}' is empty in every row; fill in the labels")
+    if dropped > max_fraction * rows:
         raise DataError(
-            f"only {rows} labelled rows: too few to split into train/validation/test with fractions "
-            f"validation={validation_fraction}, test={test_fraction}; provide more data"
+            f"{dropped} of {rows} rows ({dropped / rows:.1%}) have no value in target column "
+            f"'{name}', more than max_dropped_fraction {max_fraction:g} allows; fill in the labels, or raise "
+            "max_dropped_fraction in [tool.ml-factory.data] if training on the labelled rows is intended"
         )
-    order = np.random.default_rng(seed).permutation(rows)
-    return {
-        "train": np.sort(order[n_test + n_validation :]),
-        "validation": np.sort(order[n_test : n_test + n_validation]),
-        "test": np.sort(order[:n_test]),
-    }
+    if dropped:
+        log(f"dropped {dropped} rows with a missing target '{name}' ({dropped / rows:.1%}, "
+            f"max_dropped_fraction {max_fraction:g})")
 
 
-# ---------------------------------------------------------------------------- features
-
-
-def feature_kinds(data: pd.DataFrame, feature_names: list[str], categorical: list[str]) -> dict[str, str]:
-    """Each feature's kind (``categorical``: the features declared so); an all-missing input is a
-    DataError, an all-missing column a warning."""
-    kinds = {name: "categorical" if name in categorical else feature_schema.feature_kind(data[name])
-             for name in feature_names}
-    null_counts = {name: int(data[name].isna().sum()) for name in feature_names}  # data[names] would copy them
-    if sum(null_counts.values()) == len(data) * len(feature_names):
+def feature_kinds(tally: InputTally) -> dict[str, str]:
+    """Each feature's kind; an all-missing input is a DataError, an all-missing column a warning."""
+    kinds = {name: column.kind() for name, column in tally.features.items()}
+    if sum(column.nulls for column in tally.features.values()) == tally.labelled * len(kinds):
         raise DataError("every feature value in the input is missing; provide data with feature values")
-    for name in feature_names:
-        if null_counts[name] == len(data):
+    for name, column in tally.features.items():
+        if column.nulls == tally.labelled:
             log(f"warning: feature '{name}' is missing in every row; it carries no information")
     counts = {kind: sum(1 for k in kinds.values() if k == kind) for kind in feature_schema.KINDS}
     log("features: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
@@ -222,113 +182,197 @@ def check_declared_categorical(declared: list[str], columns: list[str], target_n
                         "[tool.ml-factory.data]")
 
 
-def placeholder_counts(data: pd.DataFrame, kinds: dict[str, str]) -> dict[str, int]:
-    """Per numeric text column, how many placeholders (?, NA, -, blank, ...) are read as missing; logged."""
-    counts: dict[str, int] = {}
-    for name, kind in kinds.items():
-        if kind != "numeric" or pd.api.types.is_numeric_dtype(data[name].dtype):
-            continue
-        found = feature_schema.placeholders(data[name])
-        if found:
-            counts[name] = sum(found.values())
-            shown = ", ".join(f"{value!r} x{n}" for value, n in sorted(found.items()))
-            log(f"feature '{name}': {counts[name]} placeholder value(s) read as missing ({shown})")
-    return counts
+def vocabularies(inputs: Inputs, tally: InputTally, kinds: dict[str, str],
+                 plan: row_split.SplitPlan) -> dict[str, list[str]]:
+    """The sorted training values of each categorical feature. A column whose chunks read as numbers in
+    part (so its values were not gathered) has them gathered by one more pass over that column alone."""
+    categorical = [name for name, kind in kinds.items() if kind == "categorical"]
+    again = [name for name in categorical if tally.features[name].values is None]
+    if again:
+        regathered = InputTally(TargetTally(tally.target.name, tally.target.problem_type),
+                                {name: ColumnTally(name, declared=True) for name in again}, tally.seed,
+                                count_target=False)
+        for chunk in inputs.chunks([tally.target.name, *again]):
+            regathered.add(chunk)
+        tally.features.update(regathered.features)
+    found: dict[str, list[str]] = {}
+    for name in categorical:
+        vocab = tally.features[name].vocabulary(plan)
+        assert vocab is not None
+        if len(vocab) > MANY_CATEGORIES:
+            log(f"warning: feature '{name}' has {len(vocab)} distinct values; an id-like column rarely helps")
+        found[name] = vocab
+    return found
 
 
-def drop_missing_target(data: pd.DataFrame, target_name: str, max_fraction: float) -> pd.DataFrame:
-    """The rows with a target value; more than ``max_fraction`` of the rows without one is a DataError."""
-    missing = data[target_name].isna().to_numpy()
-    dropped = int(missing.sum())
-    if dropped == len(data):
-        raise DataError(f"target column '{target_name}' is empty in every row; fill in the labels")
-    if dropped > max_fraction * len(data):
-        raise DataError(
-            f"{dropped} of {len(data)} rows ({dropped / len(data):.1%}) have no value in target column "
-            f"'{target_name}', more than max_dropped_fraction {max_fraction:g} allows; fill in the labels, or raise "
-            "max_dropped_fraction in [tool.ml-factory.data] if training on the labelled rows is intended"
-        )
-    if not dropped:
-        return data  # a filtered copy of every row would double the table
-    log(f"dropped {dropped} rows with a missing target '{target_name}' ({dropped / len(data):.1%}, "
-        f"max_dropped_fraction {max_fraction:g})")
-    return data.loc[~missing].reset_index(drop=True)
+def plan_split(args: argparse.Namespace, tally: InputTally, target: labels.Target) -> row_split.SplitPlan:
+    """The split, checked: every class in training, enough rows for the shards and the baseline parts."""
+    plan = row_split.plan_split(tally.labelled, args.seed, (args.validation_fraction, args.test_fraction),
+                                args.baseline_max_rows)
+    if target.mapping is not None:
+        labels.check_classes_present(target, tally.target.training_classes(target, plan), args.target_column)
+    if plan.sizes["train"] < args.train_shards:
+        raise DataError(f"{plan.sizes['train']} training rows cannot fill {args.train_shards} shards (one per "
+                        "training instance); lower [tool.ml-factory.training] instance_count or add data")
+    baseline_rows = min(plan.sizes["train"], args.baseline_max_rows)
+    if baseline_rows < args.baseline_parts:
+        raise DataError(f"{baseline_rows} baseline rows cannot fill {args.baseline_parts} parts (one per "
+                        "data-quality instance); lower [tool.ml-factory.processing] instance_count or add data")
+    log("split rows " + " ".join(f"{name}={n}" for name, n in plan.sizes.items()) + f" (seed={args.seed})")
+    return plan
 
 
-def encode(
-    data: pd.DataFrame, kinds: dict[str, str], train_index: np.ndarray
-) -> tuple[dict[str, np.ndarray], dict[str, pd.Series], dict[str, list[str]]]:
-    """Encoded float32 columns, raw (normalized) columns for the baseline, and the vocabularies
-    (built from the training rows only, so validation/test see unseen values as an endpoint would)."""
+# ---------------------------------------------------------------------------- pass 2
+
+
+def encode(data: pd.DataFrame, kinds: dict[str, str],
+           vocabularies: dict[str, list[str]]) -> tuple[dict[str, np.ndarray], dict[str, pd.Series]]:
+    """Encoded float32 columns and raw (normalized) columns for the baseline and the raw test rows."""
     encoded: dict[str, np.ndarray] = {}
     raw: dict[str, pd.Series] = {}
-    vocabularies: dict[str, list[str]] = {}
     for name, kind in kinds.items():
         column = data[name]
         if kind == "categorical":
             column = feature_schema.as_text(column)
-            vocab = feature_schema.vocabulary(column.iloc[train_index])
-            if len(vocab) > MANY_CATEGORIES:
-                log(f"warning: feature '{name}' has {len(vocab)} distinct values; an id-like column rarely helps")
-            vocabularies[name] = vocab
-            encoded[name] = feature_schema.encode_categorical(column, vocab)
+            encoded[name] = feature_schema.encode_categorical(column, vocabularies[name])
         else:
             encoded[name] = feature_schema.encode_column(column, kind)
             if kind == "numeric" and not pd.api.types.is_numeric_dtype(column.dtype):
                 column = pd.Series(feature_schema.numeric_values(column, kind), name=name)  # e.g. Decimal objects
         raw[name] = column
-    return encoded, raw, vocabularies
+    return encoded, raw
 
 
-def write_outputs(
-    output: Path,
-    schema: dict[str, Any],
-    target: np.ndarray,
-    encoded: dict[str, np.ndarray],
-    raw: dict[str, pd.Series],
-    splits: dict[str, np.ndarray],
-    baseline_rows: np.ndarray,
-    parts: tuple[int, int] = (1, 1),
-) -> None:
-    """The three encoded splits with features.json, and the raw training-feature baseline; ``parts``: the
-    training shards and the baseline parts."""
-    shards, baseline_parts = parts
-    target_name = schema["target_column"]
-    target_dtype = "float64" if schema["problem_type"] == "regression" else "int64"
-    # dictionary encoding pays off for few distinct values only; elsewhere it just costs write time
-    kinds = schema["feature_kinds"]
-    low_cardinality = [name for name in schema["feature_names"] if kinds[name] in ("categorical", "boolean")]
-    for name, index in splits.items():
-        for path, rows in split_files(output / name, name, index, shards if name == "train" else 1):
-            columns = {target_name: pa.array(target[rows].astype(target_dtype))}
-            columns.update({feature: pa.array(values[rows]) for feature, values in encoded.items()})
-            write_parquet(pa.Table.from_pydict(columns), path, [target_name, *low_cardinality])
-        if not (name == "train" and shards > 1):  # a sharded channel holds the shards alone
-            (output / name / feature_schema.FEATURES_FILE).write_text(json.dumps(schema, indent=2) + "\n")
-    for path, rows in split_files(output / "baseline", "baseline", baseline_rows, baseline_parts, ".csv"):
-        write_csv(raw_rows(raw, rows), path)
-    write_csv(raw_rows(raw, splits["test"]), output / "test" / RAW_TEST_FILE)
+class SplitWriter:
+    """One split's Parquet file, or consecutive shards of nearly equal size (``part-NNNNN.parquet``, as
+    np.array_split would cut them), appended to a chunk at a time."""
+
+    def __init__(self, folder: Path, name: str, rows: int, shards: int, dictionary_columns: list[str]) -> None:
+        self.paths = ([folder / f"{name}.parquet"] if shards == 1
+                      else [folder / f"part-{i:05d}.parquet" for i in range(shards)])
+        self.ends = np.cumsum([len(part) for part in np.array_split(np.arange(rows), shards)])
+        self.dictionary_columns = dictionary_columns
+        self.writers: list[pq.ParquetWriter] = []
+        self.written = 0
+
+    def write(self, table: pa.Table) -> None:
+        offset = 0
+        while offset < table.num_rows:
+            shard = int(np.searchsorted(self.ends, self.written, side="right"))
+            take = min(table.num_rows - offset, int(self.ends[shard]) - self.written)
+            while len(self.writers) <= shard:
+                path = self.paths[len(self.writers)]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.writers.append(pq.ParquetWriter(str(path), table.schema,
+                                                     use_dictionary=self.dictionary_columns or False))
+            self.writers[shard].write_table(table.slice(offset, take))
+            offset += take
+            self.written += take
+
+    def close(self) -> None:
+        for writer in self.writers:
+            writer.close()
 
 
-def split_files(folder: Path, name: str, rows: np.ndarray, shards: int,
-                suffix: str = ".parquet") -> list[tuple[Path, np.ndarray]]:
-    """``<name><suffix>`` with every row, or ``part-NNNNN<suffix>`` holding consecutive slices of nearly
-    equal size (one per instance)."""
-    if shards == 1:
-        return [(folder / f"{name}{suffix}", rows)]
-    return [(folder / f"part-{i:05d}{suffix}", part) for i, part in enumerate(np.array_split(rows, shards))]
+@dataclass
+class Outputs:
+    """Pass 2's open outputs: the three splits, the raw test rows, and the baseline sample held in memory
+    (at most --baseline-max-rows rows)."""
+
+    folder: Path
+    schema: dict[str, Any]
+    splits: dict[str, SplitWriter]
+    raw_test: BinaryIO  # test/raw/test_raw.csv, appended to a chunk at a time
+    baseline: list[pd.DataFrame] = field(default_factory=list)
+    placeholders: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, folder: Path, schema: dict[str, Any], plan: row_split.SplitPlan, shards: int) -> Outputs:
+        kinds = schema["feature_kinds"]
+        # dictionary encoding pays off for few distinct values only; elsewhere it just costs write time
+        low = [schema["target_column"], *(n for n in schema["feature_names"] if kinds[n] in ("categorical", "boolean"))]
+        splits = {name: SplitWriter(folder / name, name, rows, shards if name == "train" else 1, low)
+                  for name, rows in plan.sizes.items()}
+        (folder / "test" / RAW_TEST_FILE).parent.mkdir(parents=True, exist_ok=True)
+        return cls(folder, schema, splits, (folder / "test" / RAW_TEST_FILE).open("wb"))
+
+    def add(self, target: np.ndarray, encoded: dict[str, np.ndarray], raw: dict[str, pd.Series],
+            assignment: tuple[np.ndarray, np.ndarray]) -> None:
+        codes, in_baseline = assignment
+        target_name = self.schema["target_column"]
+        target_dtype = "float64" if self.schema["problem_type"] == "regression" else "int64"
+        for name, code in SPLIT_CODES.items():
+            rows = np.flatnonzero(codes == code)
+            if len(rows):
+                columns = {target_name: pa.array(target[rows].astype(target_dtype))}
+                columns.update({feature: pa.array(values[rows]) for feature, values in encoded.items()})
+                self.splits[name].write(pa.Table.from_pydict(columns))
+        test_rows = np.flatnonzero(codes == SPLIT_CODES["test"])
+        if len(test_rows):
+            options = pa_csv.WriteOptions(include_header=self.raw_test.tell() == 0)
+            pa_csv.write_csv(raw_table(raw, test_rows), self.raw_test, write_options=options)
+        if in_baseline.any():
+            self.baseline.append(raw_rows(raw, np.flatnonzero(in_baseline)))
+
+    def close(self) -> None:
+        self.raw_test.close()
+        for writer in self.splits.values():
+            writer.close()
+
+    def finish(self, baseline_parts: int) -> int:
+        """Writes features.json and the baseline; returns the baseline's rows."""
+        for name, writer in self.splits.items():
+            if len(writer.paths) == 1:  # a sharded channel holds the shards alone
+                (self.folder / name / feature_schema.FEATURES_FILE).write_text(json.dumps(self.schema, indent=2) + "\n")
+        baseline = pd.concat(self.baseline, ignore_index=True)
+        parts = ([self.folder / "baseline" / "baseline.csv"] if baseline_parts == 1 else
+                 [self.folder / "baseline" / f"part-{i:05d}.csv" for i in range(baseline_parts)])
+        for path, rows in zip(parts, np.array_split(np.arange(len(baseline)), baseline_parts), strict=True):
+            write_csv(baseline.iloc[rows], path)
+        return len(baseline)
 
 
 def raw_rows(raw: dict[str, pd.Series], rows: np.ndarray) -> pd.DataFrame:
     return pd.concat([column.iloc[rows].reset_index(drop=True) for column in raw.values()], axis=1)
 
 
-def baseline_sample(train_rows: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
-    """All training rows when few enough, else a seeded sample of them in their original order."""
-    if len(train_rows) <= max_rows:
-        return train_rows
-    chosen = np.random.default_rng(seed).choice(len(train_rows), size=max_rows, replace=False)
-    return train_rows[np.sort(chosen)]
+def raw_table(raw: dict[str, pd.Series], rows: np.ndarray) -> pa.Table:
+    return pa.Table.from_pandas(raw_rows(raw, rows), preserve_index=False)
+
+
+def count_placeholders(counts: dict[str, dict[str, int]], data: pd.DataFrame, kinds: dict[str, str]) -> None:
+    """Add the placeholders (?, NA, -, blank, ...) read as missing in each numeric text column of a chunk."""
+    for name, kind in kinds.items():
+        if kind != "numeric" or pd.api.types.is_numeric_dtype(data[name].dtype):
+            continue
+        for value, n in feature_schema.placeholders(data[name]).items():
+            counts.setdefault(name, {})[value] = counts.setdefault(name, {}).get(value, 0) + n
+
+
+def write_splits(inputs: Inputs, outputs: Outputs, plan: row_split.SplitPlan, mapping: dict[str, int] | None,
+                 vocabs: dict[str, list[str]]) -> None:
+    """Pass 2: each chunk encoded and appended to its splits' files."""
+    target_name, kinds = outputs.schema["target_column"], outputs.schema["feature_kinds"]
+    position = 0
+    for chunk in inputs.chunks():
+        missing = chunk[target_name].isna().to_numpy()
+        labelled = chunk.loc[~missing].reset_index(drop=True) if missing.any() else chunk
+        assignment = plan.assign(position, position + len(labelled))
+        position += len(labelled)
+        target = labels.label_codes(labelled[target_name], mapping)
+        encoded, raw = encode(labelled, kinds, vocabs)
+        count_placeholders(outputs.placeholders, labelled, kinds)
+        outputs.add(target, encoded, raw, assignment)
+
+
+def placeholder_totals(counts: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Per column, the placeholders read as missing, logged."""
+    totals: dict[str, int] = {}
+    for name, found in counts.items():
+        totals[name] = sum(found.values())
+        shown = ", ".join(f"{value!r} x{n}" for value, n in sorted(found.items()))
+        log(f"feature '{name}': {totals[name]} placeholder value(s) read as missing ({shown})")
+    return totals
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -345,6 +389,8 @@ def check_arguments(args: argparse.Namespace) -> None:
     if args.train_shards < 1 or args.baseline_parts < 1:
         raise DataError(f"--train-shards and --baseline-parts must be positive, got {args.train_shards} and "
                         f"{args.baseline_parts}")
+    if args.chunk_rows < 1:
+        raise DataError(f"--chunk-rows must be positive, got {args.chunk_rows}")
     if args.baseline_max_rows < 1:
         raise DataError(f"--baseline-max-rows must be positive, got {args.baseline_max_rows}")
     if not 0 <= args.max_dropped_fraction < 1:
@@ -362,69 +408,42 @@ def preprocess(args: argparse.Namespace) -> dict[str, Any]:
     """Run the whole step; returns the features.json content."""
     started = time.perf_counter()
     check_arguments(args)
-    data = read_input(sm_paths.processing("input", "data"))
-    target_name = args.target_column
-    if target_name not in data.columns:
-        shown = ", ".join(list(data.columns)[:50]) + (", ..." if data.shape[1] > 50 else "")
-        raise DataError(f"target column '{target_name}' not found in input; columns are: {shown}")
-    feature_names = [column for column in data.columns if column != target_name]
-    if not feature_names:
-        raise DataError(f"the input has only the target column '{target_name}'; it needs feature columns too")
-    check_declared_categorical(args.categorical_columns, list(data.columns), target_name)
-
-    rows_read = len(data)
-    data = drop_missing_target(data, target_name, args.max_dropped_fraction)
-    encoded_target = labels.encode_target(data[target_name], args.problem_type, args.positive_class)
-    log(encoded_target.describe(target_name))
-    target = encoded_target.values
-
-    kinds = feature_kinds(data, feature_names, args.categorical_columns)
-    placeholders = placeholder_counts(data, kinds)
-    splits = split_indices(len(data), args.seed, args.validation_fraction, args.test_fraction)
-    labels.check_training_split(encoded_target, splits["train"], target_name)
-    if len(splits["train"]) < args.train_shards:
-        raise DataError(f"{len(splits['train'])} training rows cannot fill {args.train_shards} shards (one per "
-                        "training instance); lower [tool.ml-factory.training] instance_count or add data")
-    baseline_rows = baseline_sample(splits["train"], args.baseline_max_rows, args.seed)
-    if len(baseline_rows) < args.baseline_parts:
-        raise DataError(f"{len(baseline_rows)} baseline rows cannot fill {args.baseline_parts} parts (one per "
-                        "data-quality instance); lower [tool.ml-factory.processing] instance_count or add data")
-    log("split rows " + " ".join(f"{name}={len(index)}" for name, index in splits.items()) + f" (seed={args.seed})")
-    encoded, raw, vocabularies = encode(data, kinds, splits["train"])
-
+    inputs, feature_names = open_input(args)
+    tally = tally_input(inputs, args, feature_names)
+    check_missing_target(tally, args.max_dropped_fraction)
+    target = tally.target.target(args.positive_class)
+    log(tally.target.describe(target))
+    kinds = feature_kinds(tally)
+    plan = plan_split(args, tally, target)
     schema: dict[str, Any] = {
         "schema_version": feature_schema.SCHEMA_VERSION,
-        "target_column": target_name,
+        "target_column": args.target_column,
         "problem_type": args.problem_type,
         "feature_names": feature_names,
         "feature_kinds": kinds,
-        "categorical_vocabularies": vocabularies,
-        "label_mapping": encoded_target.mapping,
-        "positive_class": encoded_target.positive_class,
-        "row_counts": {
-            "input": rows_read,
-            "dropped_missing_target": rows_read - len(data),
-            **{name: int(len(index)) for name, index in splits.items()},
-        },
-        "missing_placeholders": placeholders,  # numeric text column -> placeholders read as missing
+        "categorical_vocabularies": vocabularies(inputs, tally, kinds, plan),
+        "label_mapping": target.mapping,
+        "positive_class": target.positive_class,
+        "row_counts": {"input": tally.rows, "dropped_missing_target": tally.target.missing, **plan.sizes},
+        "missing_placeholders": {},  # numeric text column -> placeholders read as missing
         "split": {
             "seed": args.seed,
             "validation_fraction": args.validation_fraction,
             "test_fraction": args.test_fraction,
         },
     }
-
     output = sm_paths.processing("output")
-    write_outputs(output, schema, target, encoded, raw, splits, baseline_rows, (args.train_shards, args.baseline_parts))
-    log(f"wrote train/validation/test Parquet, a {len(baseline_rows)}-row baseline CSV and features.json "
+    outputs = Outputs.open(output, schema, plan, args.train_shards)
+    try:
+        write_splits(inputs, outputs, plan, target.mapping, schema["categorical_vocabularies"])
+    finally:
+        outputs.close()
+    schema["missing_placeholders"] = placeholder_totals(outputs.placeholders)
+    baseline_rows = outputs.finish(args.baseline_parts)
+    log(f"wrote train/validation/test Parquet, a {baseline_rows}-row baseline CSV and features.json "
         f"under {output}")
     log(f"preprocess done in {time.perf_counter() - started:.2f} s")
     return schema
-
-
-def write_parquet(table: pa.Table, path: Path, dictionary_columns: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, str(path), use_dictionary=dictionary_columns or False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,9 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -272,12 +274,13 @@ Split = pd.DataFrame | list[Path]  # a processed split in memory, or its Parquet
 
 class SplitBatches(xgb.DataIter):
     """A processed split (a DataFrame, or its Parquet files read BATCH_ROWS rows at a time) as batches of
-    encoded features for a QuantileDMatrix, which quantizes them batch by batch: the split is never held
-    whole, only its quantized matrix (a byte per value) and one batch. The first pass also digests the
-    data for the checkpoint fingerprint: its size, every ``rows // 4096``-th row and every label."""
+    encoded features for an ExtMemQuantileDMatrix, which quantizes them batch by batch into pages cached
+    on disk under ``cache_prefix`` and reads them back page by page every round: neither the split nor its
+    quantized matrix is held whole in memory. The first pass also digests the data for the checkpoint
+    fingerprint: its size, every ``rows // 4096``-th row and every label."""
 
     def __init__(self, split: Split, schema: dict[str, Any], target_column: str | None) -> None:
-        super().__init__(release_data=True)
+        super().__init__(release_data=True, on_host=False)  # external_matrix sets cache_prefix
         self.split, self.schema, self.target = split, schema, target_column
         self.rows = len(split) if isinstance(split, pd.DataFrame) else sum(
             pq.ParquetFile(path).metadata.num_rows for path in split)
@@ -319,16 +322,33 @@ class SplitBatches(xgb.DataIter):
         return True
 
 
+def external_matrix(batches: SplitBatches, options: dict[str, Any],
+                    ref: xgb.DMatrix | None = None) -> tuple[xgb.DMatrix, SplitBatches]:
+    """An ExtMemQuantileDMatrix whose pages go to a folder of their own (``scratch_dir``), removed once the
+    matrix is freed (xgboost removes the pages themselves then, also when an error keeps it alive a while)."""
+    folder = tempfile.mkdtemp(prefix="xgboost-cache-", dir=scratch_dir())
+    batches.cache_prefix = os.path.join(folder, "pages")
+    try:
+        matrix = xgb.ExtMemQuantileDMatrix(batches, ref=ref, **options)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    weakref.finalize(matrix, shutil.rmtree, folder, True)
+    return matrix, batches
+
+
 def matrices(train_split: Split, valid_split: Split, params: dict[str, Any], schema: dict[str, Any],
              target_column: str | None) -> tuple[xgb.DMatrix, xgb.DMatrix, str]:
     """The training and validation matrices and the training data's digest. With ``hist`` (the default)
-    QuantileDMatrix built batch by batch; other tree methods need a DMatrix of the whole split."""
-    batches = SplitBatches(train_split, schema, target_column)
+    xgboost's external memory, whatever the size: one path for small and large data, memory flat in the
+    rows but for per-row training state (labels, gradients, the prediction cache), and the same trees as
+    an in-memory QuantileDMatrix. Other tree methods need a DMatrix of the whole split."""
     if params.get("tree_method", "hist") == "hist":
         options = {key: params[key] for key in ("max_bin", "nthread") if key in params}
-        dtrain = xgb.QuantileDMatrix(batches, **options)
-        return dtrain, xgb.QuantileDMatrix(SplitBatches(valid_split, schema, target_column), ref=dtrain,
-                                           **options), batches.digest
+        dtrain, batches = external_matrix(SplitBatches(train_split, schema, target_column), options)
+        dvalid, _ = external_matrix(SplitBatches(valid_split, schema, target_column), options, ref=dtrain)
+        return dtrain, dvalid, batches.digest
+    batches = SplitBatches(train_split, schema, target_column)
     frames = list(batches.frames())  # the whole split, as exact and approx need
     features, label, _ = split_arrays(pd.concat(frames) if len(frames) > 1 else frames[0], schema, target_column)
     whole = valid_split if isinstance(valid_split, pd.DataFrame) else pd.concat(map(pd.read_parquet, valid_split))
@@ -385,6 +405,16 @@ def train(
             *callbacks,
         ],
     )
+
+
+def scratch_dir() -> Path | None:
+    """Where the external-memory pages go: in a job, its storage volume (under /opt/ml; not the model or
+    the output data, which SageMaker uploads); outside one, the system's temporary folder (None)."""
+    if not sm_paths.root().is_dir():
+        return None
+    folder = sm_paths.opt_ml("output", "scratch")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def training_params(hyperparameters: dict[str, Any], problem_type: str, num_class: int | None = None) -> dict[str, Any]:

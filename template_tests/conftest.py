@@ -9,6 +9,12 @@ from pathlib import Path
 import pytest
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+if str(TEMPLATE_ROOT / "tests") not in sys.path:
+    sys.path.append(str(TEMPLATE_ROOT / "tests"))
+
+from botocore_loader import share_botocore_loader  # noqa: E402
+
+share_botocore_loader()  # the service models parsed once per test process, not once per session
 
 
 def run_cookiecutter(output_dir: Path, *assignments: str) -> subprocess.CompletedProcess[str]:

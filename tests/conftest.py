@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from botocore_loader import share_botocore_loader
 from browser import chromium  # noqa: F401  (the one browser harness: a session fixture for every report test)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,8 @@ if str(REPO_ROOT / "seedcode") not in sys.path:
     sys.path.append(str(REPO_ROOT / "seedcode"))
 if TYPE_CHECKING:
     from pipelines.config import Config
+
+share_botocore_loader()  # the service models parsed once per test process, not once per session
 
 CONTAINER_RECORD = REPO_ROOT / "requirements-container.in"
 CONTAINER_VENV = REPO_ROOT / ".venv-container"
@@ -40,6 +43,24 @@ def read_container_record(path: Path = CONTAINER_RECORD) -> ContainerRecord:
     fields = dict(re.findall(r"^# (image|python): *(\S+)$", text, flags=re.M))
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", text, flags=re.M))
     return ContainerRecord(image=fields["image"], python=fields["python"], pins=pins)
+
+
+# The folder of the one first run of a test run (tests/engine/conftest.py `first_run`): set by the first
+# process of the run and inherited by the pytest runs the request recorders start (tests/contracts).
+SHARED_FIRST_RUN = "ML_FACTORY_TEST_FIRST_RUN"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_first_run_folder(tmp_path_factory) -> Path:
+    """The xdist workers' common temporary folder (or this run's own), named in the environment before any
+    test starts a pytest of its own, so that every process of the test run shares one first run."""
+    if not os.environ.get(SHARED_FIRST_RUN):
+        base = tmp_path_factory.getbasetemp()
+        common = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+        os.environ[SHARED_FIRST_RUN] = str(common / "shared-first-run")
+    folder = Path(os.environ[SHARED_FIRST_RUN])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

@@ -268,6 +268,9 @@ def test_several_training_and_data_quality_instances_are_accepted(team_table):
     ({"feature_thresholds": {"age": 1.5}}, "feature_thresholds.age: must be a distance between 0 (exclusive) and 1"),
     ({"drift_threshold": 0}, "drift_threshold: must be a distance between 0 (exclusive) and 1, got 0"),
     ({"cool_down_hours": -1}, "cool_down_hours: must be at least 0, got -1"),
+    ({"instance_count": 0}, "[tool.ml-factory.monitoring] instance_count: must be a positive integer, got 0"),
+    ({"instance_count": 101}, "instance_count: 101 drift-check instances exceed the 100 a SageMaker processing job "
+                              "can run on; set instance_count to at most 100"),
 ])
 def test_monitoring_settings_are_checked_naming_the_key(team_table, monitoring, message):
     team_table.setdefault("monitoring", {}).update(monitoring)

@@ -39,6 +39,15 @@ mock_provider "aws" {
   mock_resource "aws_codepipeline" {
     defaults = { arn = "arn:aws:codepipeline:eu-west-1:111111111111:mock" }
   }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:111111111111:function:mock" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:111111111111:rule/mock" }
+  }
+  mock_resource "aws_sagemaker_mlflow_tracking_server" {
+    defaults = { arn = "arn:aws:sagemaker:eu-west-1:111111111111:mlflow-tracking-server/mock" }
+  }
 }
 
 variables {
@@ -61,9 +70,9 @@ run "github_stage_writes_the_wiring" {
   assert {
     condition = toset(keys(module.sagemaker_project.wiring_parameter_names)) == toset([
       "artifact-bucket", "data-bucket", "execution-role-arn", "kms-key-arn",
-      "model-package-group", "security-group-ids", "subnet-ids",
+      "mlflow-tracking-server-arn", "model-package-group", "security-group-ids", "subnet-ids",
     ])
-    error_message = "The stage must write exactly the seven wiring keys pipelines/wiring.py reads."
+    error_message = "The stage must write exactly the eight wiring keys pipelines/wiring.py reads."
   }
 
   assert {

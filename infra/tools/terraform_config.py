@@ -168,6 +168,8 @@ def reference_problems(directory: Path) -> list[str]:
             )
     problems = []
     for block in all_blocks:
+        if block.kind == "moved":  # its `from` is gone by design; moved_problems checks both ends
+            continue
         for expression in _expressions(block.body):
             for kind, pattern in _REFERENCES.items():
                 for found in pattern.finditer(expression):
@@ -196,3 +198,31 @@ def _reference_problem(
         prefix = "data." if kind == "data" else ""
         return f"reference to undeclared {prefix}{address[0]}.{address[1]}"
     return None
+
+
+def _address(expression: str) -> list[str]:
+    """`${module.a[0].module.b.aws_x.y["k"]}` -> ["module", "a", "module", "b", "aws_x", "y"]."""
+    return re.sub(r"\[[^\]]*\]", "", expression.removeprefix("${").removesuffix("}")).split(".")
+
+
+def moved_problems(directory: Path) -> list[str]:
+    """`moved` blocks: the `from` resource is no longer declared, and `to` names a resource that is, following
+    module calls into local modules (what `terraform plan` would reject)."""
+    all_blocks = config_blocks(directory)
+    problems = []
+    for block in (b for b in all_blocks if b.kind == "moved"):
+        source, target = _address(str(block.body.get("from"))), _address(str(block.body.get("to")))
+        if source[0] != "module" and any(b.kind == "resource" and b.labels == tuple(source) for b in all_blocks):
+            problems.append(f"{block.where}: moved from {'.'.join(source)}, which is still declared")
+        here, blocks_here = directory, all_blocks
+        while len(target) > 2 and target[0] == "module":
+            call = next((b for b in blocks_here if b.kind == "module" and b.labels == (target[1],)), None)
+            module_dir = local_module_dir(call) if call else None
+            if module_dir is None:
+                problems.append(f"{block.where}: moved to module.{target[1]}, not a local module call in {here}")
+                break
+            here, blocks_here, target = module_dir, config_blocks(module_dir), target[2:]
+        else:
+            if not any(b.kind == "resource" and b.labels == tuple(target) for b in blocks_here):
+                problems.append(f"{block.where}: moved to {'.'.join(target)}, which {here} does not declare")
+    return problems

@@ -7,7 +7,7 @@ schedule all take these two URIs; a package without them is refused with its nam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipelines.errors import UserError
 from pipelines.registry_model import PackageVersion
@@ -19,6 +19,7 @@ class ServedBaselines:
     label: str  # "<group> version <n>", for messages
     statistics_uri: str
     constraints_uri: str
+    quality: dict[str, str] = field(default_factory=dict)  # ModelQuality's ModelDataUri and QualityGate defaults
 
 
 def served_baselines(package: PackageVersion) -> ServedBaselines:

@@ -12,6 +12,7 @@ record) and refuse a package without DriftCheckBaselines, naming it, before anyt
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from pipelines.config import Config
 from pipelines.monitoring import names
 from pipelines.monitoring.baselines import ServedBaselines, served_baselines
+from pipelines.monitoring.ground_truth import quality_parameters
 from pipelines.monitoring.native import ScheduleState, schedule_plan, wanted_job_definition
 from pipelines.serving.plan import ApiCall, DeployTarget
 
@@ -35,7 +37,10 @@ def _served(config: Config, session: Any) -> tuple[Any, DeployTarget, ServedBase
     access = stage_access(session, config)
     package = served_package(session, config, access)
     target = DeployTarget(config, read_wiring(access.ssm, config.project, config.stage), package)
-    return access, target, served_baselines(package)
+    served = served_baselines(package)
+    if config.monitoring.model_quality:
+        served = dataclasses.replace(served, quality=quality_parameters(package, served.label, config))
+    return access, target, served
 
 
 def publish_pipeline(config: Config, session: Any, dry_run: bool = False) -> str:

@@ -1,10 +1,12 @@
 """A drift check on this machine: the monitoring pipeline's definition (the one the cloud runs) executed
 by the local engine over the local endpoint's capture.
 
-The CLI chooses what the schedule leaves to defaults in the cloud: the deployed package's baselines, the
-window end (now, unless --until) and a window start only when --since is given (else the step reads the
-watermark it keeps in the store). Metrics are not published (the step writes cloudwatch_metrics.json). The
-step's files are then linked into <state>/monitoring/<stage>/runs/<UTC time>/.
+The CLI chooses what the schedule leaves to defaults in the cloud: the deployed package's baselines, model and
+gate, the window end (now, unless --until) and a window start only when --since is given (else the step reads
+the watermark it keeps in the store). Model quality always runs here (the ModelQuality step, whatever
+`[tool.ml-factory.monitoring] model_quality` says for the cloud): it costs a process, not an instance. Metrics
+are not published (the steps write cloudwatch_metrics.json). The steps' files are then linked into
+<state>/monitoring/<stage>/runs/<UTC time>/.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class LocalWindow:
     since: datetime | None  # None: since the watermark (or the beginning)
     until: datetime
     step_python: Path = Path(sys.executable)  # the step's `python3` (.venv-container/bin/python: the image's)
+    ground_truth: Path | None = None  # the labels folder (default: the stage's ground-truth folder in the store)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class DriftRun:
 
     summary: dict[str, Any]
     folder: Path | None  # None for an empty window: nothing was written
+    quality_failure: str = ""  # why the ModelQuality step failed (labelled rows it could not score), if it did
 
     @property
     def rows(self) -> int:
@@ -64,25 +68,32 @@ class DriftRun:
 
 
 def _definition(stage: LocalStage, bundle: Any) -> dict[str, Any]:
-    """The monitoring definition, built with the SDK once per config and code (<state>/definitions/)."""
+    """The monitoring definition with its ModelQuality step, built with the SDK once per config and code
+    (<state>/definitions/)."""
+    import dataclasses
     import json
 
     from pipelines.engine.build import load_definition
     from pipelines.engine.state import StateDir
     from pipelines.monitoring.definition import build_monitoring_pipeline
 
-    text, _ = load_definition(stage.config, stage.wiring, bundle, StateDir(stage.state_root).definitions,
+    config = stage.config
+    config = dataclasses.replace(config, monitoring=dataclasses.replace(config.monitoring, model_quality=True))
+    text, _ = load_definition(config, stage.wiring, bundle, StateDir(stage.state_root).definitions,
                               build=build_monitoring_pipeline)
     return json.loads(text)
 
 
 def parameter_values(stage: LocalStage, window: LocalWindow) -> dict[str, str]:
+    from pipelines.monitoring.ground_truth import local_quality_parameters
+
     served = stage.served()
     return {names.PARAM_WINDOW_START: window.since.isoformat() if window.since else "",
             names.PARAM_WINDOW_END: window.until.isoformat(),
             names.PARAM_BASELINE_STATISTICS: served.statistics_uri,
             names.PARAM_BASELINE_CONSTRAINTS: served.constraints_uri,
-            names.PARAM_PACKAGE: served.package_arn, names.PARAM_PUBLISH_METRICS: "false"}
+            names.PARAM_PACKAGE: served.package_arn, names.PARAM_PUBLISH_METRICS: "false",
+            **local_quality_parameters(stage, window.ground_truth)}
 
 
 def run_drift_check(stage: LocalStage, window: LocalWindow, now: datetime) -> DriftRun:
@@ -109,8 +120,9 @@ def run_drift_check(stage: LocalStage, window: LocalWindow, now: datetime) -> Dr
                          Progress())
     result = engine.run(PipelineGraph.from_definition(definition), effective_values(definition, values), execution,
                         stage.folder / "executions" / execution.execution_id)
-    if result.failed_step:
+    if result.failed_step and result.failed_step != names.STEP_MODEL_QUALITY:  # the drift check's files still count
         raise UserError(result.failure_reason or f"the {result.failed_step} step failed")
+    quality_failure = (result.failure_reason or "the step failed") if result.failed_step else ""
     outputs = result.properties[names.STEP_DRIFT]["ProcessingOutputConfig"]["Outputs"]
     output = str(outputs[0]["S3Output"]["S3Uri"]).rstrip("/")
     summary = store.read_json(f"{output}/{SUMMARY_FILE}")
@@ -118,7 +130,7 @@ def run_drift_check(stage: LocalStage, window: LocalWindow, now: datetime) -> Dr
         return DriftRun(summary, None)
     folder = stage.run_folder(now)
     store.get_tree(output, folder)  # hard links: the run folder costs no copy
-    return DriftRun(summary, folder)
+    return DriftRun(summary, folder, quality_failure)
 
 
 def definition_name(stage: LocalStage) -> str:

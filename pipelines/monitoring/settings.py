@@ -11,6 +11,12 @@
   drift_threshold     the L-infinity distance above which a feature drifts (default: the baseline's 0.1)
   feature_thresholds  per feature, e.g. { balance = 0.2 }
   cool_down_hours     least time between two retrainings started by drift (default 24)
+  model_quality       the cloud monitoring pipeline also scores each window's predictions against the team's
+                      ground truth (labels under the stage's ground-truth prefix, names.PARAM_GROUND_TRUTH)
+                      in a ModelQuality step; `monitor run --local` always does
+  instance_count      hosts of the drift step (portable) or of Model Monitor's job (native), default 1: each
+                      reads its share of the window's capture files (by key, as ShardedByS3Key deals them) and
+                      the statistics are merged over XGBoost's collective before the checks
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
 MODES = ("portable", "native")
 SCHEDULES = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}  # Model Monitor's hourly and daily
 CRON = re.compile(r"^cron\(\S+( \S+){5}\)$")
+MAX_INSTANCES = 100  # a processing job's (and a monitoring job's) InstanceCount, per the SageMaker API
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class MonitoringSettings:
     drift_threshold: float | None = None  # None: the baseline constraints' comparison_threshold
     feature_thresholds: dict[str, float] = field(default_factory=dict)
     cool_down_hours: float = 24.0
+    instance_count: int = 1
+    model_quality: bool = False
 
     @property
     def schedule_expression(self) -> str:
@@ -49,6 +58,15 @@ def _threshold(r: SettingsReader, key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
         raise r.fail(key, f"must be a distance between 0 (exclusive) and 1, got {value!r}")
     return float(value)
+
+
+def _instance_count(r: SettingsReader) -> int:
+    count = r.positive_int("instance_count", MonitoringSettings.instance_count)
+    if count > MAX_INSTANCES:
+        raise r.fail("instance_count", f"{count} drift-check instances exceed the {MAX_INSTANCES} a SageMaker "
+                                       f"processing job can run on; set instance_count to at most {MAX_INSTANCES} "
+                                       "(one instance reads millions of captured rows a minute)")
+    return count
 
 
 def parse_monitoring(r: SettingsReader) -> MonitoringSettings:
@@ -67,7 +85,8 @@ def parse_monitoring(r: SettingsReader) -> MonitoringSettings:
         schedule=schedule, drift_threshold=None if default is None else _threshold(r, "drift_threshold", default),
         feature_thresholds={str(name): _threshold(r, f"feature_thresholds.{name}", value)
                             for name, value in sorted(features.items())},
-        cool_down_hours=float(cool_down))
+        cool_down_hours=float(cool_down), instance_count=_instance_count(r),
+        model_quality=r.get("model_quality", bool, False))
     r.reject_unknown()
     return settings
 

@@ -23,7 +23,7 @@ CACHE_EXPIRY = "P30D"
 # Job name bases: short, so that with the SDK's 24-character timestamp suffix they stay whole
 # within SageMaker's 63-character job names even at the longest (32-character) project slug.
 JOB_NAME_SUFFIXES = {"preprocess.py": "prep", "evaluate.py": "eval", "data-quality": "dq", "train": "train",
-                     "drift_check.py": "drift"}
+                     "drift_check.py": "drift", "model_quality.py": "mq"}
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,13 @@ class StepContext:
             subnets=list(self.wiring.subnet_ids), security_group_ids=list(self.wiring.security_group_ids),
             encrypt_inter_container_traffic=True, **({"enable_network_isolation": True} if isolated else {}))
 
-    def processor(self, script: str, isolated: bool = True) -> Processor:
+    def processor(self, script: str, isolated: bool = True, instance_count: int = 1) -> Processor:
         """A processing job running `script`; `isolated=False` for code that calls AWS itself (the drift step
-        reads capture from S3 and puts CloudWatch metrics, through the VPC endpoints)."""
+        reads capture from S3 and puts CloudWatch metrics, through the VPC endpoints). One instance unless the
+        script shares its work over the job's hosts itself (the drift step: seedcode/cluster.py)."""
         processing = self.config.processing
         return Processor(
-            role=self.wiring.role_arn, image_uri=self.image, instance_count=1,  # the whole table at once
+            role=self.wiring.role_arn, image_uri=self.image, instance_count=instance_count,
             instance_type=processing.instance_type, volume_size_in_gb=processing.volume_size_gb,
             entrypoint=["python3", f"{CODE_DIR}/{script}"], volume_kms_key=self.kms, output_kms_key=self.kms,
             base_job_name=self.job_name_base(script), sagemaker_session=self.session,

@@ -19,7 +19,7 @@ from typing import Any
 from terraform_values import render
 
 from pipelines.config import Config, parse_config
-from pipelines.rules import RULES
+from pipelines.rules import METRIC_NAMES, RULES
 from pipelines.wiring import Wiring
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -115,24 +115,44 @@ MONITORED_VERSION = 99999  # a package version far beyond any team's: the monito
 
 
 def longest_served_baselines() -> Any:
-    """The DriftCheckBaselines of a package served at the longest names (pipelines/monitoring/baselines.py)."""
+    """The DriftCheckBaselines of a package served at the longest names (pipelines/monitoring/baselines.py), with
+    the longest model-quality parameters a served package gives (pipelines/monitoring/ground_truth.py)."""
+    import dataclasses
+
+    from pipelines.monitoring import names
     from pipelines.monitoring.baselines import ServedBaselines
+    from pipelines.monitoring.ground_truth import quality_parameters
+    from pipelines.registry_model import PackageVersion
 
     config, wiring = longest_config(), longest_wiring()
     run = f"s3://{wiring.artifact_bucket}/{config.project}/pipelines/{config.pipeline_name}/runs/a1b2c3d4e5f6"
     group = wiring.model_package_group
     arn = f"arn:aws:sagemaker:{config.aws_region}:111111111111:model-package/{group}/{MONITORED_VERSION}"
-    return ServedBaselines(arn, f"{group} version {MONITORED_VERSION}", f"{run}/DataQualityCheck/statistics.json",
-                           f"{run}/DataQualityCheck/constraints.json")
+    label = f"{group} version {MONITORED_VERSION}"
+    registry_run = run.replace(wiring.artifact_bucket, f"{config.project}-dev-artifacts-111111111111", 1)
+    package = PackageVersion(group, MONITORED_VERSION, arn, "Approved", "", model_data_url=f"{registry_run}/Train/"
+                             f"{config.project}-train-2026-12-02-16-05-47-123/output/model.tar.gz")
+    longest_metric = max(METRIC_NAMES, key=len)
+    gates = [quality_parameters(dataclasses.replace(package, metadata=metadata), label, config) for metadata in (
+        {}, {"primary_metric": f"{longest_metric}=0.5"},
+        {"primary_metric": f"{config.metric.name}=0.5", "metric_threshold": "0.123456789012345"})]
+    longest = max(gates, key=lambda g: len(g[names.PARAM_GATE]))
+    return ServedBaselines(arn, label, f"{run}/DataQualityCheck/statistics.json",
+                           f"{run}/DataQualityCheck/constraints.json", longest)
 
 
 @cache
 def longest_monitoring_pipeline() -> Any:
-    """The monitoring pipeline (BuiltPipeline) at the longest names, published for a served package."""
+    """The monitoring pipeline (BuiltPipeline) at the longest names, published for a served package, with its
+    ModelQuality step."""
+    import dataclasses
+
     from pipelines.code_bundle import bundle_seedcode
     from pipelines.monitoring.definition import build_monitoring_pipeline
 
-    return build_monitoring_pipeline(longest_config(), longest_wiring(), bundle_seedcode(), longest_served_baselines())
+    config = longest_config()
+    config = dataclasses.replace(config, monitoring=dataclasses.replace(config.monitoring, model_quality=True))
+    return build_monitoring_pipeline(config, longest_wiring(), bundle_seedcode(), longest_served_baselines())
 
 
 @cache

@@ -10,12 +10,13 @@ from pipelines.monitoring import names
 from pipelines.registry_model import PackageVersion
 
 
-def test_the_drift_step_request_and_the_pipeline_upsert_are_valid_at_the_longest_names() -> None:
+def test_the_drift_and_model_quality_requests_and_the_pipeline_upsert_are_valid_at_the_longest_names() -> None:
     config, wiring = contract_longest.longest_config(), contract_longest.longest_wiring()
     built = contract_longest.longest_monitoring_pipeline()
-    [request] = contract_longest.longest_monitoring_requests()
-    assert (request.step, request.operation) == (names.STEP_DRIFT, "CreateProcessingJob")
-    problems = request_problems(request.service, request.operation, request.params)
+    requests = contract_longest.longest_monitoring_requests()
+    assert [(r.step, r.operation) for r in requests] == [(names.STEP_DRIFT, "CreateProcessingJob"),
+                                                         (names.STEP_MODEL_QUALITY, "CreateProcessingJob")]
+    problems = [p for r in requests for p in request_problems(r.service, r.operation, r.params)]
     problems += request_problems("sagemaker", "CreatePipeline", {
         "PipelineName": names.monitor_pipeline_name(config.project, config.stage), "PipelineDefinition":
         built.definition, "RoleArn": wiring.role_arn, "PipelineDescription": f"{config.project_name} "

@@ -63,9 +63,12 @@ def test_two_training_instances_train_one_model_from_one_shard_each(sharded_runs
 def test_a_spot_interruption_stops_both_hosts_and_both_resume_from_the_same_checkpoint(sharded_runs):
     _, failed, logs, _ = sharded_runs
     spot = failed.summary["spot"]
-    assert (spot["interrupted_at_round"], spot["resumed_from_round"]) == (INTERRUPTED_AFTER, CHECKPOINT_EVERY)
-    for log in logs.values():
-        assert f"resumed from checkpoint round={CHECKPOINT_EVERY}" in log
+    # the stop lands when the engine reads round 7's line: a loaded machine may finish a round or two first
+    interrupted, resumed = spot["interrupted_at_round"], spot["resumed_from_round"]
+    assert interrupted >= INTERRUPTED_AFTER, spot
+    assert resumed % CHECKPOINT_EVERY == 0 and interrupted - CHECKPOINT_EVERY <= resumed <= interrupted, spot
+    for log in logs.values():  # both hosts from the same, newest checkpoint
+        assert f"resumed from checkpoint round={resumed}" in log
 
 
 def test_a_killed_host_fails_the_step_naming_it_and_the_retry_resumes_from_the_checkpoint(sharded_runs):

@@ -13,6 +13,21 @@ from infra.tools.terraform_config import INFRA_DIR, config_blocks, fields
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
 
 
+def variable_problems(body: dict[str, object]) -> list[str]:
+    """What one variable block lacks: a type, a plain-text description, validations that explain themselves."""
+    problems = [] if "type" in body else ["no type"]
+    description = str(body.get("description", ""))
+    if not description.strip():
+        problems.append("no description")
+    elif "${" in description:  # terraform init: "Variables may not be used here"
+        problems.append("the description interpolates ${...}; write it as plain text")
+    for rule in body.get("validation", []):
+        message = str(rule.get("error_message", ""))
+        if "condition" not in rule or not re.match(r"^[A-Z].*[.?]$", message, flags=re.DOTALL):
+            problems.append("a validation needs a condition and an error_message sentence")
+    return problems
+
+
 def convention_problems(directory: Path, *, readme_required: bool) -> list[str]:
     """Everything one module directory does not follow."""
     problems = [f"{directory}: no {name}" for name in MODULE_FILES if not (directory / name).is_file()]
@@ -20,14 +35,7 @@ def convention_problems(directory: Path, *, readme_required: bool) -> list[str]:
     for block in blocks:
         body = fields(block.body)
         if block.kind == "variable":
-            if "type" not in body:
-                problems.append(f"{block.where}: no type")
-            if not str(body.get("description", "")).strip():
-                problems.append(f"{block.where}: no description")
-            for rule in body.get("validation", []):
-                message = str(rule.get("error_message", ""))
-                if "condition" not in rule or not re.match(r"^[A-Z].*[.?]$", message, flags=re.DOTALL):
-                    problems.append(f"{block.where}: a validation needs a condition and an error_message sentence")
+            problems += [f"{block.where}: {problem}" for problem in variable_problems(body)]
         elif block.kind == "output" and not str(body.get("description", "")).strip():
             problems.append(f"{block.where}: no description")
     versions = [b.body for b in blocks if b.kind == "terraform" and "required_version" in b.body]
@@ -56,6 +64,7 @@ def test_modules_follow_the_conventions() -> None:
 def test_the_convention_check_can_fail(tmp_path: Path) -> None:
     (tmp_path / "variables.tf").write_text(
         'variable "name" {\n  validation {\n    condition     = true\n    error_message = "bad"\n  }\n}\n'
+        'variable "path" {\n  type        = string\n  description = "e.g. ${path.module}/lambda"\n}\n'
     )
     (tmp_path / "outputs.tf").write_text('output "id" {\n  value = "x"\n}\n')
     (tmp_path / "README.md").write_text("# x\n\n<!-- BEGIN_TF_DOCS -->\n<!-- END_TF_DOCS -->\n")
@@ -69,5 +78,6 @@ def test_the_convention_check_can_fail(tmp_path: Path) -> None:
         "output.id: no description",
         "sets no required_version",
         "tables are stale",
+        "variable.path: the description interpolates",
     ):
         assert expected in problems

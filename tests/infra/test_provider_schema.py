@@ -15,6 +15,7 @@ from infra.tools.terraform_config import (
     config_blocks,
     hcl_files,
     module_call_problems,
+    moved_problems,
     reference_problems,
 )
 
@@ -50,7 +51,7 @@ def test_blocks_match_provider_schema(path: Path) -> None:
 
 @pytest.mark.parametrize("directory", MODULE_DIRS, ids=lambda p: str(p.relative_to(INFRA_DIR.parent)))
 def test_references_and_module_calls_resolve(directory: Path) -> None:
-    problems = reference_problems(directory)
+    problems = reference_problems(directory) + moved_problems(directory)
     problems += [p for block in config_blocks(directory) if block.kind == "module" for p in module_call_problems(block)]
     assert not problems, "\n".join(problems)
 
@@ -148,3 +149,23 @@ def test_catches_unresolved_references_and_module_arguments(tmp_path: Path) -> N
     assert "module.thing has no output 'id'" in text
     assert "module has no variable 'nme'" in text
     assert "missing required variable 'name'" in text
+
+
+def test_catches_moved_blocks_that_point_nowhere(tmp_path: Path) -> None:
+    """A resource moved into a module call must land on a resource that module declares, and leave its old address."""
+    module = tmp_path / "modules" / "role"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text('resource "aws_iam_role" "this" {\n  name = "r"\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'module "role" {\n  source = "./modules/role"\n}\n\n'
+        'resource "aws_iam_role" "kept" {\n  name = "k"\n}\n\n'
+        'moved {\n  from = aws_iam_role.this["a"]\n  to   = module.role.aws_iam_role.this\n}\n\n'
+        'moved {\n  from = aws_iam_role.kept\n  to   = module.role.aws_iam_role.that\n}\n\n'
+        'moved {\n  from = aws_iam_role.gone\n  to   = module.other.aws_iam_role.this\n}\n'
+    )
+    problems = "\n".join(moved_problems(tmp_path))
+    assert "moved from aws_iam_role.kept, which is still declared" in problems
+    assert "moved to aws_iam_role.that, which" in problems and "does not declare" in problems
+    assert "moved to module.other, not a local module call" in problems
+    assert "aws_iam_role.this[" not in problems and problems.count("\n") == 2  # the first block is sound
+    assert not reference_problems(tmp_path)  # a moved block's gone `from` is no dangling reference

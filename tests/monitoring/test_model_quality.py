@@ -195,3 +195,14 @@ def test_the_gate_comes_from_the_registry_record_else_from_the_config() -> None:
     assert package_gate({"primary_metric": "rmse=3.2", "metric_threshold": "5"}, None, config_metric).relation == "<="
     with pytest.raises(UserError, match="gated on rmse but records no threshold"):
         package_gate({"primary_metric": "rmse=3.2"}, None, config_metric)
+
+
+def test_the_cloud_step_refuses_a_served_package_without_model_data(repo_config) -> None:
+    from pipelines.monitoring.ground_truth import quality_parameters
+    from pipelines.registry_model import PackageVersion
+
+    package = PackageVersion("g", 3, "arn:aws:sagemaker:eu-west-1:111111111111:model-package/g/3", "Approved", "")
+    with pytest.raises(UserError, match=r"package g version 3 has no model data, which model quality scores with; "
+                                        r"deploy a package registered by a pipeline run, or set "
+                                        r"\[tool.ml-factory.monitoring\] model_quality = false"):
+        quality_parameters(package, "g version 3", repo_config)

@@ -51,13 +51,18 @@ def write_input(root: Path, frame: pd.DataFrame, name: str = "data.csv") -> Path
 
 def preprocess_in_process(root: Path, frame: pd.DataFrame, problem_type: str) -> Path:
     """Run the preprocess step in this process on ``frame``; returns <root>/processing/output."""
+    write_input(root, frame, "data.parquet")
+    return run_preprocess(root, ["--target-column", "churned", "--problem-type", problem_type])
+
+
+def run_preprocess(root: Path, args: list[str]) -> Path:
+    """Run the preprocess step in this process on the input under ``root``; returns <root>/processing/output."""
     import preprocess
 
-    write_input(root, frame, "data.parquet")
     with pytest.MonkeyPatch.context() as patch:
         for name in SM_ENV:
             patch.delenv(name, raising=False)
         patch.setenv("SM_OPT_ML_ROOT", str(root))
-        code = preprocess.main(["--target-column", "churned", "--problem-type", problem_type])
+        code = preprocess.main(args)
     assert code == 0
     return root / "processing" / "output"

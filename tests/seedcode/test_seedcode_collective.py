@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
-from seedcode_harness import SEEDCODE, SM_ENV, write_input
+from seedcode_harness import SEEDCODE, run_preprocess, write_input
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import roc_auc_score
 
@@ -26,16 +26,9 @@ TRAIN = ["--max_depth", "3", "--eta", "0.2", "--nthread", "1", "--checkpoint_eve
 
 
 def _preprocess(root: Path, *extra: str) -> Path:
-    import preprocess
-
     cancer = load_breast_cancer(as_frame=True).frame
     write_input(root, cancer.rename(columns=lambda c: c.replace(" ", "_")), "data.parquet")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in SM_ENV:
-            patch.delenv(name, raising=False)
-        patch.setenv("SM_OPT_ML_ROOT", str(root))
-        assert preprocess.main([*PREPROCESS, *extra]) == 0
-    return root / "processing" / "output"
+    return run_preprocess(root, [*PREPROCESS, *extra])
 
 
 @pytest.fixture(scope="module")

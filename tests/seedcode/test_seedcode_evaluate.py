@@ -108,3 +108,25 @@ def test_problem_type_mismatch_exits_2(
     capsys.readouterr()
     assert evaluate.main(["--problem-type", "binary_classification"]) == 2
     assert "differs from the model's regression" in capsys.readouterr().err
+
+
+def test_scoring_in_small_chunks_gives_the_same_report(
+    prepared: dict[str, Path], sm_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test split and the champion's raw rows are read a chunk at a time; the metrics are exact."""
+    _stage_model(prepared["binary_classification"], sm_root, tmp_path)
+    champion = sm_root / "processing" / "champion" / "model.tar.gz"
+    champion.parent.mkdir(parents=True)
+    shutil.copy(sm_root / "processing" / "model" / "model.tar.gz", champion)  # the same model: equal metrics
+    output = sm_root / "processing" / "evaluation" / "evaluation.json"
+
+    reports = []
+    for chunk_rows in (evaluate.CHUNK_ROWS, 37):
+        monkeypatch.setattr(evaluate, "CHUNK_ROWS", chunk_rows)
+        assert evaluate.main(["--primary-metric", "auc"]) == 0
+        reports.append(json.loads(output.read_text()))
+
+    assert reports[0] == reports[1]
+    assert len(pd.read_parquet(sm_root / "processing" / "test" / "test.parquet")) > 3 * 37  # several chunks
+    champion_section = reports[1]["champion"]
+    assert champion_section["champion_value"] == champion_section["challenger_value"]

@@ -3,8 +3,13 @@ classes, and the gate's direction (a lower-is-better metric is violated from abo
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import drift_report
 import evaluate
 import model_quality as mq
 import numpy as np
@@ -67,3 +72,117 @@ def test_rows_that_cannot_be_labelled_are_counted_and_one_class_windows_are_unde
     assert any("2 label(s) for 1 prediction(s)" in e for e in merged.examples)
     quality, section = mq.model_quality(merged, BINARY, mq.Gate("auc", 0.7))
     assert (quality.status, section) == ("undefined", None) and "one class" in quality.reason
+
+
+# ---------------------------------------------------------------------------- the ModelQuality step in a job
+
+HOUR = datetime(2026, 5, 1, 12, tzinfo=UTC)
+BUCKET, REGION = "art", "eu-west-1"
+CAPTURE = f"s3://{BUCKET}/p/data-capture/p-staging/AllTraffic"
+LABELS = f"s3://{BUCKET}/p/ground-truth/p-staging"
+
+
+def _model_archive() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        content = json.dumps({**BINARY, "feature_names": ["age"], "feature_kinds": {"age": "numeric"},
+                              "target_column": "churned"}).encode()
+        info = tarfile.TarInfo("features.json")
+        info.size = len(content)
+        tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def job(monkeypatch: pytest.MonkeyPatch, sm_root: Path, tmp_path: Path):  # noqa: ANN201
+    """S3 (moto) holding a window's capture of 300 one-row requests and their labels a day later; the step's
+    inputs: the served model and the DriftCheck output it reads its window from."""
+    import boto3
+    import object_uris
+    from moto import mock_aws
+
+    from pipelines.serving.capture import Invocation, capture_record
+
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_DEFAULT_REGION", REGION)):
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv(object_uris.LOCAL_STORE_ENV, raising=False)  # a job's S3, not the local engine's store
+    rng = np.random.default_rng(5)
+    truth = rng.random(300) < 0.4
+    probability = 0.3 * truth + 0.7 * rng.random(300)  # auc about 0.85
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        records = [capture_record(Invocation(HOUR.timestamp() + i, b"40\n", "text/csv", repr(float(p)).encode(),
+                                             "text/csv", inference_id=f"order-{i}")) for i, p in enumerate(probability)]
+        s3.put_object(Bucket=BUCKET, Key=f"p/data-capture/p-staging/AllTraffic/{HOUR:%Y/%m/%d/%H}/c.jsonl",
+                      Body="\n".join(json.dumps(r) for r in records) + "\n")
+        labels = [json.dumps({"groundTruthData": {"data": str(int(t)), "encoding": "CSV"},
+                              "eventMetadata": {"eventId": f"order-{i}"}, "eventVersion": "0"})
+                  for i, t in enumerate(truth)]
+        s3.put_object(Bucket=BUCKET, Key=f"p/ground-truth/p-staging/{HOUR + timedelta(days=1):%Y/%m/%d/%H}/l.jsonl",
+                      Body="\n".join(labels) + "\n")
+        (tmp_path / "model").mkdir()
+        (tmp_path / "model" / "model.tar.gz").write_bytes(_model_archive())
+        drift = tmp_path / "drift"
+        drift.mkdir()
+        (drift / "drift_summary.json").write_text(json.dumps({"rows": 300, "window": {
+            "since": HOUR.isoformat(), "until": (HOUR + timedelta(hours=1)).isoformat()}}))
+        (drift / "report.html").write_text(f"<html><body>{drift_report.MODEL_QUALITY_MARK}</body></html>")
+        yield drift, truth, probability
+
+
+def test_the_step_scores_the_drift_steps_window_from_s3_and_puts_model_monitors_model_quality_metrics(
+        job, tmp_path) -> None:
+    import boto3
+    from sklearn.metrics import roc_auc_score
+
+    from pipelines.monitoring import names
+
+    drift, truth, probability = job
+    output = tmp_path / "output"
+    gate = json.dumps({"metric": "auc", "threshold": 0.99, "decision_threshold": 0.5, "source": "registry metadata"})
+    assert mq.main(["--capture", CAPTURE, "--labels", LABELS, "--drift-output", str(drift),
+                    "--model", str(tmp_path / "model"), "--gate", gate, "--output", str(output / "model_quality"),
+                    "--report", str(output / "report.html"),
+                    "--endpoint", "p-staging", "--schedule", "p-staging-model-quality", "--publish-metrics", "true",
+                    "--region", REGION]) == 0
+
+    result = json.loads((output / "model_quality" / mq.RESULT_FILE).read_text())
+    expected = roc_auc_score(truth, probability)
+    assert result["status"] == "violated" and result["value"] == pytest.approx(expected)
+    assert result["line"].startswith(f"model quality: violation: auc {expected:.4f} over 300 labelled row(s) breaks "
+                                     "the gate auc >= 0.99 the package passed (registry metadata)")
+    [violation] = json.loads((output / "model_quality" / "constraint_violations.json").read_text())["violations"]
+    assert (violation["metric_name"], violation["constraint_check_type"]) == ("auc", "LessThanThreshold")
+    assert 'data-status="violated"' in (output / "report.html").read_text()  # DriftCheck's report, with the verdict
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    listed = cloudwatch.list_metrics(Namespace=names.QUALITY_METRIC_NAMESPACE)["Metrics"]
+    assert {m["MetricName"] for m in listed} >= {"auc", "accuracy", "f1", "precision", "recall"}
+    assert result["metrics_published"] == len(listed)
+    assert all(m["Dimensions"] == [{"Name": "Endpoint", "Value": "p-staging"},
+                                   {"Name": "MonitoringSchedule", "Value": "p-staging-model-quality"}] for m in listed)
+    auc = cloudwatch.get_metric_statistics(
+        Namespace=names.QUALITY_METRIC_NAMESPACE, MetricName="auc", Dimensions=listed[0]["Dimensions"],
+        StartTime=HOUR, EndTime=HOUR + timedelta(hours=2), Period=3600, Statistics=["Maximum"])["Datapoints"]
+    assert auc[0]["Maximum"] == pytest.approx(expected)
+
+
+def test_an_empty_drift_window_is_said_and_scores_nothing(tmp_path) -> None:
+    drift = tmp_path / "drift"
+    drift.mkdir()
+    (drift / "drift_summary.json").write_text(json.dumps({"rows": 0, "window": {"since": None,
+                                                                               "until": HOUR.isoformat()}}))
+    assert mq.main(["--capture", str(tmp_path / "none"), "--labels", str(tmp_path / "none"), "--drift-output",
+                    str(drift), "--output", str(tmp_path / "out")]) == 0
+    result = json.loads((tmp_path / "out" / mq.RESULT_FILE).read_text())
+    assert result["line"] == f"model quality: no captured data between the beginning and {HOUR.isoformat()}"
+
+
+def test_the_metric_names_the_step_puts_are_the_pipelines() -> None:
+    import drift_metrics
+
+    from pipelines.monitoring import names
+
+    assert drift_metrics.QUALITY_NAMESPACE == names.QUALITY_METRIC_NAMESPACE
+    assert mq.DRIFT_SUMMARY == "drift_summary.json" and mq.RESULT_FILE == "model_quality.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from seedcode_harness import SM_ENV, run_script, write_input
+from seedcode_harness import run_preprocess, run_script, write_input
 
 from pipelines.sample_data import make_churn_dataset
 
@@ -22,14 +22,7 @@ def frame() -> pd.DataFrame:
 
 def _preprocess(root: Path, frame: pd.DataFrame, *extra: str) -> Path:
     write_input(root, frame, "data.parquet")
-    import preprocess
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name in SM_ENV:
-            patch.delenv(name, raising=False)
-        patch.setenv("SM_OPT_ML_ROOT", str(root))
-        assert preprocess.main([*ARGS, *extra]) == 0
-    return root / "processing" / "output"
+    return run_preprocess(root, [*ARGS, *extra])
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -1,7 +1,7 @@
 # The deploy pipeline's roles: CodeBuild (runs pipelines.deploy, which assumes the stage
-# deployer roles), CodePipeline, and EventBridge (starts the pipeline). Same shape as the iam
-# module's roles: a trust policy for the service in this account, the permissions boundary, one
-# least-privilege inline policy each; template_tests/test_iam_contract.py reads `role_policies`.
+# deployer roles), CodePipeline, and EventBridge (starts the pipeline). Each is a service-role
+# module: a trust policy for the service in this account, the permissions boundary, one
+# least-privilege inline policy; template_tests/test_iam_contract.py reads `role_policies`.
 
 locals {
   arn_suffix            = "${local.region}:${local.account_id}"
@@ -157,42 +157,15 @@ data "aws_iam_policy_document" "deploy_events" {
   }
 }
 
-data "aws_iam_policy_document" "trust" {
+module "role" {
+  source   = "../service-role"
   for_each = local.roles
 
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = [each.value.service]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  for_each = local.roles
-
-  name                 = each.value.name
-  description          = each.value.description
-  assume_role_policy   = data.aws_iam_policy_document.trust[each.key].json
-  permissions_boundary = var.permissions_boundary_arn
-  max_session_duration = var.max_session_duration
-
-  tags = merge(var.tags, { Name = each.value.name })
-}
-
-resource "aws_iam_role_policy" "this" {
-  for_each = local.role_policies
-
-  name   = "least-privilege"
-  role   = aws_iam_role.this[each.key].id
-  policy = each.value
+  name                     = each.value.name
+  description              = each.value.description
+  services                 = [each.value.service]
+  policy_json              = local.role_policies[each.key]
+  permissions_boundary_arn = var.permissions_boundary_arn
+  max_session_duration     = var.max_session_duration
+  tags                     = var.tags
 }

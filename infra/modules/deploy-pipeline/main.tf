@@ -70,7 +70,7 @@ resource "aws_cloudwatch_event_target" "approved" {
   rule      = aws_cloudwatch_event_rule.approved.name
   target_id = "deploy-pipeline"
   arn       = aws_codepipeline.this.arn
-  role_arn  = aws_iam_role.this["deploy_events"].arn
+  role_arn  = module.role["deploy_events"].arn
 
   # Passes the approved package's ARN as the pipeline variable; a run without it (started by hand)
   # deploys the group's newest Approved package (buildspecs/deploy.yml).
@@ -97,7 +97,7 @@ resource "aws_codebuild_project" "this" {
 
   name           = "${local.name}-${each.key}"
   description    = each.value.description
-  service_role   = aws_iam_role.this["deploy_codebuild"].arn
+  service_role   = module.role["deploy_codebuild"].arn
   encryption_key = var.kms_key_arn
   build_timeout  = var.build_timeout_minutes
   queued_timeout = 480
@@ -188,7 +188,7 @@ locals {
 
 resource "aws_codepipeline" "this" {
   name           = local.pipeline_name
-  role_arn       = aws_iam_role.this["deploy_codepipeline"].arn
+  role_arn       = module.role["deploy_codepipeline"].arn
   pipeline_type  = "V2"
   execution_mode = "QUEUED" # every approval is deployed, in order
 

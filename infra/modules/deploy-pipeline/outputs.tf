@@ -25,10 +25,10 @@ output "codebuild_log_group_name" {
 
 output "deploy_codebuild_role_arn" {
   description = "ARN of the deploy CodeBuild role: the principal each stage's deployer role trusts."
-  value       = aws_iam_role.this["deploy_codebuild"].arn
+  value       = module.role["deploy_codebuild"].arn
 }
 
 output "role_arns" {
   description = "Every role of the deploy pipeline, for the key policy."
-  value       = values(aws_iam_role.this)[*].arn
+  value       = values(module.role)[*].arn
 }

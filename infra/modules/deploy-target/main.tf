@@ -46,7 +46,8 @@ locals {
 
   registry_sagemaker_arn = "arn:${local.partition}:sagemaker:${local.region}:${var.registry_account_id}"
   registry_packages_arn  = "${local.registry_sagemaker_arn}:model-package/${var.registry_model_package_group_name}/*"
-  registry_objects_arn   = "arn:${local.partition}:s3:::${var.registry_artifact_bucket_name}/*"
+  registry_bucket_arn    = "arn:${local.partition}:s3:::${var.registry_artifact_bucket_name}"
+  registry_objects_arn   = "${local.registry_bucket_arn}/*"
   registry_keys_arn      = "arn:${local.partition}:kms:${local.region}:${var.registry_account_id}:key/*" # the registry key policy names the one key
   registry_root_arn      = "arn:${local.partition}:iam::${var.registry_account_id}:root"
 
@@ -255,7 +256,8 @@ resource "aws_iam_role" "deployer" {
 }
 
 ################################################################################
-# The endpoint's model role reads the registry's model artifacts
+# The endpoint's model role (the stage's SageMaker execution role, which also runs the monitoring
+# pipeline) reads the registry's model artifacts
 ################################################################################
 
 data "aws_iam_policy_document" "registry_models" {
@@ -264,6 +266,13 @@ data "aws_iam_policy_document" "registry_models" {
     effect    = "Allow"
     actions   = ["s3:GetObject"]
     resources = [local.registry_objects_arn]
+  }
+
+  statement {
+    sid       = "ListRegistryModelArtifacts" # the monitoring pipeline's inputs from the package (baselines, model) are S3 prefixes
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [local.registry_bucket_arn]
   }
 
   statement {

@@ -652,7 +652,7 @@ data "aws_iam_policy_document" "events" {
 
 ################################################################################
 # The roles: one per AWS service acting for the project, each with a trust policy
-# for that service in this account, the permissions boundary and one inline policy
+# for that service in this account, the permissions boundary and one inline policy (service-role)
 ################################################################################
 
 locals {
@@ -675,42 +675,15 @@ locals {
   )
 }
 
-data "aws_iam_policy_document" "trust" {
+module "role" {
+  source   = "../service-role"
   for_each = local.roles
 
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = [each.value.service]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  for_each = local.roles
-
-  name                 = local.role_names[each.key]
-  description          = each.value.description
-  assume_role_policy   = data.aws_iam_policy_document.trust[each.key].json
-  permissions_boundary = local.permissions_boundary_arn
-  max_session_duration = var.max_session_duration
-
-  tags = merge(var.tags, { Name = local.role_names[each.key] })
-}
-
-resource "aws_iam_role_policy" "this" {
-  for_each = local.role_policies
-
-  name   = "least-privilege"
-  role   = aws_iam_role.this[each.key].id
-  policy = each.value
+  name                     = local.role_names[each.key]
+  description              = each.value.description
+  services                 = [each.value.service]
+  policy_json              = local.role_policies[each.key]
+  permissions_boundary_arn = local.permissions_boundary_arn
+  max_session_duration     = var.max_session_duration
+  tags                     = var.tags
 }

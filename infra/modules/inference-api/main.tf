@@ -24,14 +24,10 @@ locals {
   arn_suffix    = "${local.region}:${local.account_id}"
   endpoint_name = local.name # the stage endpoint pipelines.deploy creates: <project>-<stage>
 
-  function_name      = local.api_name
-  lambda_log_group   = "/aws/lambda/${local.function_name}"
-  access_log_group   = "/aws/apigateway/${local.api_name}"
-  waf_log_group      = "aws-waf-logs-${local.api_name}" # WAF delivers only to groups named aws-waf-logs-*
-  endpoint_arn       = "arn:${local.partition}:sagemaker:${local.arn_suffix}:endpoint/${local.endpoint_name}"
-  lambda_log_arn     = "arn:${local.partition}:logs:${local.arn_suffix}:log-group:${local.lambda_log_group}"
-  kms_keys_arn       = "arn:${local.partition}:kms:${local.arn_suffix}:key/*"
-  network_interfaces = "arn:${local.partition}:ec2:${local.arn_suffix}:network-interface/*"
+  function_name    = local.api_name
+  access_log_group = "/aws/apigateway/${local.api_name}"
+  waf_log_group    = "aws-waf-logs-${local.api_name}" # WAF delivers only to groups named aws-waf-logs-*
+  endpoint_arn     = "arn:${local.partition}:sagemaker:${local.arn_suffix}:endpoint/${local.endpoint_name}"
 
   role_policies = {
     inference_api = data.aws_iam_policy_document.lambda.json
@@ -42,38 +38,7 @@ locals {
 # Lambda
 ################################################################################
 
-data "archive_file" "handler" {
-  type        = "zip"
-  source_file = "${path.module}/lambda/handler.py"
-  output_path = "${path.module}/build/handler.zip"
-}
-
-resource "aws_cloudwatch_log_group" "lambda" {
-  name              = local.lambda_log_group
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-
-  tags = merge(var.tags, { Name = local.lambda_log_group })
-}
-
-data "aws_iam_policy_document" "lambda_trust" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
+# The function's own grant; the lambda-function module adds its log group, the key, tracing and the VPC.
 data "aws_iam_policy_document" "lambda" {
   statement {
     sid       = "InvokeStageEndpoint" # handler.py predict(); DescribeEndpoint reads the model version
@@ -81,117 +46,38 @@ data "aws_iam_policy_document" "lambda" {
     actions   = ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"]
     resources = [local.endpoint_arn]
   }
-
-  statement {
-    sid       = "WriteFunctionLogs"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.lambda_log_arn}:log-stream:*"]
-  }
-
-  statement {
-    sid       = "DecryptEnvironment" # the function's environment is encrypted with the project key
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [local.kms_keys_arn]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.kms_key_alias]
-    }
-  }
-
-  statement {
-    sid       = "CreateNetworkInterfacesInVpc" # Lambda in the VPC (AWSLambdaVPCAccessExecutionRole, scoped)
-    effect    = "Allow"
-    actions   = ["ec2:CreateNetworkInterface"]
-    resources = [local.network_interfaces, "arn:${local.partition}:ec2:${local.arn_suffix}:subnet/*", "arn:${local.partition}:ec2:${local.arn_suffix}:security-group/*"]
-  }
-
-  statement {
-    sid       = "ManageNetworkInterfaces"
-    effect    = "Allow"
-    actions   = ["ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"]
-    resources = [local.network_interfaces]
-  }
-
-  statement {
-    sid    = "ActionsWithoutResourceLevelPermissions" # X-Ray segments and ENI lookups
-    effect = "Allow"
-    actions = [
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DescribeSubnets",
-      "xray:PutTelemetryRecords",
-      "xray:PutTraceSegments",
-    ]
-    resources = ["*"]
-  }
 }
 
-resource "aws_iam_role" "lambda" {
-  name                 = "${local.name}-inference-api"
-  description          = "Inference API Lambda of ${local.name}: invoke the stage endpoint"
-  assume_role_policy   = data.aws_iam_policy_document.lambda_trust.json
-  permissions_boundary = var.permissions_boundary_arn
-  max_session_duration = 3600
+module "function" {
+  source = "../lambda-function"
 
-  tags = merge(var.tags, { Name = "${local.name}-inference-api" })
-}
-
-resource "aws_iam_role_policy" "this" {
-  for_each = local.role_policies
-
-  name   = "least-privilege"
-  role   = aws_iam_role.lambda.id
-  policy = each.value
-}
-
-resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116:API Gateway invokes the function synchronously and returns its errors to the caller; a dead-letter queue only applies to asynchronous invocations.
-  #checkov:skip=CKV_AWS_272:The handler is built from this module's reviewed source at plan time (archive_file); code signing needs a signing profile outside this module's scope.
   function_name                  = local.function_name
   description                    = "ML Factory ${local.name}: {\"features\": [...]} -> InvokeEndpoint ${local.endpoint_name}"
-  role                           = aws_iam_role.lambda.arn
-  runtime                        = "python3.12"
+  source_file                    = "${path.module}/lambda/handler.py"
   handler                        = "handler.lambda_handler"
-  filename                       = data.archive_file.handler.output_path
-  source_code_hash               = data.archive_file.handler.output_base64sha256
-  memory_size                    = var.lambda_memory_mb
   timeout                        = 29 # API Gateway's integration timeout
+  memory_size                    = var.lambda_memory_mb
   reserved_concurrent_executions = var.lambda_reserved_concurrency
+  vpc_subnet_ids                 = var.subnet_ids
+  vpc_security_group_ids         = var.security_group_ids
+  log_format                     = "JSON"
+  log_retention_days             = var.log_retention_days
+  role_description               = "Inference API Lambda of ${local.name}: invoke the stage endpoint"
+  policy_json                    = local.role_policies.inference_api
   kms_key_arn                    = var.kms_key_arn
+  permissions_boundary_arn       = var.permissions_boundary_arn
+  tags                           = var.tags
 
-  environment {
-    variables = merge(
-      { ENDPOINT_NAME = local.endpoint_name },
-      var.model_version == null ? {} : { MODEL_VERSION = var.model_version },
-    )
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  vpc_config {
-    subnet_ids         = var.subnet_ids
-    security_group_ids = var.security_group_ids
-  }
-
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.lambda.name
-  }
-
-  tags = merge(var.tags, { Name = local.function_name })
-
-  depends_on = [aws_iam_role_policy.this]
+  environment_variables = merge(
+    { ENDPOINT_NAME = local.endpoint_name },
+    var.model_version == null ? {} : { MODEL_VERSION = var.model_version },
+  )
 }
 
 resource "aws_lambda_permission" "api" {
   statement_id  = "AllowApiGatewayPredict"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
+  function_name = module.function.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/POST/predict"
 }
@@ -258,7 +144,7 @@ resource "aws_api_gateway_integration" "predict" {
   http_method             = aws_api_gateway_method.predict.http_method
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
-  uri                     = aws_lambda_function.this.invoke_arn
+  uri                     = module.function.invoke_arn
 }
 
 resource "aws_api_gateway_deployment" "this" {

@@ -15,12 +15,12 @@ output "api_key_ids" {
 
 output "function_name" {
   description = "Name of the inference Lambda."
-  value       = aws_lambda_function.this.function_name
+  value       = module.function.function_name
 }
 
 output "lambda_role_arn" {
   description = "ARN of the Lambda's role, for the key policy."
-  value       = aws_iam_role.lambda.arn
+  value       = module.function.role_arn
 }
 
 output "web_acl_arn" {
@@ -30,5 +30,5 @@ output "web_acl_arn" {
 
 output "log_group_names" {
   description = "Log groups of the Lambda, the access logs and WAF, for the key policy's CloudWatch Logs statement."
-  value       = [aws_cloudwatch_log_group.lambda.name, aws_cloudwatch_log_group.access.name, aws_cloudwatch_log_group.waf.name]
+  value       = [module.function.log_group_name, aws_cloudwatch_log_group.access.name, aws_cloudwatch_log_group.waf.name]
 }

@@ -55,16 +55,6 @@ variable "kms_key_arn" {
   }
 }
 
-variable "kms_key_alias" {
-  description = "Alias of the same key; the Lambda role's key use is scoped to it (kms:ResourceAliases)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^alias/[A-Za-z0-9/_-]{1,250}$", var.kms_key_alias)) && !startswith(var.kms_key_alias, "alias/aws/")
-    error_message = "The kms_key_alias must look like alias/<name> and must not start with alias/aws/."
-  }
-}
-
 variable "permissions_boundary_arn" {
   description = "Permissions boundary of the roles (the iam module's output permissions_boundary_arn)."
   type        = string

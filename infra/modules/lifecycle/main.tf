@@ -18,23 +18,16 @@ locals {
   arn_suffix = "${local.region}:${local.account_id}"
 
   function_name     = "${local.name}-lifecycle"
-  log_group_name    = "/aws/lambda/${local.function_name}"
   checkpoint_prefix = "${var.project}/pipelines/${var.sagemaker_pipeline_name}/checkpoints/"
 
   sagemaker_arn  = "arn:${local.partition}:sagemaker:${local.arn_suffix}"
   bucket_arn     = "arn:${local.partition}:s3:::${var.artifact_bucket_name}"
   checkpoint_arn = "arn:${local.partition}:s3:::${var.artifact_bucket_name}/${local.checkpoint_prefix}*"
-  kms_keys_arn   = "arn:${local.partition}:kms:${local.arn_suffix}:key/*"
-  log_group_arn  = "arn:${local.partition}:logs:${local.arn_suffix}:log-group:${local.log_group_name}"
   function_arn   = "arn:${local.partition}:lambda:${local.arn_suffix}:function:${local.function_name}"
 
-  role_names = {
-    lifecycle           = "${local.name}-lifecycle"
-    lifecycle_scheduler = "${local.name}-lifecycle-scheduler"
-  }
-  roles = {
-    lifecycle           = { service = "lambda.amazonaws.com", description = "Cleanup Lambda of ${local.name}: delete the project's idle dev resources" }
-    lifecycle_scheduler = { service = "scheduler.amazonaws.com", description = "EventBridge Scheduler role of ${local.name}: invoke the cleanup Lambda" }
+  scheduler_role = {
+    name        = "${local.name}-lifecycle-scheduler"
+    description = "EventBridge Scheduler role of ${local.name}: invoke the cleanup Lambda"
   }
   role_policies = {
     lifecycle           = data.aws_iam_policy_document.lifecycle.json
@@ -176,26 +169,6 @@ data "aws_iam_policy_document" "lifecycle" {
     actions   = ["s3:DeleteObject", "s3:GetObjectTagging"]
     resources = [local.checkpoint_arn]
   }
-
-  statement {
-    sid       = "WriteActionLog"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.log_group_arn}:log-stream:*"]
-  }
-
-  statement {
-    sid       = "DecryptEnvironment"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [local.kms_keys_arn]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.kms_key_alias]
-    }
-  }
 }
 
 data "aws_iam_policy_document" "lifecycle_scheduler" {
@@ -207,100 +180,47 @@ data "aws_iam_policy_document" "lifecycle_scheduler" {
   }
 }
 
-data "aws_iam_policy_document" "trust" {
-  for_each = local.roles
+module "scheduler_role" {
+  source = "../service-role"
 
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = [each.value.service]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  for_each = local.roles
-
-  name                 = local.role_names[each.key]
-  description          = each.value.description
-  assume_role_policy   = data.aws_iam_policy_document.trust[each.key].json
-  permissions_boundary = var.permissions_boundary_arn
-
-  tags = merge(var.tags, { Name = local.role_names[each.key] })
-}
-
-resource "aws_iam_role_policy" "this" {
-  for_each = local.role_policies
-
-  name   = "least-privilege"
-  role   = aws_iam_role.this[each.key].id
-  policy = each.value
+  name                     = local.scheduler_role.name
+  description              = local.scheduler_role.description
+  services                 = ["scheduler.amazonaws.com"]
+  policy_json              = local.role_policies.lifecycle_scheduler
+  permissions_boundary_arn = var.permissions_boundary_arn
+  tags                     = var.tags
 }
 
 ################################################################################
-# The function, its log group and its schedule
+# The function (its role, log group and package: the lambda-function module) and its schedule
 ################################################################################
 
-data "archive_file" "cleanup" {
-  type        = "zip"
-  source_file = "${path.module}/lambda/lifecycle_cleanup.py"
-  output_path = "${path.module}/.build/lifecycle_cleanup.zip"
-}
+module "function" {
+  source = "../lambda-function"
 
-resource "aws_cloudwatch_log_group" "cleanup" {
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-
-  tags = merge(var.tags, { Name = local.log_group_name })
-}
-
-resource "aws_lambda_function" "cleanup" {
-  #checkov:skip=CKV_AWS_116:No dead-letter queue: the schedule runs the idempotent cleanup again within hours, and every failure is in the KMS-encrypted log group.
-  #checkov:skip=CKV_AWS_117:Not in a VPC: the function only calls AWS APIs (SageMaker, EC2, CloudWatch, S3) and needs no network path to the project's VPC.
-  #checkov:skip=CKV_AWS_272:No code signing: the package is built by Terraform from the reviewed source in this module, not uploaded by people.
-  #checkov:skip=CKV_AWS_50:No X-Ray tracing: one short scheduled run whose every action is already logged as a JSON line.
   function_name                  = local.function_name
   description                    = "ML Factory ${local.name}: delete the project's idle dev resources (dry run: ${var.dry_run})"
-  role                           = aws_iam_role.this["lifecycle"].arn
-  runtime                        = "python3.12"
+  source_file                    = "${path.module}/lambda/lifecycle_cleanup.py"
   handler                        = "lifecycle_cleanup.handler"
-  filename                       = data.archive_file.cleanup.output_path
-  source_code_hash               = data.archive_file.cleanup.output_base64sha256
   timeout                        = 300
   memory_size                    = 256
   reserved_concurrent_executions = 1 # never two cleanups at once
+  role_description               = "Cleanup Lambda of ${local.name}: delete the project's idle dev resources"
+  policy_json                    = local.role_policies.lifecycle
   kms_key_arn                    = var.kms_key_arn
+  log_retention_days             = var.log_retention_days
+  permissions_boundary_arn       = var.permissions_boundary_arn
+  tags                           = var.tags
 
-  environment {
-    variables = {
-      PROJECT           = var.project
-      STAGE             = var.stage
-      DRY_RUN           = tostring(var.dry_run)
-      IDLE_HOURS        = tostring(var.idle_hours)
-      CHECKPOINT_DAYS   = tostring(var.checkpoint_days)
-      CHECKPOINT_BUCKET = var.artifact_bucket_name
-      CHECKPOINT_PREFIX = local.checkpoint_prefix
-    }
+  environment_variables = {
+    PROJECT           = var.project
+    STAGE             = var.stage
+    DRY_RUN           = tostring(var.dry_run)
+    IDLE_HOURS        = tostring(var.idle_hours)
+    CHECKPOINT_DAYS   = tostring(var.checkpoint_days)
+    CHECKPOINT_BUCKET = var.artifact_bucket_name
+    CHECKPOINT_PREFIX = local.checkpoint_prefix
   }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.cleanup.name
-  }
-
-  tags = merge(var.tags, { Name = local.function_name })
-
-  depends_on = [aws_iam_role_policy.this]
 }
 
 resource "aws_scheduler_schedule" "cleanup" {
@@ -315,8 +235,8 @@ resource "aws_scheduler_schedule" "cleanup" {
   }
 
   target {
-    arn      = aws_lambda_function.cleanup.arn
-    role_arn = aws_iam_role.this["lifecycle_scheduler"].arn
+    arn      = module.function.function_arn
+    role_arn = module.scheduler_role.arn
     input    = jsonencode({ source = "ml-factory-lifecycle-schedule" })
 
     retry_policy {

@@ -39,22 +39,12 @@ variable "artifact_bucket_name" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of the project KMS key: encrypts the function's environment and its log group."
+  description = "ARN of the project KMS key: encrypts the function's environment and its log group, which the function's role may decrypt with."
   type        = string
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
     error_message = "The kms_key_arn must be a KMS key ARN."
-  }
-}
-
-variable "kms_key_alias" {
-  description = "Alias of the project KMS key (alias/...); the function's role may decrypt with that key only."
-  type        = string
-
-  validation {
-    condition     = startswith(var.kms_key_alias, "alias/")
-    error_message = "The kms_key_alias must start with alias/."
   }
 }
 

@@ -34,7 +34,6 @@ locals {
   drift_alarm_prefix       = "${local.name}-drift-" # + feature; the composite is <name>-drift
 
   monitoring_pipeline_arn = "arn:${local.partition}:sagemaker:${local.arn_suffix}:pipeline/${local.monitoring_pipeline_name}"
-  kms_keys_arn            = "arn:${local.partition}:kms:${local.arn_suffix}:key/*"
   monitored               = var.monitor_endpoint
   forwarding              = var.monitor_endpoint && var.retrain_event_bus_arn != null
   drift_alarms            = local.monitored ? toset(var.drift_features) : toset([])
@@ -58,19 +57,13 @@ locals {
 # Roles
 ################################################################################
 
-# Schedules, the function's environment: each role decrypts with the project key only.
+# The schedules are encrypted with the project key: their roles decrypt with that key only.
 data "aws_iam_policy_document" "project_key" {
   statement {
     sid       = "DecryptWithProjectKey"
     effect    = "Allow"
     actions   = ["kms:Decrypt"]
-    resources = [local.kms_keys_arn]
-
-    condition {
-      test     = "ForAnyValue:StringEquals"
-      variable = "kms:ResourceAliases"
-      values   = [var.kms_key_alias]
-    }
+    resources = [var.kms_key_arn]
   }
 }
 
@@ -96,43 +89,17 @@ data "aws_iam_policy_document" "drift_forwarder" {
   }
 }
 
-data "aws_iam_policy_document" "trust" {
-  for_each = local.roles
+# The function's role is the lambda-function module's (retrain.tf); the schedulers and the forwarder are these.
+module "role" {
+  source   = "../service-role"
+  for_each = { for key, role in local.roles : key => role if role.service != "lambda.amazonaws.com" }
 
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = [each.value.service]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  for_each = local.roles
-
-  name                 = each.value.name
-  description          = each.value.description
-  assume_role_policy   = data.aws_iam_policy_document.trust[each.key].json
-  permissions_boundary = var.permissions_boundary_arn
-
-  tags = merge(var.tags, { Name = each.value.name })
-}
-
-resource "aws_iam_role_policy" "this" {
-  for_each = local.roles
-
-  name   = "least-privilege"
-  role   = aws_iam_role.this[each.key].id
-  policy = local.role_policies[each.key]
+  name                     = each.value.name
+  description              = each.value.description
+  services                 = [each.value.service]
+  policy_json              = local.role_policies[each.key]
+  permissions_boundary_arn = var.permissions_boundary_arn
+  tags                     = var.tags
 }
 
 ################################################################################
@@ -154,14 +121,14 @@ resource "aws_scheduler_schedule" "monitor" {
 
   target {
     arn      = local.monitoring_pipeline_arn # SageMaker StartPipelineExecution, the pipeline's default parameters
-    role_arn = aws_iam_role.this["monitor_scheduler"].arn
+    role_arn = module.role["monitor_scheduler"].arn
 
     retry_policy {
       maximum_retry_attempts = 2 # the next scheduled run reads the window since the last one
     }
   }
 
-  depends_on = [aws_iam_role_policy.this]
+  depends_on = [module.role]
 }
 
 ################################################################################
@@ -272,5 +239,5 @@ resource "aws_cloudwatch_event_target" "drift" {
   rule      = aws_cloudwatch_event_rule.drift[0].name
   target_id = "retrain-bus"
   arn       = var.retrain_event_bus_arn
-  role_arn  = aws_iam_role.this["drift_forwarder"].arn
+  role_arn  = module.role["drift_forwarder"].arn
 }

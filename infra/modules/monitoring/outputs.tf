@@ -30,7 +30,7 @@ output "retrain_event_bus_arn" {
 
 output "retrain_function_name" {
   description = "The continuous-training Lambda (its log group holds one JSON line per decision); null where continuous_training is false."
-  value       = one(aws_lambda_function.retrain[*].function_name)
+  value       = one(module.retrain_function[*].function_name)
 }
 
 output "retrain_state_table_name" {
@@ -40,5 +40,5 @@ output "retrain_state_table_name" {
 
 output "role_arns" {
   description = "ARNs of the module's roles (schedulers, forwarder, function), for the project key's policy."
-  value       = values(aws_iam_role.this)[*].arn
+  value       = concat(values(module.role)[*].arn, module.retrain_function[*].role_arn)
 }

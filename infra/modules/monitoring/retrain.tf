@@ -4,7 +4,6 @@
 locals {
   retrain_name        = "${local.name}-retrain"
   quiet_schedule_name = "${local.name}-new-data"
-  retrain_log_group   = "/aws/lambda/${local.retrain_name}"
   data_prefix         = coalesce(var.data_prefix, "${var.project}/input/")
 
   training_pipeline_arn = "arn:${local.partition}:sagemaker:${local.arn_suffix}:pipeline/${var.training_pipeline_name}"
@@ -14,7 +13,6 @@ locals {
   quiet_schedule_arn    = "arn:${local.partition}:scheduler:${local.arn_suffix}:schedule/${local.retrain_name}/${local.quiet_schedule_name}"
   retrain_scheduler_arn = "arn:${local.partition}:iam::${local.account_id}:role/${local.name}-retrain-scheduler"
   retrain_function_arn  = "arn:${local.partition}:lambda:${local.arn_suffix}:function:${local.retrain_name}"
-  retrain_log_group_arn = "arn:${local.partition}:logs:${local.arn_suffix}:log-group:${local.retrain_log_group}"
 
   # Whose drift alarms start retraining: alarm name prefix -> the stage and where its monitoring reports are.
   drift_sources = {
@@ -53,9 +51,8 @@ locals {
   } : key => rule if rule.enabled }
 }
 
+# The function's own grants; the lambda-function module adds its log group, the key and tracing.
 data "aws_iam_policy_document" "retrain" {
-  source_policy_documents = [data.aws_iam_policy_document.project_key.json] # the function's environment
-
   statement {
     sid       = "StartTrainingPipeline"
     effect    = "Allow"
@@ -103,13 +100,6 @@ data "aws_iam_policy_document" "retrain" {
       values   = ["scheduler.amazonaws.com"]
     }
   }
-
-  statement {
-    sid       = "WriteDecisionLog"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.retrain_log_group_arn}:log-stream:*"]
-  }
 }
 
 data "aws_iam_policy_document" "retrain_scheduler" {
@@ -151,65 +141,37 @@ resource "aws_dynamodb_table" "retrain" {
   tags = merge(var.tags, { Name = local.retrain_name })
 }
 
-data "archive_file" "retrain" {
-  type        = "zip"
-  source_file = "${path.module}/lambda/continuous_training.py"
-  output_path = "${path.module}/.build/continuous_training.zip"
-}
-
-resource "aws_cloudwatch_log_group" "retrain" {
-  count = var.continuous_training ? 1 : 0
-
-  name              = local.retrain_log_group
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-
-  tags = merge(var.tags, { Name = local.retrain_log_group })
-}
-
-resource "aws_lambda_function" "retrain" {
-  #checkov:skip=CKV_AWS_116:No dead-letter queue: EventBridge and Scheduler retry a failed invocation, a claim whose run did not start is given back, and every decision and failure is in the KMS-encrypted log group.
-  #checkov:skip=CKV_AWS_117:Not in a VPC: the function only calls AWS APIs (SageMaker, DynamoDB, Scheduler) and needs no network path to the project's VPC.
-  #checkov:skip=CKV_AWS_272:No code signing: the package is built by Terraform from the reviewed source in this module, not uploaded by people.
-  #checkov:skip=CKV_AWS_50:No X-Ray tracing: a few short calls per trigger, each decision logged as one JSON line.
-  count = var.continuous_training ? 1 : 0
+module "retrain_function" {
+  source = "../lambda-function"
+  count  = var.continuous_training ? 1 : 0
 
   function_name                  = local.retrain_name
   description                    = "ML Factory ${local.name}: start ${var.training_pipeline_name} on drift, schedule or new data, once per ${var.retrain_cool_down_hours} h"
-  role                           = aws_iam_role.this["retrain"].arn
-  runtime                        = "python3.12"
+  source_file                    = "${path.module}/lambda/continuous_training.py"
   handler                        = "continuous_training.handler"
-  filename                       = data.archive_file.retrain.output_path
-  source_code_hash               = data.archive_file.retrain.output_base64sha256
   timeout                        = 60
   memory_size                    = 256
   reserved_concurrent_executions = 2 # a 500-file upload queues (EventBridge retries throttled events), it does not fan out
+  role_description               = local.all_roles.retrain.description
+  policy_json                    = local.role_policies.retrain
   kms_key_arn                    = var.kms_key_arn
+  log_retention_days             = var.log_retention_days
+  permissions_boundary_arn       = var.permissions_boundary_arn
+  tags                           = var.tags
 
-  environment {
-    variables = {
-      PROJECT             = var.project
-      PIPELINE_NAME       = var.training_pipeline_name
-      MODEL_PACKAGE_GROUP = var.model_package_group_name
-      STATE_TABLE         = local.retrain_name
-      COOL_DOWN_HOURS     = tostring(var.retrain_cool_down_hours)
-      QUIET_MINUTES       = tostring(var.new_data_quiet_minutes)
-      SCHEDULE_GROUP      = local.retrain_name
-      QUIET_SCHEDULE      = local.quiet_schedule_name
-      SCHEDULER_ROLE_ARN  = local.retrain_scheduler_arn
-      DATA_URI            = "s3://${coalesce(var.data_bucket_name, "-")}/${local.data_prefix}"
-      DRIFT_SOURCES       = jsonencode(local.drift_sources)
-    }
+  environment_variables = {
+    PROJECT             = var.project
+    PIPELINE_NAME       = var.training_pipeline_name
+    MODEL_PACKAGE_GROUP = var.model_package_group_name
+    STATE_TABLE         = local.retrain_name
+    COOL_DOWN_HOURS     = tostring(var.retrain_cool_down_hours)
+    QUIET_MINUTES       = tostring(var.new_data_quiet_minutes)
+    SCHEDULE_GROUP      = local.retrain_name
+    QUIET_SCHEDULE      = local.quiet_schedule_name
+    SCHEDULER_ROLE_ARN  = local.retrain_scheduler_arn
+    DATA_URI            = "s3://${coalesce(var.data_bucket_name, "-")}/${local.data_prefix}"
+    DRIFT_SOURCES       = jsonencode(local.drift_sources)
   }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.retrain[0].name
-  }
-
-  tags = merge(var.tags, { Name = local.retrain_name })
-
-  depends_on = [aws_iam_role_policy.this]
 }
 
 ################################################################################
@@ -273,7 +235,7 @@ resource "aws_cloudwatch_event_target" "retrain" {
   rule           = aws_cloudwatch_event_rule.retrain[each.key].name
   event_bus_name = aws_cloudwatch_event_rule.retrain[each.key].event_bus_name
   target_id      = "continuous-training"
-  arn            = aws_lambda_function.retrain[0].arn
+  arn            = module.retrain_function[0].function_arn
 
   retry_policy {
     maximum_event_age_in_seconds = 86400 # throttled while a large upload queues: keep retrying for a day
@@ -286,7 +248,7 @@ resource "aws_lambda_permission" "retrain" {
 
   statement_id  = "eventbridge-${each.key}"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.retrain[0].function_name
+  function_name = module.retrain_function[0].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.retrain[each.key].arn
 }
@@ -314,8 +276,8 @@ resource "aws_scheduler_schedule" "retrain" {
   }
 
   target {
-    arn      = aws_lambda_function.retrain[0].arn
-    role_arn = aws_iam_role.this["retrain_scheduler"].arn
+    arn      = module.retrain_function[0].function_arn
+    role_arn = module.role["retrain_scheduler"].arn
     input    = jsonencode({ trigger = "schedule" })
 
     retry_policy {

@@ -60,7 +60,7 @@ variable "interface_endpoint_services" {
 }
 
 variable "allow_job_to_job_traffic" {
-  description = "Allow all traffic between members of the job security group. Needed only for multi-instance (distributed) training, whose nodes talk to each other; single-instance jobs need nothing but HTTPS to the endpoints."
+  description = "Allow all traffic between members of the job security group. Needed only for multi-instance jobs, whose nodes talk to each other over XGBoost's collective (training, or the drift step with monitoring instance_count > 1); single-instance jobs need nothing but HTTPS to the endpoints."
   type        = bool
   default     = false
 }

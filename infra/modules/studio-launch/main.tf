@@ -31,7 +31,6 @@ locals {
   use_service_catalog      = var.launch_route == "service-catalog"
   codecommit_repository    = "arn:${local.partition}:codecommit:${local.region}:${local.account_id}:*"
   vending_log_group_name   = "/aws/codebuild/${local.vending_project_name}"
-  function_log_group_name  = "/aws/lambda/${local.function_name}"
   permissions_boundary_arn = var.permissions_boundary_arn
 
   vending_environment = {
@@ -177,23 +176,6 @@ resource "aws_s3_bucket_policy" "templates" {
 # Roles: launch (CloudFormation / Service Catalog), vending build, vending function
 ################################################################################
 
-data "aws_iam_policy_document" "launch_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudformation.amazonaws.com", "servicecatalog.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 # The launch stack holds one custom resource: the role reads the template, resolves the function's ARN
 # and invokes the function. Nothing else: the vending build makes the team's resources with its own role.
 data "aws_iam_policy_document" "launch" {
@@ -231,42 +213,20 @@ data "aws_iam_policy_document" "launch" {
   statement {
     sid       = "InvokeVending"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.vending.arn]
+    resources = [module.function.function_arn]
   }
 }
 
-resource "aws_iam_role" "launch" {
-  name                 = "${var.name_prefix}-launch"
-  description          = "ML Factory Studio launch: CloudFormation runs the launch template with this role"
-  assume_role_policy   = data.aws_iam_policy_document.launch_trust.json
-  permissions_boundary = local.permissions_boundary_arn
+module "launch_role" {
+  source = "../service-role"
 
-  tags = merge(var.tags, { Name = "${var.name_prefix}-launch" })
-}
-
-resource "aws_iam_role_policy" "launch" {
-  name   = "launch-template"
-  role   = aws_iam_role.launch.id
-  policy = data.aws_iam_policy_document.launch.json
-}
-
-data "aws_iam_policy_document" "service_trust" {
-  for_each = { vending = "codebuild.amazonaws.com", function = "lambda.amazonaws.com" }
-
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = [each.value]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
+  name                     = "${var.name_prefix}-launch"
+  description              = "ML Factory Studio launch: CloudFormation runs the launch template with this role"
+  services                 = ["cloudformation.amazonaws.com", "servicecatalog.amazonaws.com"]
+  policy_json              = data.aws_iam_policy_document.launch.json
+  policy_name              = "launch-template"
+  permissions_boundary_arn = local.permissions_boundary_arn
+  tags                     = var.tags
 }
 
 data "aws_iam_policy_document" "vending" {
@@ -318,67 +278,32 @@ data "aws_iam_policy_document" "vending" {
   }
 }
 
-resource "aws_iam_role" "vending" {
-  name                 = "${var.name_prefix}-vending-build"
-  description          = "ML Factory Studio launch: the vending build renders, creates the repo and applies dev"
-  assume_role_policy   = data.aws_iam_policy_document.service_trust["vending"].json
-  permissions_boundary = local.permissions_boundary_arn
+module "vending_role" {
+  source = "../service-role"
 
-  tags = merge(var.tags, { Name = "${var.name_prefix}-vending-build" })
-}
-
-resource "aws_iam_role_policy" "vending" {
-  name   = "vending"
-  role   = aws_iam_role.vending.id
-  policy = data.aws_iam_policy_document.vending.json
+  name                     = "${var.name_prefix}-vending-build"
+  description              = "ML Factory Studio launch: the vending build renders, creates the repo and applies dev"
+  services                 = ["codebuild.amazonaws.com"]
+  policy_json              = data.aws_iam_policy_document.vending.json
+  policy_name              = "vending"
+  permissions_boundary_arn = local.permissions_boundary_arn
+  tags                     = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "terraform" {
   for_each = toset(var.terraform_policy_arns)
 
-  role       = aws_iam_role.vending.name
+  role       = module.vending_role.name
   policy_arn = each.value
 }
 
+# The function's own grant; the lambda-function module adds its log group, the key and tracing.
 data "aws_iam_policy_document" "function" {
-  statement {
-    sid       = "WriteFunctionLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
-  }
-
   statement {
     sid       = "StartVending"
     actions   = ["codebuild:StartBuild"]
     resources = [aws_codebuild_project.vending.arn]
   }
-
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-    resources = ["*"] # X-Ray supports no resource-level permission
-  }
-
-  statement {
-    sid       = "DecryptEnvironment"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
-  }
-}
-
-resource "aws_iam_role" "function" {
-  name                 = "${var.name_prefix}-vending-function"
-  description          = "ML Factory Studio launch: the custom resource function starts the vending build"
-  assume_role_policy   = data.aws_iam_policy_document.service_trust["function"].json
-  permissions_boundary = local.permissions_boundary_arn
-
-  tags = merge(var.tags, { Name = "${var.name_prefix}-vending-function" })
-}
-
-resource "aws_iam_role_policy" "function" {
-  name   = "start-vending"
-  role   = aws_iam_role.function.id
-  policy = data.aws_iam_policy_document.function.json
 }
 
 ################################################################################
@@ -396,7 +321,7 @@ resource "aws_cloudwatch_log_group" "vending" {
 resource "aws_codebuild_project" "vending" {
   name           = local.vending_project_name
   description    = "ML Factory Studio launch: validate, render, create the team repo, apply dev, answer the stack"
-  service_role   = aws_iam_role.vending.arn
+  service_role   = module.vending_role.arn
   encryption_key = var.kms_key_arn
   build_timeout  = var.build_timeout_minutes
   queued_timeout = 5 # a launch that cannot start soon fails the stack rather than hang it
@@ -442,53 +367,29 @@ resource "aws_codebuild_project" "vending" {
   tags = merge(var.tags, { Name = local.vending_project_name })
 }
 
-data "archive_file" "function" {
-  type        = "zip"
-  source_file = "${path.module}/lambda/start_vending.py"
-  output_path = "${path.module}/build/start_vending.zip"
-}
+module "function" {
+  source = "../lambda-function"
 
-resource "aws_cloudwatch_log_group" "function" {
-  name              = local.function_log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-
-  tags = merge(var.tags, { Name = local.function_log_group_name })
-}
-
-resource "aws_lambda_function" "vending" {
-  #checkov:skip=CKV_AWS_116:CloudFormation calls the function and waits for the stack answer; a lost call times the stack out and rolls it back, so a dead-letter queue would hold nothing to act on.
-  #checkov:skip=CKV_AWS_117:The function only calls the CodeBuild API and CloudFormation's presigned S3 URL; outside a VPC it needs no NAT or endpoints.
-  #checkov:skip=CKV_AWS_272:The handler is built from this module's reviewed source at plan time (archive_file); code signing needs a signing profile outside this module's scope.
   function_name                  = local.function_name
   description                    = "ML Factory Studio launch: Custom::MlFactoryVending starts ${local.vending_project_name}"
-  role                           = aws_iam_role.function.arn
-  runtime                        = "python3.12"
+  source_file                    = "${path.module}/lambda/start_vending.py"
   handler                        = "start_vending.handler"
-  filename                       = data.archive_file.function.output_path
-  source_code_hash               = data.archive_file.function.output_base64sha256
   timeout                        = 30
-  memory_size                    = 128
   reserved_concurrent_executions = 5
+  environment_variables          = { VENDING_PROJECT = aws_codebuild_project.vending.name }
+  log_retention_days             = var.log_retention_days
+  role_name                      = "${var.name_prefix}-vending-function"
+  role_description               = "ML Factory Studio launch: the custom resource function starts the vending build"
+  policy_json                    = data.aws_iam_policy_document.function.json
   kms_key_arn                    = var.kms_key_arn
-
-  environment {
-    variables = { VENDING_PROJECT = aws_codebuild_project.vending.name }
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  tags = merge(var.tags, { Name = local.function_name })
-
-  depends_on = [aws_cloudwatch_log_group.function]
+  permissions_boundary_arn       = local.permissions_boundary_arn
+  tags                           = var.tags
 }
 
 resource "aws_lambda_permission" "launch" {
   statement_id   = "LaunchStacksInvoke"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.vending.function_name
+  function_name  = module.function.function_name
   principal      = "cloudformation.amazonaws.com"
   source_account = local.account_id
 }
@@ -498,7 +399,7 @@ resource "aws_ssm_parameter" "function_arn" {
   name        = local.function_arn_parameter
   description = "ML Factory Studio launch: the vending function the launch template's custom resource calls"
   type        = "String"
-  value       = aws_lambda_function.vending.arn
+  value       = module.function.function_arn
 
   tags = merge(var.tags, { Name = local.function_arn_parameter })
 }
@@ -554,11 +455,11 @@ resource "aws_servicecatalog_principal_portfolio_association" "this" {
 resource "aws_servicecatalog_constraint" "launch" {
   count = local.use_service_catalog ? 1 : 0
 
-  description  = "Launch ML Factory projects with ${aws_iam_role.launch.name}"
+  description  = "Launch ML Factory projects with ${module.launch_role.name}"
   portfolio_id = aws_servicecatalog_portfolio.this[0].id
   product_id   = aws_servicecatalog_product.this[0].id
   type         = "LAUNCH"
-  parameters   = jsonencode({ RoleArn = aws_iam_role.launch.arn })
+  parameters   = jsonencode({ RoleArn = module.launch_role.arn })
 
   depends_on = [aws_servicecatalog_product_portfolio_association.this]
 }

@@ -10,7 +10,7 @@ output "template_url" {
 
 output "launch_role_arn" {
   description = "Role CloudFormation launches the template with (launch constraint; TemplateProviders RoleARN)."
-  value       = aws_iam_role.launch.arn
+  value       = module.launch_role.arn
 }
 
 output "vending_project_name" {
@@ -20,7 +20,7 @@ output "vending_project_name" {
 
 output "vending_function_arn" {
   description = "Function serving the template's Custom::MlFactoryVending resource."
-  value       = aws_lambda_function.vending.arn
+  value       = module.function.function_arn
 }
 
 output "function_arn_parameter_name" {

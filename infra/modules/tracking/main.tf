@@ -7,30 +7,11 @@
 # wiring key mlflow-tracking-server-arn (infra/modules/sagemaker-project).
 
 data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
 
 locals {
   name                = "${var.project}-${var.stage}"
   artifact_prefix     = "${var.project}/mlflow"
   artifact_bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.artifact_bucket_name}"
-}
-
-data "aws_iam_policy_document" "trust" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["sagemaker.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
 }
 
 data "aws_iam_policy_document" "artifact_store" {
@@ -62,26 +43,22 @@ data "aws_iam_policy_document" "artifact_store" {
   }
 }
 
-resource "aws_iam_role" "tracking_server" {
-  name                 = "${local.name}-mlflow"
-  description          = "Role of the MLflow tracking server of ${local.name}: its artifact store prefix and the project key only"
-  assume_role_policy   = data.aws_iam_policy_document.trust.json
-  permissions_boundary = var.permissions_boundary_arn
-  max_session_duration = 3600
+module "role" {
+  source = "../service-role"
 
-  tags = merge(var.tags, { Name = "${local.name}-mlflow" })
-}
-
-resource "aws_iam_role_policy" "artifact_store" {
-  name   = "artifact-store"
-  role   = aws_iam_role.tracking_server.id
-  policy = data.aws_iam_policy_document.artifact_store.json
+  name                     = "${local.name}-mlflow"
+  description              = "Role of the MLflow tracking server of ${local.name}: its artifact store prefix and the project key only"
+  services                 = ["sagemaker.amazonaws.com"]
+  policy_json              = data.aws_iam_policy_document.artifact_store.json
+  policy_name              = "artifact-store"
+  permissions_boundary_arn = var.permissions_boundary_arn
+  tags                     = var.tags
 }
 
 resource "aws_sagemaker_mlflow_tracking_server" "this" {
   tracking_server_name            = local.name
   artifact_store_uri              = "s3://${var.artifact_bucket_name}/${local.artifact_prefix}"
-  role_arn                        = aws_iam_role.tracking_server.arn
+  role_arn                        = module.role.arn
   tracking_server_size            = var.tracking_server_size
   mlflow_version                  = var.mlflow_version
   automatic_model_registration    = false # the Model Registry group holds the packages; MLflow links to them
@@ -89,5 +66,5 @@ resource "aws_sagemaker_mlflow_tracking_server" "this" {
 
   tags = merge(var.tags, { Name = local.name })
 
-  depends_on = [aws_iam_role_policy.artifact_store]
+  depends_on = [module.role]
 }

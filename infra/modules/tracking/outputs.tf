@@ -15,5 +15,5 @@ output "artifact_store_uri" {
 
 output "role_arn" {
   description = "ARN of the role the tracking server acts with."
-  value       = aws_iam_role.tracking_server.arn
+  value       = module.role.arn
 }

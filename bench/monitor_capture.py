@@ -2,10 +2,10 @@
 
 Writes captured CSV requests of `--rows-per-request` rows (30 normal features each, 3 decimals) into one hour
 folder under a temporary directory, baselines a separate 50k-row sample, then times the drift run as
-`monitor run` does it (seedcode/drift_job.py run_drift, in the drift step: the window parsed once, the two statistics
-passes, the checks, report.html with 30 charts) in a fresh process per size. Prints wall and CPU seconds,
-rows/s per core (rows / CPU seconds of the whole run), how much of it the parse and the report took, and
-peak resident memory (VmHWM). bench/drift.py measures the statistics alone over Parquet.
+`monitor run` does it (seedcode/drift_job.py run_drift, in the drift step: the window parsed once, the statistics
+(one pass: the spool states the ranges), the checks, report.html with 30 charts) in a fresh process per size.
+Prints wall and CPU seconds, rows/s per core (rows / CPU seconds of the whole run), how much of it the parse
+and the report took, and peak resident memory (VmHWM). bench/drift.py measures the statistics alone over Parquet.
 
   .venv/bin/python bench/monitor_capture.py --rows 1000000
   .venv/bin/python bench/monitor_capture.py --rows 100000 1000000 --rows-per-request 1 50

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from capture_reading import CaptureBatch, CaptureRecord
+from stats_reading import FrameRanges
 
 CHUNK_ROWS = 65_536
 SPOOL_MEMORY_BYTES = 256 * 1024 * 1024  # parsed chunks replayed from memory; beyond, from files
@@ -61,7 +62,7 @@ class CsvPayloads:
 
 @dataclass
 class WindowReader:
-    """``read()`` streams the window's chunks afresh each call (the statistics take two passes). A chunk
+    """``read()`` streams the window's chunks afresh each call (``spool`` keeps them for replay). A chunk
     holds about ``chunk_rows`` rows: whole requests, never split."""
 
     # given a callback for malformed lines: read_capture_batches (or read_capture, a record at a time)
@@ -70,6 +71,7 @@ class WindowReader:
     chunk_rows: int = CHUNK_ROWS
     malformed: Malformed = field(default_factory=Malformed)
     rows: int = 0
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # of the numeric columns, by spool()
 
     def read(self) -> Iterator[pd.DataFrame]:
         self.malformed, self.rows = Malformed(), 0
@@ -92,13 +94,16 @@ class WindowReader:
             yield self._json_frame(json_rows)
 
     def spool(self, folder: Path, memory_bytes: int = SPOOL_MEMORY_BYTES) -> Callable[[], Iterator[pd.DataFrame]]:
-        """Parse the window once; the returned reader replays the chunks (the statistics take two passes, and
-        parsing capture costs far more than replaying a chunk). The first chunks stay in memory, up to
+        """Parse the window once; the returned reader replays the chunks (the statistics may take more than one
+        pass, and parsing capture costs far more than replaying a chunk); ``ranges`` then holds the numeric
+        columns' ranges, so that they take one. The first chunks stay in memory, up to
         ``memory_bytes``; the rest go to files under ``folder``, so memory stays bounded whatever the window."""
         kept: list[pd.DataFrame] = []
         files: list[Path] = []
         held = 0
+        ranges = FrameRanges()  # so the statistics take one pass over the spooled chunks
         for index, frame in enumerate(self.read()):
+            ranges.add(frame)
             size = int(frame.memory_usage(index=False, deep=True).sum())
             if not files and held + size <= memory_bytes:
                 kept.append(frame)
@@ -106,6 +111,7 @@ class WindowReader:
                 continue
             files.append(folder / f"chunk-{index:06d}.pkl")
             frame.to_pickle(files[-1])
+        self.ranges = ranges.ranges
         return lambda: chain(kept, (pd.read_pickle(file) for file in files))
 
     def _add_slice(self, batch: CaptureBatch, part: slice, csv_rows: CsvPayloads,

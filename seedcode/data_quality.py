@@ -12,8 +12,9 @@ analyzer container for the pipeline's QualityCheck step, and endpoint drift moni
                              baseline_drift_check
 
 The data is read in chunks and never held whole (stats_reading.iter_chunks). Statistics come from
-stats_accumulators (two passes, mergeable: per-shard results merged equal one pass; its docstring
-states the accuracy) and drift from stats_drift (one pass over the baseline's points).
+stats_accumulators (one pass when the Parquet footers state each numeric column's range, else two;
+mergeable: per-shard results merged equal one pass; its docstring states the accuracy) and drift from
+stats_drift (counts at the baseline's points, in the first pass).
 
 Types follow Model Monitor: each present value is Integral, Fractional or String; a column is String
 if any value is text, else Fractional if any value has a fraction, else Integral (booleans count as
@@ -57,7 +58,7 @@ from stats_accumulators import (
     collect_statistics,
 )
 from stats_drift import DriftAccumulator, FeatureDrift, categorical_distance, numeric_distance, rejected
-from stats_reading import dataset_files, iter_chunks
+from stats_reading import dataset_files, iter_chunks, parquet_ranges
 from step_report import DataError, log, run_step
 
 __all__ = [
@@ -293,26 +294,26 @@ def check_frame(data: pd.DataFrame, baseline_statistics: dict[str, Any],
 
 def profile(
     read: Any, baseline_statistics: dict[str, Any] | None, merge: Callable[[Any], Any] | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
 ) -> tuple[DistributionAccumulator, DriftAccumulator | None]:
-    """The statistics of the chunks ``read()`` yields (called twice) and, with a baseline, the drift counts
-    (riding along pass 2); with ``merge`` (cluster.merged_over_hosts on one host's share), both merged over
-    every host after each pass: the whole data's."""
+    """The statistics of the chunks ``read()`` yields (called once when ``ranges``, the data's stated column
+    ranges, hold; else twice) and, with a baseline, the drift counts (riding along the first pass); with
+    ``merge`` (cluster.merged_over_hosts on one host's share), both merged over every host: the whole data's."""
     drift = DriftAccumulator(baseline_statistics) if baseline_statistics is not None else None
-    statistics = collect_statistics(read, [drift] if drift else [], merge_first=merge)
-    if merge is not None:
-        statistics = merge(statistics)
-        drift = merge(drift) if drift is not None else None
+    statistics = collect_statistics(read, [drift] if drift else [], merge, ranges)
+    if merge is not None and drift is not None:
+        drift = merge(drift)
     return statistics, drift
 
 
 def profile_and_check(
     read: Any, baseline_statistics: dict[str, Any] | None, baseline_constraints: dict[str, Any] | None,
-    merge: Callable[[Any], Any] | None = None,
+    merge: Callable[[Any], Any] | None = None, ranges: dict[str, tuple[float, float]] | None = None,
 ) -> tuple[DistributionAccumulator, list[dict[str, str]] | None]:
-    """Statistics of the chunks ``read()`` yields (called twice) and, with a baseline, the violations;
-    the drift counts ride along pass 2. On one shard of a sharded dataset, ``merge`` returns an
-    accumulator merged over every shard (cluster.merged_over_hosts): the result is the whole data's."""
-    statistics, drift = profile(read, baseline_statistics, merge)
+    """Statistics of the chunks ``read()`` yields (``profile``) and, with a baseline, the violations. On one
+    shard of a sharded dataset, ``merge`` returns an accumulator merged over every shard
+    (cluster.merged_over_hosts): the result is the whole data's."""
+    statistics, drift = profile(read, baseline_statistics, merge, ranges)
     if drift is None or baseline_constraints is None:
         return statistics, None
     return statistics, check_constraints(statistics.summary, drift, baseline_constraints)
@@ -321,10 +322,15 @@ def profile_and_check(
 # ---------------------------------------------------------------------------- CLI
 
 
+def _holds_files(path: Path) -> bool:
+    """False for a host whose share of a sharded dataset holds no file (more instances than objects)."""
+    return path.exists() and not (path.is_dir() and not any(p.is_file() for p in path.rglob("*")))
+
+
 def shard_chunks(path: Path, header: bool = True, names: list[str] | None = None) -> Iterable[Any]:
-    """``iter_chunks`` of one host's share of a sharded dataset; a host whose share holds no file (more
-    instances than objects) profiles nothing and still joins the merge."""
-    if not path.exists() or (path.is_dir() and not any(p.is_file() for p in path.rglob("*"))):
+    """``iter_chunks`` of one host's share of a sharded dataset; a host whose share holds no file profiles
+    nothing and still joins the merge."""
+    if not _holds_files(path):
         return iter(())
     return iter_chunks(path, header=header, names=names)
 
@@ -336,10 +342,12 @@ def _profile_on_hosts(
     """``profile_and_check`` of the dataset (``read(iter_chunks)``) on one host; on several, of each host's
     share (``read(shard_chunks)``), merged over XGBoost's collective after each pass: the whole data's."""
     if not hosts.distributed:
-        return profile_and_check(lambda: read(iter_chunks), *baseline)
+        return profile_and_check(lambda: read(iter_chunks), *baseline, ranges=parquet_ranges(dataset_files(dataset)))
+    share = dataset_files(dataset) if _holds_files(dataset) else []
     with cluster.joined_or_lost(hosts, "statistics", "run the job again", DataError):
-        accumulated, found = profile_and_check(lambda: read(shard_chunks), *baseline, cluster.merged_over_hosts)
-    if not accumulated.columns:
+        accumulated, found = profile_and_check(lambda: read(shard_chunks), *baseline, cluster.merged_over_hosts,
+                                               parquet_ranges(share))
+    if not accumulated.summary.columns:
         raise DataError(f"dataset {dataset} has no columns on any of the {len(hosts.hosts)} hosts")
     return accumulated, found
 

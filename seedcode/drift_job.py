@@ -74,12 +74,14 @@ class WindowTally:
 
 def run_drift(reader: WindowReader, baseline: Baseline, folder: Path,
               merge: Callable[[Any], Any] | None = None, write: bool = True) -> DriftResult:
-    """Profile the window (parsed once into chunk files, then two streaming passes) and check it against the
-    baseline; write the files. On one host's share of the window, ``merge`` (cluster.merged_over_hosts) makes
-    the statistics, drift counts and tally the whole window's; only the host that ``write``s writes files."""
+    """Profile the window (parsed once into chunk files, then one streaming pass, as the spool states the
+    numeric columns' ranges) and check it against the baseline; write the files. On one host's share of the
+    window, ``merge`` (cluster.merged_over_hosts) makes the statistics, drift counts and tally the whole
+    window's; only the host that ``write``s writes files."""
     try:
         with tempfile.TemporaryDirectory(prefix="ml-factory-drift-") as spool:
-            statistics, drift = dq.profile(reader.spool(Path(spool)), baseline.statistics, merge)
+            replay = reader.spool(Path(spool))  # sets reader.ranges
+            statistics, drift = dq.profile(replay, baseline.statistics, merge, reader.ranges)
         violations = dq.check_constraints(statistics.summary, drift, baseline.constraints)
         settings = dq.CheckSettings.from_constraints(baseline.constraints)
     except DataError as err:

@@ -3,15 +3,20 @@
 Why our own and not a sketch library: the files must be Model Monitor's exactly, the container has
 no KLL/t-digest library, and statistics computed per shard and merged must EQUAL those of one pass
 over the whole data (issue 16). Randomised sketches (KLL) merge only approximately, so this module
-is deterministic instead, in two passes over the data:
+is deterministic instead. What each column needs (``collect_statistics``):
 
-  pass 1  ``StatsAccumulator``         per column: value-type counts, count/min/max and the exact sum
-                                       of the numbers, bounded counts of the text values
-  pass 2  ``DistributionAccumulator``  given pass 1's merged min/max/mean: the exact sum of squared
-                                       deviations (std_dev), the 10 buckets on [min, max], a fine
-                                       histogram of FINE_BINS equal-width bins with each bin's
-                                       smallest and largest value (the quantile sketch comes from
-                                       it), bounded counts of the distinct numbers
+  summary       ``StatsAccumulator``       value-type counts, count/min/max and the exact sum of the
+                                           numbers, bounded counts of the text values
+  distribution  ``ColumnDistribution``     on [min, max]: the exact sum of squared deviations (std_dev),
+                                           the 10 buckets, a fine histogram of FINE_BINS equal-width bins
+                                           with each bin's smallest and largest value (the quantile
+                                           sketch comes from it), bounded counts of the distinct numbers
+
+The distribution needs the min and max before the data: where the files state them (Parquet footers,
+``Ranges``) both are built in ONE pass, and the stated range is kept only where the summary's own
+min/max equal it; otherwise the distribution takes a second pass on the summary's merged min/max.
+Deviations are taken about the middle of [min, max] (``Deviations``), the mean's offset from it
+subtracted exactly; a rare third pass takes them about the mean where that would cancel too much.
 
 Every part merges exactly: counts and histograms add, min/max take the min/max, and sums are exact
 (``ExactSum``: an integer count of 2**-1074, the smallest double), so ``merge`` is associative and
@@ -19,9 +24,8 @@ the merged statistics are bit-for-bit those of one pass, whatever the chunking o
 shards in data order: features are listed in first-seen order.
 
 Accuracy (documented in seedcode/README.md):
-- sum, mean (correctly rounded), min, max, counts, the 10 buckets: exact. std_dev: the exact sum of
-  the per-value rounded squares of (x - mean) scaled by a power of two so that they cannot overflow,
-  so a relative error of a few 1e-16.
+- sum, mean (correctly rounded), min, max, counts, the 10 buckets: exact. std_dev: exact for integers
+  (within 2**26 of the centre), else within 4e-13 relative (``Deviations``; about the mean: ~1e-16).
 - sketch: with at most SKETCH_ITEMS numbers, all of them; otherwise SKETCH_ITEMS items at evenly
   spaced ranks, each read off the fine histogram: exact when the bin holding that rank has one
   distinct value (integers over a range below FINE_BINS), else interpolated between the bin's
@@ -30,17 +34,20 @@ Accuracy (documented in seedcode/README.md):
   the most frequent MAX_TRACKED_VALUES are kept (ties by value) and the rest pooled in ``other``, which
   makes the kept set depend on the chunking. Distinct numbers are tracked the same way, but dropped
   wholesale past the bound, and only in columns pass 1 found text in (only a String column reports
-  its numbers as text values).
+  its numbers as text values); a column whose range was taken from the footers and that turns out to
+hold text takes the second pass for them.
 
-Speed: no chunk is sorted. Pass 2 finds each number's fine bin and bucket by arithmetic on the equal-width
-edges, checked against the edges (``bin_index``), so the counts are exactly those of a sorted search.
+Speed: no chunk is sorted. The distribution finds each number's fine bin and bucket by arithmetic on the
+equal-width edges, checked against the edges (``bin_index``), so the counts are exactly those of a
+sorted search.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from fractions import Fraction
 from typing import Any, Protocol
 
 import numpy as np
@@ -57,6 +64,8 @@ MAX_TRACKED_VALUES = 10_000
 MAX_CATEGORICAL_BUCKETS = 1000
 _NOT_NUMBERS = ("nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
 _UNIT_EXPONENT = 1074  # every double is an integer multiple of 2**-1074
+COUNTED_RANGE = 1 << 16  # a chunk of integers over a smaller range is counted per distinct value
+COUNTED_MIN_ROWS = 1024
 
 
 # ---------------------------------------------------------------------------- exact sums
@@ -153,7 +162,7 @@ class ParsedColumn:
     follows Model Monitor: each present value is Integral, Fractional or String; datetimes are
     text; NaN, None and +-inf are missing."""
 
-    __slots__ = ("rows", "numbers", "text", "_integral", "_sorted")
+    __slots__ = ("rows", "numbers", "text", "_integral", "_sorted", "_extremes", "_counted")
 
     def __init__(self, rows: int, numbers: np.ndarray, text: dict[str, int]) -> None:
         self.rows = rows
@@ -161,6 +170,30 @@ class ParsedColumn:
         self.text = text
         self._integral: int | None = None
         self._sorted: np.ndarray | None = None
+        self._extremes: tuple[float, float] | None = None
+        self._counted: tuple[np.ndarray, np.ndarray] | None | bool = False
+
+    @property
+    def extremes(self) -> tuple[float, float]:
+        """The smallest and largest number (there is at least one)."""
+        if self._extremes is None:
+            self._extremes = float(self.numbers.min()), float(self.numbers.max())
+        return self._extremes
+
+    def counted(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The distinct numbers (ascending) and how often each occurs, for a chunk of integers over a range
+        below COUNTED_RANGE (counting them is one cheap pass; every statistic then costs per distinct
+        value, not per row); None otherwise. Every use gives exactly what the numbers one by one give."""
+        if self._counted is False:
+            self._counted = None
+            values = self.numbers
+            if len(values) >= COUNTED_MIN_ROWS and self.integral == len(values):
+                low, high = self.extremes
+                if high - low < COUNTED_RANGE and max(-low, high) * len(values) < 2.0**62:
+                    counts = np.bincount((values - low).astype(np.int64))
+                    present = np.flatnonzero(counts)
+                    self._counted = present + low, counts[present]
+        return self._counted
 
     @property
     def integral(self) -> int:
@@ -222,8 +255,15 @@ def parse_arrow(array: pa.Array) -> ParsedColumn:
     """``parse_column`` for an Arrow column, without a pandas conversion: numbers and booleans as
     float64 (nulls as NaN), dictionary-encoded text counted by index; other types through pandas."""
     kind = array.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+    if pa.types.is_boolean(kind):
         return ParsedColumn(len(array), finite_numbers(array.cast(pa.float64()).to_numpy(zero_copy_only=False)), {})
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        # numpy's conversion (nulls as NaN; no copy for float64 without nulls), not Arrow's checked cast
+        numbers = finite_numbers(array.to_numpy(zero_copy_only=False).astype("float64", copy=False))
+        parsed = ParsedColumn(len(array), numbers, {})
+        if pa.types.is_integer(kind):
+            parsed._integral = len(numbers)  # every one is whole
+        return parsed
     if pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(
             kind.value_type)):
         codes = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
@@ -350,9 +390,15 @@ class ColumnSummary:
         if len(values):
             self.numbers += len(values)
             self.integral += column.integral
-            self.minimum = min(self.minimum, float(values.min()))
-            self.maximum = max(self.maximum, float(values.max()))
-            self.total.add(values)
+            low, high = column.extremes
+            self.minimum = min(self.minimum, low)
+            self.maximum = max(self.maximum, high)
+            counted = column.counted()
+            if counted is None:
+                self.total.add(values)
+            else:  # whole numbers: an exact integer sum
+                distinct, counts = counted
+                self.total.units += int(np.dot(distinct.astype(np.int64), counts)) << _UNIT_EXPONENT
         if column.text:
             self.text.add(column.text)
 
@@ -383,7 +429,7 @@ class ColumnSummary:
 
 class StatsAccumulator:
     """Pass 1 over a dataset: ``update(chunk)`` per DataFrame chunk, ``merge(other)`` per shard (in data
-    order), then ``second_pass()`` for pass 2 over the same data."""
+    order); DistributionAccumulator adds the distributions."""
 
     def __init__(self) -> None:
         self.item_count = 0
@@ -404,36 +450,129 @@ class StatsAccumulator:
             self.columns.setdefault(name, ColumnSummary()).merge(column)
         return self
 
-    def second_pass(self) -> DistributionAccumulator:
-        return DistributionAccumulator(self)
+
+# ---------------------------------------------------------------------------- distributions
 
 
-# ---------------------------------------------------------------------------- pass 2
+MAX_CANCELLATION = 2048  # squares about the centre may sum to at most this times those about the mean
+EXACT_SQUARES = 2.0**26  # integers this far apart have an exact square
+
+
+def deviation_centre(low: float, high: float) -> float:
+    """What deviations are taken about before the mean is known (one pass): the middle of [low, high] (without
+    overflow), an integer when both ends are, so that integers' deviations and their squares are exact."""
+    centre = low * 0.5 + high * 0.5
+    if float(low).is_integer() and float(high).is_integer() and abs(centre) < 2**52:
+        return float(math.floor(centre))
+    return centre
+
+
+class Deviations:
+    """Squared deviations from a centre, scaled by 2**-2k so that they stay below 1 and cannot overflow.
+
+    About the centre of [min, max] (deviation_centre, known before the data is read when the files' footers
+    state it): sum (x - mean)**2 = sum (x - centre)**2 - (sum - n centre)**2 / n, the correction exact. Each
+    rounded square is summed in fixed point (two int64 limbs per chunk, 2**-86: truncation below 2**-52 of the
+    result, since the min and max alone make it at least 1/2), so the sum does not depend on the chunking. Each
+    square is within 3 units of roundoff (none for integers within EXACT_SQUARES of the centre), so std_dev is
+    exact or within 1.5 * 2**-53 * MAX_CANCELLATION (4e-13) relative; where the correction would cancel more,
+    the squares are taken again about the mean (``about_mean``, a further pass; summed exactly, as before)."""
+
+    __slots__ = ("centre", "scale_exponent", "scale", "overflowed", "squares", "fixed", "about_mean", "inexact")
+
+    FRACTION_BITS = 40  # the low limb: bits of each scaled square below 1
+
+    def __init__(self, centre: float, low: float, high: float, about_mean: bool = False) -> None:
+        self.centre = centre
+        spread = max(abs(high - centre), abs(low - centre))
+        self.scale_exponent = math.frexp(spread)[1] if 0 < spread < math.inf else 0
+        self.overflowed = not math.isfinite(spread)  # max - centre beyond the largest double
+        self.inexact = not (centre.is_integer() and spread < EXACT_SQUARES)  # unless every value is an integer
+        self.about_mean = about_mean
+        # about the mean: squares < 1, summed exactly; else squares < 2**46, 65,536 of them sum within an int64
+        self.scale = math.ldexp(1.0, -self.scale_exponent + (0 if about_mean else 23))
+        self.squares = ExactSum()
+        self.fixed = 0  # sum of the squares * 2**-46, in units of 2**-(46 + FRACTION_BITS)
+
+    def add(self, column: ParsedColumn) -> None:
+        values = column.numbers
+        if not len(values):
+            return
+        if not self.inexact and column.integral != len(values):
+            self.inexact = True
+        counted = None if self.about_mean or not self.centre.is_integer() else column.counted()
+        if counted is not None and 2 * self.scale_exponent <= 46 + self.FRACTION_BITS:
+            distinct, counts = counted  # exact: (x - centre)**2 * 2**(46 - 2k), as the fixed point below has it
+            offsets = distinct.astype(np.int64) - int(self.centre)
+            squares = int(np.dot(offsets * offsets, counts))
+            self.fixed += squares << (46 + self.FRACTION_BITS - 2 * self.scale_exponent)
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            deviation = (values - self.centre) * self.scale
+            np.multiply(deviation, deviation, out=deviation)
+        if not np.isfinite(deviation.max()):
+            self.overflowed = True
+        elif self.about_mean:
+            self.squares.add(deviation)
+        else:
+            for start in range(0, len(deviation), 1 << 16):
+                self._add_fixed(deviation[start:start + (1 << 16)])
+
+    def _add_fixed(self, squares: np.ndarray) -> None:
+        """Add squares (this chunk's own array, overwritten) below 2**46: whole parts, then 40 bits of fraction."""
+        with np.errstate(invalid="ignore"):  # a value outside a wrongly stated range: discarded by the check
+            whole = np.floor(squares)
+            np.subtract(squares, whole, out=squares)
+            np.multiply(squares, 2.0**self.FRACTION_BITS, out=squares)
+            high, low = whole.astype(np.int64).sum(), squares.astype(np.int64).sum()
+        self.fixed += (int(high) << self.FRACTION_BITS) + int(low)
+
+    def merge(self, other: Deviations) -> Deviations:
+        self.squares.merge(other.squares)
+        self.fixed += other.fixed
+        self.overflowed = self.overflowed or other.overflowed
+        self.inexact = self.inexact or other.inexact
+        return self
+
+    def std_dev(self, summary: ColumnSummary) -> float | None:
+        """The standard deviation; None when these squares cannot give it to the stated accuracy (take them
+        about the mean)."""
+        n = summary.numbers
+        if self.about_mean:
+            if self.overflowed:
+                return math.inf
+            return math.ldexp(math.sqrt(self.squares.value(n)), self.scale_exponent)
+        if self.overflowed or not n:
+            return None
+        scaled = Fraction(1, 1 << (_UNIT_EXPONENT + self.scale_exponent)) if self.scale_exponent >= 0 else Fraction(
+            1 << -self.scale_exponent, 1 << _UNIT_EXPONENT)
+        offset = (summary.total.units - n * _units(self.centre)) * scaled  # (sum - n centre) * 2**-k, exact
+        squares = Fraction(self.fixed, 1 << (46 + self.FRACTION_BITS))
+        if not squares:  # no square is above 0: every value is the centre (the min and max alone would be)
+            return 0.0
+        second_moment = squares - offset * offset / n
+        if self.inexact and (second_moment <= 0 or squares > MAX_CANCELLATION * second_moment):
+            return None
+        return math.ldexp(math.sqrt(max(second_moment, 0) / n), self.scale_exponent)
 
 
 class ColumnDistribution:
-    """Pass 2 of one column, on pass 1's merged min/max/mean: squared deviations, the 10 buckets, the
-    fine histogram (counts and each bin's smallest/largest value), a small sample, distinct numbers."""
+    """The distribution of one column's numbers on a known [low, high] (its min and max): squared deviations,
+    the 10 buckets, the fine histogram (counts and each bin's smallest/largest value), a small sample, and,
+    for a column with text values (String: it reports its numbers as text), the distinct numbers."""
 
-    def __init__(self, summary: ColumnSummary) -> None:
-        self.summary = summary
-        self.mean = summary.mean()
-        low, high = (summary.minimum, summary.maximum) if summary.numbers else (0.0, 0.0)
-        self.bucket_edges = np.linspace(low, high, HISTOGRAM_BUCKETS + 1)
-        self.fine_edges = np.linspace(low, high, FINE_BINS + 1)
-        self.deviations = ExactSum()
-        # deviations are scaled by a power of two (exact) so that their squares stay below 1
-        spread = max(abs(high - self.mean), abs(low - self.mean)) if summary.numbers else 0.0
-        self.scale_exponent = math.frexp(spread)[1] if 0 < spread < math.inf else 0
-        self.scale = math.ldexp(1.0, -self.scale_exponent)
-        self.overflowed = not math.isfinite(spread)  # max - mean beyond the largest double: std_dev is inf
+    def __init__(self, low: float, high: float, track_distinct: bool) -> None:
+        self.low, self.high = low, high
+        self.grid = FineGrid(low, high)
+        self.deviations = Deviations(deviation_centre(low, high), low, high)
         self.buckets = np.zeros(HISTOGRAM_BUCKETS, dtype="int64")
         self.fine = np.zeros(FINE_BINS, dtype="int64")
         self.fine_low = np.full(FINE_BINS, np.inf)
         self.fine_high = np.full(FINE_BINS, -np.inf)
-        self.sample: list[np.ndarray] | None = [] if summary.numbers <= SKETCH_ITEMS else None
-        self.distinct = NumberCounts()  # only a column with text values (String) reports its numbers as text
-        if not summary.text.total():
+        self.seen = 0
+        self.sample: list[np.ndarray] | None = []  # every number while there are at most SKETCH_ITEMS
+        self.distinct = NumberCounts()
+        if not track_distinct:
             self.distinct.values = None
 
     def add(self, column: ParsedColumn) -> None:
@@ -441,69 +580,71 @@ class ColumnDistribution:
         values = column.numbers
         if not len(values):
             return
-        with np.errstate(over="ignore", invalid="ignore"):
-            deviation = (values - self.mean) * self.scale
-            squares = deviation * deviation
-        if np.isfinite(squares.max()):
-            self.deviations.add(squares)
-        else:
-            self.overflowed = True
-        fine = bin_index(values, self.fine_edges)
-        counts = np.bincount(fine, minlength=FINE_BINS)
-        self.buckets += self._bucket_counts(values, fine, counts)
+        self.deviations.add(column)
+        self.seen += len(values)
+        if self.sample is not None:
+            self.sample = [*self.sample, values.copy()] if self.seen <= SKETCH_ITEMS else None
+        counted = column.counted()
+        if counted is not None:  # per distinct value: one bin each, its own smallest and largest
+            distinct, repeats = counted
+            fine, counts, buckets = self.grid.place(distinct, repeats)
+            self.buckets += buckets
+            self.fine += counts
+            np.minimum.at(self.fine_low, fine, distinct)
+            np.maximum.at(self.fine_high, fine, distinct)
+            if self.distinct.values is not None:
+                self.distinct.add_counted(distinct, repeats)
+            return
+        fine, counts, buckets = self.grid.place(values)
+        self.buckets += buckets
+        self.fine += counts
+        if self.distinct.values is None:
+            np.minimum.at(self.fine_low, fine, values)
+            np.maximum.at(self.fine_high, fine, values)
+            return
         low, high = np.full(FINE_BINS, np.inf), np.full(FINE_BINS, -np.inf)
         np.minimum.at(low, fine, values)
         np.maximum.at(high, fine, values)
-        self.fine += counts
         np.minimum(self.fine_low, low, out=self.fine_low)
         np.maximum(self.fine_high, high, out=self.fine_high)
-        if self.sample is not None:
-            self.sample.append(values.copy())
-        if self.distinct.values is not None:
-            filled = np.flatnonzero(counts)
-            several = np.count_nonzero(low[filled] != high[filled])  # bins holding two or more numbers
-            if not several:  # one distinct number per bin: the bins count them
-                self.distinct.add_counted(low[filled], counts[filled])
-            elif len(filled) + several > MAX_TRACKED_VALUES:  # at least that many distinct numbers
-                self.distinct.values = None
-            else:
-                self.distinct.add(values)
+        filled = np.flatnonzero(counts)
+        several = np.count_nonzero(low[filled] != high[filled])  # bins holding two or more numbers
+        if not several:  # one distinct number per bin: the bins count them
+            self.distinct.add_counted(low[filled], counts[filled])
+        elif len(filled) + several > MAX_TRACKED_VALUES:  # at least that many distinct numbers
+            self.distinct.values = None
+        else:
+            self.distinct.add(values)
 
-    def _bucket_counts(self, values: np.ndarray, fine: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """The 10 buckets from the fine bins: a fine bin lies wholly inside one bucket unless it holds a bucket
-        edge (at most 9 of them), and only the values of those few bins are compared with the edge."""
-        inner = self.bucket_edges[1:-1]
-        straddling = bin_index(inner, self.fine_edges)  # the fine bin holding each inner bucket edge
-        if np.any(np.diff(straddling) == 0):  # a range of a few ulps: edges share bins, so place every value
-            return np.bincount(bin_index(values, self.bucket_edges), minlength=HISTOGRAM_BUCKETS)
-        below = np.concatenate(([0], np.cumsum(counts)))[straddling]  # values in the fine bins before it
-        edge_in = np.full(FINE_BINS, -1)
-        edge_in[straddling] = np.arange(len(inner))
-        edge = edge_in[fine]
-        near = np.flatnonzero(edge >= 0)  # the values sharing a fine bin with a bucket edge
-        edge = edge[near]
-        below += np.bincount(edge[values[near] < inner[edge]], minlength=len(inner))
-        return np.diff(np.concatenate(([0], below, [len(values)])))
-
-    def merge(self, other: ColumnDistribution) -> None:
+    def merge(self, other: ColumnDistribution) -> ColumnDistribution:
         self.deviations.merge(other.deviations)
-        self.overflowed = self.overflowed or other.overflowed
         self.buckets += other.buckets
         self.fine += other.fine
         np.minimum(self.fine_low, other.fine_low, out=self.fine_low)
         np.maximum(self.fine_high, other.fine_high, out=self.fine_high)
-        if self.sample is not None and other.sample is not None:
-            self.sample.extend(other.sample)
+        self.seen += other.seen
+        if self.sample is not None and other.sample is not None and self.seen <= SKETCH_ITEMS:
+            self.sample = [*self.sample, *other.sample]
+        else:
+            self.sample = None
         self.distinct.merge(other.distinct)
+        return self
 
-    def std_dev(self) -> float:
-        if self.overflowed:
-            return math.inf
-        return math.ldexp(math.sqrt(self.deviations.value(self.summary.numbers)), self.scale_exponent)
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key != "grid"}  # rebuilt: less to send
 
-    def sketch_items(self) -> list[float]:
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.grid = FineGrid(self.low, self.high)
+
+    def on_range(self, low: float, high: float) -> None:
+        """Take the column's own min and max as the edges' ends: a footer's range may differ from them only in the
+        sign of a zero (Parquet writes a zero minimum as -0.0), which no count depends on."""
+        self.low, self.high = low, high
+        self.grid = FineGrid(low, high)
+
+    def sketch_items(self, n: int) -> list[float]:
         """SKETCH_ITEMS values at ranks (i + 0.5) n / SKETCH_ITEMS (all values when fewer)."""
-        n = self.summary.numbers
         if self.sample is not None:
             return np.sort(np.concatenate(self.sample or [np.zeros(0)])).tolist()
         ranks = ((np.arange(SKETCH_ITEMS) + 0.5) * n / SKETCH_ITEMS).astype("int64")
@@ -515,13 +656,69 @@ class ColumnDistribution:
         share = np.where(count > 1, within / np.maximum(count - 1, 1), 0.0)
         return (low + (high - low) * share).tolist()
 
-    def bucket_list(self) -> list[dict[str, float]]:
-        low, high = self.summary.minimum, self.summary.maximum
+    def bucket_list(self, n: int) -> list[dict[str, float]]:
+        low, high = self.low, self.high
         if low == high:
-            return [{"lower_bound": low, "upper_bound": high, "count": float(self.summary.numbers)}]
-        edges = self.bucket_edges
+            return [{"lower_bound": low, "upper_bound": high, "count": float(n)}]
+        edges = self.grid.bucket_edges
         return [{"lower_bound": float(edges[i]), "upper_bound": float(edges[i + 1]), "count": float(self.buckets[i])}
                 for i in range(HISTOGRAM_BUCKETS)]
+
+
+class FineGrid:
+    """The FINE_BINS equal-width bins and the 10 buckets of a column's [low, high], and placing a chunk's numbers
+    in both: a number's fine bin by arithmetic, checked against the bin's edges (the few that rounding misplaced
+    go to binary search; ``bin_index``); its bucket is its fine bin's, except in the (at most 9) fine bins that
+    hold a bucket edge, whose numbers are compared with the edges one by one. So the counts are exactly those
+    of a sorted search."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.bucket_edges = np.linspace(low, high, HISTOGRAM_BUCKETS + 1)
+        self.fine_edges = np.linspace(low, high, FINE_BINS + 1)
+        self.inner = self.bucket_edges[1:-1]
+        holding = bin_index(self.inner, self.fine_edges)  # the fine bin holding each inner bucket edge
+        # a range of a few ulps (edges share bins), or one beyond the largest double: bin_index alone
+        self.simple = not (high > low and np.isfinite(self.fine_edges).all() and np.all(np.diff(holding) > 0))
+        self.factor = FINE_BINS / (high - low) if not self.simple else 0.0
+        self.lower = self.fine_edges[:-1].copy()
+        self.upper = self.fine_edges[1:].copy()  # upper[i]: the end of bin i
+        self.lower[0], self.upper[-1] = -np.inf, np.inf
+        self.upper[holding] = -np.inf  # every number of these bins fails the check: compared one by one
+        self.holds_edge = np.zeros(FINE_BINS, dtype=bool)
+        self.holds_edge[holding] = True
+        self.bucket_of_bin = np.searchsorted(self.inner, self.fine_edges[:-1], side="right")
+
+    def place(self, values: np.ndarray, repeats: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each number's fine bin, the chunk's count per fine bin, and its count per bucket (each number counted
+        ``repeats`` times, else once)."""
+        if self.simple:
+            fine = bin_index(values, self.fine_edges)
+            buckets = _counts(bin_index(values, self.bucket_edges), repeats, HISTOGRAM_BUCKETS)
+            return fine, _counts(fine, repeats, FINE_BINS), buckets
+        with np.errstate(over="ignore", invalid="ignore"):
+            fine = ((values - self.fine_edges[0]) * self.factor).astype(np.int64)
+        np.clip(fine, 0, FINE_BINS - 1, out=fine)
+        checked = (values < self.lower[fine]) | (values >= self.upper[fine])
+        near_edges, near_repeats = np.zeros(0), None if repeats is None else np.zeros(0, dtype=np.int64)
+        if checked.any():
+            suspects = values[checked]
+            placed = np.searchsorted(self.fine_edges[1:-1], suspects, side="right")
+            fine[checked] = placed
+            near = self.holds_edge[placed]
+            near_edges = suspects[near]
+            near_repeats = None if repeats is None else repeats[checked][near]
+        counts = _counts(fine, repeats, FINE_BINS)
+        elsewhere = np.where(self.holds_edge, 0, counts)
+        buckets = np.bincount(self.bucket_of_bin, weights=elsewhere, minlength=HISTOGRAM_BUCKETS).astype(np.int64)
+        buckets += _counts(np.searchsorted(self.inner, near_edges, side="right"), near_repeats, HISTOGRAM_BUCKETS)
+        return fine, counts, buckets
+
+
+def _counts(index: np.ndarray, repeats: np.ndarray | None, length: int) -> np.ndarray:
+    """How often each of ``length`` indexes occurs, each occurrence counted ``repeats`` times (else once)."""
+    if repeats is None:
+        return np.bincount(index, minlength=length)
+    return np.bincount(index, weights=repeats, minlength=length).astype(np.int64)  # exact below 2**53
 
 
 def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -546,55 +743,119 @@ def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return index
 
 
-class DistributionAccumulator:
-    """Pass 2 over the same data as a merged ``StatsAccumulator``; ``to_statistics()`` gives statistics.json."""
 
-    def __init__(self, summary: StatsAccumulator) -> None:
-        self.summary = summary
-        self.columns = {name: ColumnDistribution(column) for name, column in summary.columns.items()}
+class ColumnParts(dict):
+    """Per-column parts of one pass (ColumnDistribution or Deviations by name), fed parsed chunks; merge adds."""
 
-    def update(self, chunk: Chunk) -> None:
+    def add_column(self, name: str, column: ParsedColumn) -> None:
+        part = self.get(name)
+        if part is not None:
+            part.add(column)
+
+    def update_chunk(self, chunk: Chunk) -> None:
         for name, column in parse_chunk(chunk):
             self.add_column(name, column)
 
-    def add_column(self, name: str, column: ParsedColumn) -> None:
-        if name in self.columns:
-            self.columns[name].add(column)
+    def merge(self, other: ColumnParts) -> ColumnParts:
+        for name, part in other.items():
+            self[name].merge(part)
+        return self
+
+
+class Ranges:
+    """Each numeric column's [min, max] as the data's files state it (Parquet footers), merged over shards: where
+    it holds, the distributions are built in the same pass as the summary."""
+
+    def __init__(self, bounds: Mapping[str, tuple[float, float]] | None = None) -> None:
+        self.bounds = dict(bounds or {})
+
+    def merge(self, other: Ranges) -> Ranges:
+        for name, (low, high) in other.bounds.items():
+            mine = self.bounds.get(name)
+            self.bounds[name] = (low, high) if mine is None else (min(mine[0], low), max(mine[1], high))
+        return self
+
+
+class DistributionAccumulator:
+    """statistics.json of a dataset: the summary (pass 1: counts, min/max, exact sums, text) and each column's
+    distribution, built in pass 1 for the columns with a stated range (``ranges``), else in pass 2."""
+
+    def __init__(self, ranges: Mapping[str, tuple[float, float]] | None = None) -> None:
+        self.summary = StatsAccumulator()
+        self.ranges = dict(ranges or {})
+        self.columns = ColumnParts(
+            {name: ColumnDistribution(low, high, track_distinct=False) for name, (low, high) in self.ranges.items()})
+
+    def update(self, chunk: Chunk, also: Iterable[ColumnSink] = ()) -> None:
+        """Pass 1 over a chunk: the summary, the distributions of ranged columns, and the sinks in ``also``."""
+        self.summary.update(chunk, also=[self.columns, *also])
 
     def merge(self, other: DistributionAccumulator) -> DistributionAccumulator:
-        for name, column in other.columns.items():
-            if name in self.columns:
-                self.columns[name].merge(column)
+        self.summary.merge(other.summary)
+        self.columns.merge(other.columns)
         return self
+
+    def second_pass(self) -> ColumnParts:
+        """Pass 2's parts: the columns with numbers whose range was not stated, or was wrong, or that hold text
+        (their distinct numbers are wanted); empty when pass 1 did it all."""
+        parts = ColumnParts()
+        for name, column in self.summary.columns.items():
+            ranged = self.columns.get(name)
+            if not column.numbers:
+                continue
+            if ranged is not None and not column.text.total() and self.ranges[name] == (column.minimum, column.maximum):
+                ranged.on_range(column.minimum, column.maximum)
+                continue
+            parts[name] = ColumnDistribution(column.minimum, column.maximum, track_distinct=bool(column.text.total()))
+        return parts
+
+    def third_pass(self) -> ColumnParts:
+        """Pass 3's parts (rare): deviations about the mean, where those about the midpoint cancel too much."""
+        parts = ColumnParts()
+        for name, distribution in self.columns.items():
+            column = self.summary.columns.get(name)
+            if column is not None and column.numbers and distribution.deviations.std_dev(column) is None:
+                parts[name] = Deviations(column.mean(), column.minimum, column.maximum, about_mean=True)
+        return parts
+
+    def install(self, parts: ColumnParts) -> None:
+        """Take a later pass's merged parts."""
+        for name, part in parts.items():
+            if isinstance(part, Deviations):
+                self.columns[name].deviations = part
+            else:
+                self.columns[name] = part
 
     def text_counts(self, name: str) -> dict[str, int]:
         """Every tracked present value of a column as text -> count (numbers in their text form)."""
-        column = self.columns[name]
-        counts = dict(column.summary.text.counts)
-        for value, count in column.distinct.as_text().items():
-            counts[value] = counts.get(value, 0) + count
+        counts = dict(self.summary.columns[name].text.counts)
+        distribution = self.columns.get(name)
+        if distribution is not None:
+            for value, count in distribution.distinct.as_text().items():
+                counts[value] = counts.get(value, 0) + count
         return counts
 
     def to_statistics(self) -> dict[str, Any]:
         return {
             "version": 0.0,
             "dataset": {"item_count": self.summary.item_count},
-            "features": [self._feature(name) for name in self.columns],
+            "features": [self._feature(name) for name in self.summary.columns],
         }
 
     def _feature(self, name: str) -> dict[str, Any]:
-        column = self.columns[name]
-        summary = column.summary
+        summary = self.summary.columns[name]
         present = summary.num_present
         common = {"num_present": present, "num_missing": self.summary.item_count - present}
         kind = summary.inferred_type
         if kind in NUMERIC_TYPES:
+            column = self.columns[name]
             return {"name": name, "inferred_type": kind, "numerical_statistics": {
                 "common": common, "mean": summary.mean(), "sum": summary.total.value(),
-                "std_dev": column.std_dev(), "min": summary.minimum, "max": summary.maximum,
+                "std_dev": column.deviations.std_dev(summary), "min": summary.minimum, "max": summary.maximum,
                 "distribution": {"kll": {
-                    "buckets": column.bucket_list(),
-                    "sketch": {"parameters": {"c": 0.64, "k": float(SKETCH_ITEMS)}, "data": [column.sketch_items()]},
+                    "buckets": column.bucket_list(summary.numbers),
+                    "sketch": {"parameters": {"c": 0.64, "k": float(SKETCH_ITEMS)},
+                               "data": [column.sketch_items(summary.numbers)]},
                 }},
             }}
         counts = self.text_counts(name) if kind == STRING else {}
@@ -606,26 +867,31 @@ class DistributionAccumulator:
         }}
 
 
-# ---------------------------------------------------------------------------- both passes
+# ---------------------------------------------------------------------------- the passes
 
 
 def collect_statistics(
-    read: Callable[[], Iterable[Chunk]], second_pass_sinks: Iterable[ColumnSink] = (),
-    merge_first: Callable[[StatsAccumulator], StatsAccumulator] | None = None,
+    read: Callable[[], Iterable[Chunk]], sinks: Iterable[ColumnSink] = (),
+    merge: Callable[[Any], Any] | None = None, ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> DistributionAccumulator:
-    """Both passes over ``read()`` (called twice, each time a fresh iterator of chunks). Each parsed
-    column of pass 2 is also fed to ``second_pass_sinks`` (e.g. a DriftAccumulator), so a drift check
-    shares the parse and the sort. On one shard of a sharded dataset, ``merge_first`` returns pass 1
-    merged over every shard (pass 2 needs the whole data's min/max/mean); merge the pass-2 results after."""
-    first = StatsAccumulator()
+    """The statistics of the chunks ``read()`` yields (a fresh iterator each call). One pass when ``ranges`` states
+    every numeric column's [min, max] rightly (stats_reading.parquet_ranges): the summary and the distributions
+    together; the stated ranges are only trusted where pass 1's own min/max equal them. Otherwise a second pass
+    builds the other columns' distributions on pass 1's min/max, and a rare third takes deviations about the mean.
+    Each parsed column of pass 1 also goes to ``sinks`` (e.g. a DriftAccumulator). On one shard of a sharded
+    dataset, ``merge`` returns its argument merged over every shard (cluster.merged_over_hosts): the ranges
+    before pass 1 and each pass's results after it, so every shard takes the same decisions and the result is
+    the whole data's, bit for bit that of one pass over it."""
+    share = merge or (lambda part: part)
+    accumulated = DistributionAccumulator(share(Ranges(ranges)).bounds)
     for chunk in read():
-        first.update(chunk)
-    if merge_first is not None:
-        first = merge_first(first)
-    second = first.second_pass()
-    sinks = [second, *second_pass_sinks]
-    for chunk in read():
-        for name, column in parse_chunk(chunk):
-            for sink in sinks:
-                sink.add_column(name, column)
-    return second
+        accumulated.update(chunk, sinks)
+    accumulated = share(accumulated)
+    for later in ("second_pass", "third_pass"):
+        parts = getattr(accumulated, later)()  # decided on merged results: the same on every shard
+        if not parts:
+            continue
+        for chunk in read():
+            parts.update_chunk(chunk)
+        accumulated.install(share(parts))
+    return accumulated

@@ -171,44 +171,61 @@ class FeatureDrift:
 class _PointGrid:
     """Finds, for many values at once, how many of a feature's sorted baseline points lie below each value,
     without sorting the values: an equal-width grid of CELLS_PER_POINT cells per point remembers how many
-    points lie below each cell, a value steps over the point its cell may hold, and a check against the
-    points themselves sends the few values left misplaced (a cell with several points, rounding at a cell
-    edge) to binary search. Exact, like np.searchsorted(points, values, "left")."""
+    points lie in the cells before each cell and the one point a cell may hold, and a value is compared with
+    that point only. Exact, like np.searchsorted(points, values, "left"), with no check afterwards: the cell
+    of a number is computed by the same rounded arithmetic for points and values, which never decreases as
+    the number grows, so a point in an earlier cell is below the value and one in a later cell is not. The
+    few values in a cell with several points are placed by binary search."""
 
-    __slots__ = ("low", "factor", "below", "points", "under")
+    __slots__ = ("low", "factor", "last", "below", "inside", "crowded", "points")
 
     CELLS_PER_POINT = 16
+    MAX_CELLS = 1 << 18
 
-    def __init__(self, points: np.ndarray, low: float, factor: float, below: np.ndarray) -> None:
-        self.low, self.factor, self.below = low, factor, below
-        self.points = np.append(points, np.inf)  # points[k] for k == len: nothing is below +inf's count
-        self.under = np.concatenate(([-np.inf], points))  # under[k]: the point just below k
+    def __init__(self, points: np.ndarray, low: float, factor: float, cells: int) -> None:
+        self.low, self.factor, self.last, self.points = low, factor, float(cells - 1), points
+        of_points = self.cells(points)
+        self.below = np.searchsorted(of_points, np.arange(cells), side="left")  # points in earlier cells
+        held = np.diff(np.append(self.below, len(points)))
+        self.inside = np.full(cells, np.inf)  # the cell's one point (+inf: none, nothing is past it)
+        self.inside[of_points] = np.where(held[of_points] == 1, points, np.nan)  # NaN: several points
+        self.crowded = bool((held > 1).any())
 
     @classmethod
     def build(cls, points: np.ndarray, max_crowded: float = 0.2) -> _PointGrid | None:
-        """A grid, unless more than ``max_crowded`` of the points share their cell (a heavy tail squeezes
-        the body into few cells); then sorting each chunk is cheaper."""
-        cells = cls.CELLS_PER_POINT * len(points)
+        """A grid of CELLS_PER_POINT cells per point, or finer where more than ``max_crowded`` of the points
+        share their cell (a heavy tail squeezes the body into few cells); None when even MAX_CELLS cells
+        crowd them: then sorting each chunk is cheaper."""
         if len(points) < 2:
             return None
-        factor = cells / (float(points[-1]) - float(points[0]))
-        if not math.isfinite(factor):
-            return None
-        below = np.searchsorted(points, float(points[0]) + np.arange(cells) / factor, side="left")
-        per_cell = np.diff(np.append(below, len(points)))
-        if per_cell[per_cell > 1].sum() > max_crowded * len(points):
-            return None
-        return cls(points, float(points[0]), factor, below)
+        cells = cls.CELLS_PER_POINT * len(points)
+        while cells <= max(cls.MAX_CELLS, cls.CELLS_PER_POINT * len(points)):
+            factor = cells / (float(points[-1]) - float(points[0]))
+            if not math.isfinite(factor):
+                return None
+            grid = cls(points, float(points[0]), factor, cells)
+            held = np.diff(np.append(grid.below, len(points)))
+            if held[held > 1].sum() <= max_crowded * len(points):
+                return grid
+            cells *= 4
+        return None
+
+    def cells(self, values: np.ndarray) -> np.ndarray:
+        """Each number's cell: rounded arithmetic, clipped as a float (so never wrapped), then truncated."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            position = (values - self.low) * self.factor
+        np.clip(position, 0.0, self.last, out=position)
+        return position.astype(np.int64)
 
     def count_below(self, values: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore", invalid="ignore"):
-            cell = ((values - self.low) * self.factor).astype(np.int64)
-        np.clip(cell, 0, len(self.below) - 1, out=cell)
+        cell = self.cells(values)
         below = self.below[cell]
-        below += self.points[below] < values  # the point inside the cell, when the value is past it
-        wrong = (self.under[below] >= values) | (self.points[below] < values)
-        if wrong.any():
-            below[wrong] = np.searchsorted(self.points[:-1], values[wrong], side="left")
+        inside = self.inside[cell]
+        below += inside < values
+        if self.crowded:
+            crowded = np.isnan(inside)
+            if crowded.any():
+                below[crowded] = np.searchsorted(self.points, values[crowded], side="left")
         return below
 
 
@@ -228,12 +245,20 @@ class _NumericCounts:
         if not len(values) or not len(self.points):
             self.count += len(values)
             return
-        if self.grid is None:
-            self.at_or_below += np.searchsorted(column.sorted_numbers(), self.points, side="right")
-        else:  # a value counts at every point from the first one not below it
-            below = np.bincount(self.grid.count_below(values), minlength=len(self.points) + 1)
-            self.at_or_below += np.cumsum(below[:-1])
         self.count += len(values)
+        counted = column.counted()  # integers over a small range: each distinct value once, with its count
+        if self.grid is None and counted is None:
+            self.at_or_below += np.searchsorted(column.sorted_numbers(), self.points, side="right")
+        elif self.grid is None:
+            distinct, repeats = counted
+            cumulative = np.concatenate(([0], np.cumsum(repeats)))
+            self.at_or_below += cumulative[np.searchsorted(distinct, self.points, side="right")]
+        else:  # a value counts at every point from the first one not below it
+            distinct, repeats = counted if counted is not None else (values, None)
+            places = self.grid.count_below(distinct)
+            below = (np.bincount(places, minlength=len(self.points) + 1) if repeats is None else
+                     np.bincount(places, weights=repeats, minlength=len(self.points) + 1).astype(np.int64))
+            self.at_or_below += np.cumsum(below[:-1])
 
 
 class DriftAccumulator:

@@ -8,9 +8,11 @@ files (``dataset_files`` of its shard) and merges the accumulators afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -36,6 +38,81 @@ def dataset_files(path: Path) -> list[Path]:
     if not files:
         raise DataError(f"no .csv, .csv.gz or .parquet files under {path}")
     return files
+
+
+def parquet_ranges(files: Iterable[Path]) -> dict[str, tuple[float, float]]:
+    """Each numeric Parquet column's [min, max] as the files' footers state it (row-group statistics, which
+    leave out NaN and nulls), where every row group with values states it. Only a guess that lets the
+    statistics take one pass: stats_accumulators checks it against the data's own min and max, so a missing,
+    stale or wrong footer costs a second pass, never a wrong result. CSV files state nothing."""
+    bounds: dict[str, tuple[float, float]] = {}
+    unstated: set[str] = set()
+    for file in files:
+        if not Path(file).name.lower().endswith(".parquet"):
+            continue
+        try:
+            metadata = pq.ParquetFile(file).metadata
+            schema = metadata.schema.to_arrow_schema()
+        except (OSError, pa.ArrowException):
+            continue  # reading the data reports it
+        for index, field in enumerate(schema):
+            numeric = pa.types.is_integer(field.type) or field.type in (pa.float32(), pa.float64())
+            stated = _stated_range(metadata, index, field.name) if numeric else None
+            if stated is None:
+                unstated.add(field.name)
+            elif stated != ():
+                low, high = bounds.get(field.name, stated)
+                bounds[field.name] = (min(low, stated[0]), max(high, stated[1]))
+    return {name: bounds[name] for name in bounds if name not in unstated}
+
+
+class FrameRanges:
+    """Each numeric column's [min, max] over DataFrame chunks as they go by (a parse that keeps its chunks, such as
+    the drift job's spool, knows them before the statistics read the chunks again): finite numbers only, and
+    no range for a column that is text in any chunk."""
+
+    def __init__(self) -> None:
+        self.bounds: dict[str, tuple[float, float]] = {}
+        self.unstated: set[str] = set()
+
+    def add(self, frame: pd.DataFrame) -> None:
+        for name, series in frame.items():
+            name = str(name)
+            dtype = series.dtype
+            if not (pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
+                                                          and not pd.api.types.is_complex_dtype(dtype))):
+                self.unstated.add(name)
+                continue
+            values = series.to_numpy(dtype="float64", na_value=np.nan)
+            finite = values[np.isfinite(values)]
+            if len(finite):
+                low, high = float(finite.min()), float(finite.max())
+                known = self.bounds.get(name, (low, high))
+                self.bounds[name] = (min(known[0], low), max(known[1], high))
+
+    @property
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        return {name: bounds for name, bounds in self.bounds.items() if name not in self.unstated}
+
+
+def _stated_range(metadata: pq.FileMetaData, index: int, name: str) -> tuple[float, ...] | None:
+    """A column's [min, max] over a file's row groups; () when it holds no values; None when not stated."""
+    lows, highs = [], []
+    for group in range(metadata.num_row_groups):
+        column = metadata.row_group(group).column(index)
+        statistics = column.statistics
+        if column.path_in_schema != name or statistics is None:
+            return None
+        if statistics.has_null_count and statistics.null_count == metadata.row_group(group).num_rows:
+            continue
+        if not statistics.has_min_max:
+            return None
+        lows.append(float(statistics.min))
+        highs.append(float(statistics.max))
+    if not lows:
+        return ()
+    low, high = min(lows), max(highs)
+    return (low, high) if math.isfinite(low) and math.isfinite(high) else None
 
 
 def _parquet_chunks(file: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:

@@ -12,10 +12,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import data_quality as dq
 import numpy as np
@@ -23,7 +26,7 @@ import pandas as pd
 import pytest
 import stats_reading
 from seedcode_harness import SEEDCODE
-from stats_accumulators import SKETCH_ITEMS, ExactSum, StatsAccumulator
+from stats_accumulators import SKETCH_ITEMS, ExactSum, StatsAccumulator, collect_statistics
 from stats_drift import DriftAccumulator
 
 from pipelines.sample_data import make_churn_dataset, shift_dataset
@@ -49,32 +52,44 @@ def _shards(frame: pd.DataFrame, count: int, seed: int) -> list[pd.DataFrame]:
     return [frame.iloc[start:stop] for start, stop in zip([0, *cuts], [*cuts, len(frame)], strict=True)]
 
 
+class _Collective:
+    """``cluster.merged_over_hosts`` for workers in threads: every worker's part, through pickles as between
+    instances, merged in rank order, on every worker."""
+
+    def __init__(self, size: int) -> None:
+        self.parts: list[bytes] = [b""] * size
+        self.result = b""
+        self.barrier = threading.Barrier(size, timeout=60)
+
+    def merged(self, rank: int, part: Any) -> Any:
+        self.parts[rank] = pickle.dumps(part)
+        self.barrier.wait()
+        if rank == 0:
+            merged = pickle.loads(self.parts[0])
+            for blob in self.parts[1:]:
+                merged.merge(pickle.loads(blob))
+            self.result = pickle.dumps(merged)
+        self.barrier.wait()
+        return pickle.loads(self.result)
+
+
 def _sharded(shards: list[pd.DataFrame], baseline: dict | None = None) -> tuple[dict, StatsAccumulator, list]:
-    """What N workers do: pass 1 per shard, merge (in data order, through pickles as between
-    instances), pass 2 per shard on the merged pass 1, merge again."""
-    firsts = []
-    for shard in shards:
-        first = StatsAccumulator()
-        first.update(shard)
-        firsts.append(pickle.loads(pickle.dumps(first)))
-    merged = firsts[0]
-    for first in firsts[1:]:
-        merged.merge(first)
-    seconds, drifts = [], []
-    for shard in shards:
-        second = merged.second_pass()
-        second.update(shard)
-        seconds.append(pickle.loads(pickle.dumps(second)))
-        if baseline is not None:
-            drift = DriftAccumulator(baseline)
-            drift.update(shard)
-            drifts.append(drift)
-    statistics = seconds[0]
-    for second in seconds[1:]:
-        statistics.merge(second)
-    for drift in drifts[1:]:
-        drifts[0].merge(drift)
-    return statistics.to_statistics(), merged, drifts
+    """What N workers do: the statistics (and drift counts) of their own shard, every pass's results merged over
+    all workers in shard order."""
+    collective, results = _Collective(len(shards)), [None] * len(shards)
+
+    def work(rank: int) -> None:
+        def merge(part: Any) -> Any:
+            return collective.merged(rank, part)
+
+        drift = DriftAccumulator(baseline) if baseline is not None else None
+        statistics = collect_statistics(lambda: iter([shards[rank]]), [drift] if drift else [], merge)
+        results[rank] = statistics, merge(drift) if drift is not None else None
+
+    with ThreadPoolExecutor(len(shards)) as pool:
+        list(pool.map(work, range(len(shards))))
+    statistics, drift = results[0]
+    return statistics.to_statistics(), statistics.summary, [drift]
 
 
 @pytest.fixture(scope="module")

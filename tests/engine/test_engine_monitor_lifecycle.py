@@ -98,7 +98,11 @@ def test_drift_on_served_traffic_retrains_once_per_cool_down(first_run, team_con
     source, _ = first_run
     project = Project(tmp_path / "project")
     shutil.copytree(source.folder, project.folder, ignore=shutil.ignore_patterns("summary-*.json"))
-    write_project(project.folder, small_config(team_config, tracking={"uri": "none"}))
+    table = small_config(team_config, tracking={"uri": "none"})
+    # whether a retrained model beats the champion is the gate's test (test_engine_gate.py): here the retraining
+    # run trains on 2,000 fresh rows, the champion on 2,500, and either may score higher on the new test split
+    table["metric"]["champion_margin"] = -1e9
+    write_project(project.folder, table)
     assert project.registry_cli("approve", "latest", "--reason", "serve it").returncode == 0
     first = project.versions()[0]
     rows, labels = held_out_rows_and_labels(project)

@@ -91,13 +91,15 @@ class ExactSum:
     def __init__(self, units: int = 0) -> None:
         self.units = units
 
-    def add(self, values: np.ndarray) -> None:
+    def add(self, values: np.ndarray, extremes: tuple[float, float] | None = None) -> None:
+        """Add the values; ``extremes``, their min and max when known, saves a pass."""
         rest = np.asarray(values, dtype="float64")
         if not len(rest):
             return
         guard = len(rest).bit_length() + 1  # 2**guard >= 2 (n + 1): the heads sum without rounding
         head = np.empty_like(rest)
-        top = max(-float(rest.min()), float(rest.max()))
+        low, high = extremes if extremes is not None else (float(rest.min()), float(rest.max()))
+        top = max(-low, high)
         owned = False  # ``rest`` is the caller's array until the first remainder is written
         while top != 0.0:
             if not math.isfinite(top):
@@ -395,7 +397,7 @@ class ColumnSummary:
             self.maximum = max(self.maximum, high)
             counted = column.counted()
             if counted is None:
-                self.total.add(values)
+                self.total.add(values, (low, high))
             else:  # whole numbers: an exact integer sum
                 distinct, counts = counted
                 self.total.units += int(np.dot(distinct.astype(np.int64), counts)) << _UNIT_EXPONENT
@@ -508,7 +510,8 @@ class Deviations:
             self.fixed += squares << (46 + self.FRACTION_BITS - 2 * self.scale_exponent)
             return
         with np.errstate(over="ignore", invalid="ignore"):
-            deviation = (values - self.centre) * self.scale
+            deviation = np.subtract(values, self.centre)
+            np.multiply(deviation, self.scale, out=deviation)
             np.multiply(deviation, deviation, out=deviation)
         if not np.isfinite(deviation.max()):
             self.overflowed = True
@@ -599,8 +602,7 @@ class ColumnDistribution:
         self.buckets += buckets
         self.fine += counts
         if self.distinct.values is None:
-            np.minimum.at(self.fine_low, fine, values)
-            np.maximum.at(self.fine_high, fine, values)
+            _extend_extremes(self.fine_low, self.fine_high, fine, values)
             return
         low, high = np.full(FINE_BINS, np.inf), np.full(FINE_BINS, -np.inf)
         np.minimum.at(low, fine, values)
@@ -696,9 +698,10 @@ class FineGrid:
             buckets = _counts(bin_index(values, self.bucket_edges), repeats, HISTOGRAM_BUCKETS)
             return fine, _counts(fine, repeats, FINE_BINS), buckets
         with np.errstate(over="ignore", invalid="ignore"):
-            fine = ((values - self.fine_edges[0]) * self.factor).astype(np.int64)
+            position = np.subtract(values, self.fine_edges[0])
+            fine = np.multiply(position, self.factor, out=position).astype(np.int64)
         np.clip(fine, 0, FINE_BINS - 1, out=fine)
-        checked = (values < self.lower[fine]) | (values >= self.upper[fine])
+        checked = (values < self.lower.take(fine)) | (values >= self.upper.take(fine))  # take: cheaper than [fine]
         near_edges, near_repeats = np.zeros(0), None if repeats is None else np.zeros(0, dtype=np.int64)
         if checked.any():
             suspects = values[checked]
@@ -712,6 +715,17 @@ class FineGrid:
         buckets = np.bincount(self.bucket_of_bin, weights=elsewhere, minlength=HISTOGRAM_BUCKETS).astype(np.int64)
         buckets += _counts(np.searchsorted(self.inner, near_edges, side="right"), near_repeats, HISTOGRAM_BUCKETS)
         return fine, counts, buckets
+
+
+def _extend_extremes(lows: np.ndarray, highs: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """np.minimum.at / np.maximum.at of ``values`` into their bins, given only the values at or beyond their
+    bin's extreme so far (after the first chunks a few percent of them); the others change nothing."""
+    lower = np.flatnonzero(values <= lows.take(index))  # ties kept: which zero (-0.0, 0.0) a bin keeps
+    if len(lower):
+        np.minimum.at(lows, index[lower], values[lower])
+    higher = np.flatnonzero(values >= highs.take(index))
+    if len(higher):
+        np.maximum.at(highs, index[higher], values[higher])
 
 
 def _counts(index: np.ndarray, repeats: np.ndarray | None, length: int) -> np.ndarray:

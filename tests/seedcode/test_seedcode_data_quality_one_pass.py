@@ -80,6 +80,15 @@ def test_footer_ranges_give_one_read_and_the_two_pass_statistics_bit_for_bit(par
     assert integers["std_dev"] == _exact_std(frame["integers_far_away"].to_numpy())  # exact for integers
 
 
+def test_the_statistics_do_not_depend_on_the_chunk_size(parquet: Path) -> None:
+    """Each fine bin's smallest and largest value carry over from chunk to chunk (the quantiles depend on them)."""
+    ranges = parquet_ranges([parquet])
+    whole = collect_statistics(lambda: iter_chunks(parquet, chunk_rows=ROWS), ranges=ranges).to_statistics()
+    small = collect_statistics(lambda: iter_chunks(parquet, chunk_rows=1_000), ranges=ranges).to_statistics()
+
+    assert json.dumps(small) == json.dumps(whole)
+
+
 def test_stated_ranges_that_do_not_hold_cost_a_second_pass_not_a_wrong_result(parquet: Path) -> None:
     stated = parquet_ranges([parquet])
     low, high = stated["skewed"]
